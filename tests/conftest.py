@@ -1,0 +1,32 @@
+"""Shared fixtures: small random GPT-2s of several shapes, written with save_pretrained."""
+from __future__ import annotations
+
+import pytest
+
+from gptmath import load_model
+from gptmath.toy import make_toy_model
+
+# name -> keyword arguments of make_toy_model (odd head counts, other activations, custom MLP width...)
+TOY_SHAPES = {
+    "2L3H": dict(n_layer=2, n_head=3, d_model=24),
+    "1L1H": dict(n_layer=1, n_head=1, d_model=16, n_ctx=48),
+    "3L5H-gelu-n_inner": dict(n_layer=3, n_head=5, d_model=40, n_inner=50, activation_function="gelu", seed=1),
+    "2L2H-relu-layerscale": dict(n_layer=2, n_head=2, d_model=32, activation_function="relu",
+                                 scale_attn_by_inverse_layer_idx=True, seed=2),
+}
+
+
+@pytest.fixture(scope="session")
+def toy_dirs(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("toys")
+    return {name: make_toy_model(root / name, **kw) for name, kw in TOY_SHAPES.items()}
+
+
+@pytest.fixture(scope="session")
+def toy_dir(toy_dirs):
+    return toy_dirs["2L3H"]
+
+
+@pytest.fixture(scope="session")
+def toy_model(toy_dir):
+    return load_model(toy_dir)
