@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-SYSTEM_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core)
+SYSTEM_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core fonts-noto-cjk)
 VENV=.venv
 PY="$VENV/bin/python"
 

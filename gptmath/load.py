@@ -1,6 +1,7 @@
 """Load any GPT-2-family checkpoint (folder or hub id) into numpy weights + tokenizer."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ class Model:
     name: str
     weights: Weights
     tokenizer: object  # a transformers PreTrainedTokenizerFast
+    fingerprint: str = ""  # changes whenever the weights or tokenizer change
 
     @property
     def config(self) -> Config:
@@ -96,7 +98,21 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         tokenizer = AutoTokenizer.from_pretrained(source)
     except Exception as exc:
         raise GptMathError(f"could not load the tokenizer of {source!r}: {_first_line(exc)}") from None
-    return Model(name=_display_name(source), weights=weights_from_hf(hf), tokenizer=tokenizer)
+    return Model(name=_display_name(source), weights=weights_from_hf(hf), tokenizer=tokenizer,
+                 fingerprint=_fingerprint(source))
+
+
+def _fingerprint(source: str) -> str:
+    """A hash of a model folder's files (config, weights, tokenizer), or the hub id itself."""
+    path = Path(source)
+    if not path.is_dir():
+        return f"hub:{source}"
+    h = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -16,6 +16,15 @@ TOY_SHAPES = {
 }
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.png from the current code")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
 @pytest.fixture(scope="session")
 def toy_dirs(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("toys")

@@ -1,0 +1,60 @@
+"""The base class of every scene: theme, data, titles, captions and named steps."""
+from __future__ import annotations
+
+import os
+
+from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject
+
+from scenes import theme as th
+from scenes.data import SceneData, scene_data
+from scenes.mobjects import label
+
+SLIDES = os.environ.get("GPTMANIM_SLIDES") == "1"
+if SLIDES:  # each named step becomes one slide of a manim-slides presentation
+    from manim_slides import Slide as _Base
+else:
+    _Base = Scene
+
+
+class GPTScene(_Base):
+    """A scene that draws one stage of the configured model's real forward pass.
+
+    Subclasses write `construct` as a short story of named steps, each ending
+    with `self.end_step()`; `self.data` holds the trace and model.
+    """
+
+    data: SceneData
+
+    def setup(self) -> None:
+        super().setup()
+        self.camera.background_color = th.BACKGROUND
+        self.data = scene_data()
+        self.title_mob: VMobject | None = None
+        self.caption_mob: VMobject | None = None
+
+    def show_title(self, text: str) -> VMobject:
+        """Put (or replace) the title at the top left."""
+        new = label(text, th.TITLE_SIZE).to_corner(UL, buff=th.EDGE)
+        if new.width > th.CONTENT_WIDTH:
+            new.scale_to_fit_width(th.CONTENT_WIDTH)
+        self.play(FadeIn(new, shift=0.2 * DOWN) if self.title_mob is None else ReplacementTransform(self.title_mob, new))
+        self.title_mob = new
+        return new
+
+    def show_caption(self, text: str) -> VMobject:
+        """Put (or replace) a one-line explanation at the bottom of the frame."""
+        new = label(text, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
+        if new.width > th.CONTENT_WIDTH:
+            new.scale_to_fit_width(th.CONTENT_WIDTH)
+        if self.caption_mob is None:
+            self.play(FadeIn(new, shift=0.1 * UP), run_time=0.6)
+        else:
+            self.play(FadeOut(self.caption_mob), FadeIn(new), run_time=0.6)
+        self.caption_mob = new
+        return new
+
+    def end_step(self, pause: float = 1.0) -> None:
+        """Close a named step: a pause for the viewer, a slide break in slide mode."""
+        self.wait(pause)
+        if SLIDES:
+            self.next_slide()

@@ -1,0 +1,59 @@
+"""What scenes draw: the model and the one trace of the configured prompt, loaded once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from gptmath import Model, Trace, load_model
+from gptmath.cache import cached_trace
+from gptmath.heads import check_layer_head, check_position, pick_head
+
+from scenes.settings import Settings, load_settings
+
+
+@dataclass
+class SceneData:
+    """Settings with every choice resolved: layer, head and position are real indices."""
+
+    settings: Settings
+    model: Model
+    trace: Trace
+    layer: int
+    head: int
+    position: int
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.trace.token_strings
+
+    @property
+    def ids(self) -> list[int]:
+        return [int(i) for i in self.trace.tokens]
+
+
+def resolve(settings: Settings, model: Model, trace: Trace) -> SceneData:
+    """Fill in the default head and check every index against the model and prompt."""
+    check_layer_head(model.config, settings.layer, settings.head)
+    layer, head = pick_head(trace)
+    if settings.layer is not None:
+        layer = settings.layer
+        if settings.head is None:  # the clearest head within the chosen layer
+            head = pick_head_in_layer(trace, layer)
+    if settings.head is not None:
+        head = settings.head
+    position = check_position(trace.n_positions, settings.position)
+    return SceneData(settings, model, trace, layer, head, position)
+
+
+def pick_head_in_layer(trace: Trace, layer: int) -> int:
+    from gptmath.heads import previous_token_scores
+
+    return int(previous_token_scores(trace)[layer].argmax())
+
+
+@lru_cache(maxsize=4)
+def scene_data(settings: Settings | None = None) -> SceneData:
+    """Load the model and trace for the settings (default: from the environment), once per process."""
+    settings = settings or load_settings()
+    model = load_model(settings.model)
+    return resolve(settings, model, cached_trace(model, settings.prompt))

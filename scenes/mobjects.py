@@ -1,0 +1,307 @@
+"""Reusable pieces for drawing a GPT: import them into your own scenes.
+
+    from scenes.mobjects import TokenRow, VectorColumn, MatrixWithEllipses, AttentionGrid, ProbabilityBars
+
+Each is a VGroup built from real numbers you pass in (usually from a gptmath
+trace). Each keeps what it drew (`shown_values`, `shown_indices`, ...) so
+tests and your own code can check that the picture matches the data.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from manim import (
+    DOWN, LEFT, RIGHT, UP, Brace, DecimalNumber, Line, Rectangle, RoundedRectangle, Square, Text, VGroup, VMobject,
+    WHITE,
+)
+
+from scenes import theme as th
+from scenes.i18n import font
+
+
+def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = False, **kwargs) -> Text:
+    """A piece of on-screen text in the project's fonts (the language's font for words, mono for numbers)."""
+    return Text(text, font=th.MONO if mono else font(), font_size=size, color=color, **kwargs)
+
+
+def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> Text:
+    """A real number as text, with an explicit minus sign."""
+    if np.isneginf(x):
+        return label("−∞", size, color, mono=True)
+    return label(f"{x:.{decimals}f}".replace("-", "−"), size, color, mono=True)
+
+
+def brackets(group: VMobject, buff: float = 0.08, tip: float = 0.12, color=WHITE) -> VGroup:
+    """Square brackets [ ] around a group, drawn with lines (no LaTeX)."""
+    top, bottom = group.get_top()[1] + buff, group.get_bottom()[1] - buff
+    left, right = group.get_left()[0] - buff, group.get_right()[0] + buff
+
+    def one(x: float, sign: int) -> VMobject:
+        return VMobject(stroke_color=color, stroke_width=2).set_points_as_corners(
+            [[x + sign * tip, top, 0], [x, top, 0], [x, bottom, 0], [x + sign * tip, bottom, 0]])
+
+    return VGroup(one(left, 1), one(right, -1))
+
+
+def size_brace(mob: VMobject, direction: np.ndarray, text: str, size: float = th.SMALL_SIZE) -> VGroup:
+    """A brace beside a mobject with a label stating its real size."""
+    brace = Brace(mob, direction, buff=0.08, color=th.DIM)
+    text_mob = label(text, size, th.DIM)
+    text_mob.next_to(brace, direction, buff=0.08)
+    return VGroup(brace, text_mob)
+
+
+def _elide(n: int, n_shown: int) -> list[int | None]:
+    """Indices to draw for a length-n axis: the first n_shown-1, None (an ellipsis), the last."""
+    if n <= n_shown:
+        return list(range(n))
+    return [*range(n_shown - 1), None, n - 1]
+
+
+class VectorColumn(VGroup):
+    """A long vector as its first entries, a vertical ellipsis and its last entry.
+
+    Cells are coloured blue (positive) or red (negative), brighter with
+    magnitude, inside square brackets; a brace states the real dimension.
+    """
+
+    def __init__(self, values: Sequence[float], n_shown: int = 5, decimals: int = 2, scale: float | None = None,
+                 cell_width: float = 0.85, cell_height: float = 0.32, font_size: float = th.NUMBER_SIZE,
+                 show_numbers: bool = True, show_dimension: bool = True, border_color=None) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)
+        scale = scale or float(np.abs(self.values).max()) or 1.0
+        self.shown_indices = [i for i in _elide(len(self.values), n_shown) if i is not None]
+        self.shown_values = [float(self.values[i]) for i in self.shown_indices]
+        self.cells = VGroup()
+        for i in _elide(len(self.values), n_shown):
+            if i is None:
+                self.cells.add(label("⋮", font_size * 1.2, th.DIM).set_height(cell_height * 0.8))
+                continue
+            box = Rectangle(width=cell_width, height=cell_height, stroke_width=0, fill_opacity=1,
+                            fill_color=th.value_color(self.values[i], scale))
+            cell = VGroup(box)
+            if show_numbers:
+                cell.add(number(self.values[i], decimals, font_size).move_to(box))
+            self.cells.add(cell)
+        self.cells.arrange(DOWN, buff=0.05)
+        self.brackets = brackets(self.cells, color=border_color or WHITE)
+        self.add(self.cells, self.brackets)
+        if show_dimension and len(self.values) > n_shown:
+            self.dimension = size_brace(self.brackets, RIGHT, f"{len(self.values):,}")
+            self.add(self.dimension)
+
+
+class MatrixWithEllipses(VGroup):
+    """A big matrix as its corner entries with ⋯ ⋮ ⋱, braces stating its real size.
+
+    `col_labels` (e.g. vocabulary tokens) are written above the shown columns.
+    """
+
+    def __init__(self, values: np.ndarray, n_rows: int = 5, n_cols: int = 6, decimals: int = 1,
+                 col_labels: Sequence[str] | None = None, row_name: str = "rows", col_name: str = "columns",
+                 cell_width: float = 0.62, cell_height: float = 0.3, font_size: float = th.NUMBER_SIZE - 2,
+                 show_numbers: bool = True, scale: float | None = None) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)
+        rows, cols = _elide(self.values.shape[0], n_rows), _elide(self.values.shape[1], n_cols)
+        scale = scale or float(np.abs(self.values).max()) or 1.0
+        self.row_indices = [r for r in rows if r is not None]
+        self.col_indices = [c for c in cols if c is not None]
+        self.shown = {}
+        grid = VGroup()
+        for r in rows:
+            for c in cols:
+                if r is None or c is None:
+                    dots = "⋱" if r is None and c is None else ("⋮" if r is None else "⋯")
+                    cell = VGroup(Rectangle(width=cell_width, height=cell_height, stroke_width=0, fill_opacity=0),
+                                  label(dots, font_size, th.DIM))
+                else:
+                    v = float(self.values[r, c])
+                    self.shown[(r, c)] = v
+                    box = Rectangle(width=cell_width, height=cell_height, stroke_width=0, fill_opacity=1,
+                                    fill_color=th.value_color(v, scale))
+                    cell = VGroup(box, number(v, decimals, font_size).move_to(box)) if show_numbers else VGroup(box)
+                grid.add(cell)
+        grid.arrange_in_grid(rows=len(rows), cols=len(cols), buff=0.04)
+        self.grid = grid
+        self.brackets = brackets(grid)
+        self.add(grid, self.brackets)
+        self.col_label_mobs = VGroup()
+        if col_labels is not None:
+            for j, c in enumerate(cols):
+                text = "⋯" if c is None else th.show_spaces(col_labels[j - (0 if c is not None else 0)])
+                mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
+                mob.scale_to_fit_width(min(mob.width, cell_width * 1.05)) if mob.width > cell_width * 1.05 else None
+                mob.next_to(grid[j], UP, buff=0.22)
+                self.col_label_mobs.add(mob)
+            self.add(self.col_label_mobs)
+        n_r, n_c = self.values.shape
+        self.row_brace = size_brace(self.brackets, LEFT, f"{n_r:,} {row_name}")
+        top = self.col_label_mobs if col_labels is not None else self.brackets
+        self.col_brace = size_brace(VGroup(self.brackets, top), UP, f"{n_c:,} {col_name}")
+        self.add(self.row_brace, self.col_brace)
+
+
+class TokenRow(VGroup):
+    """The prompt's tokens as coloured boxes, whitespace made visible, ids beneath.
+
+    Wraps onto several lines to fit `max_width`; beyond `max_lines` the middle
+    tokens are replaced by one "…" box, and `shown_indices` says which stayed.
+    """
+
+    def __init__(self, tokens: Sequence[str], ids: Sequence[int] | None = None, max_width: float = th.CONTENT_WIDTH,
+                 font_size: float = th.LABEL_SIZE, max_lines: int = 3, line_buff: float = 0.25) -> None:
+        super().__init__()
+        self.tokens = list(tokens)
+        self.ids = list(ids) if ids is not None else None
+        cells = [self._cell(i, font_size) for i in range(len(self.tokens))]
+        lines = self._wrap(cells, max_width)
+        if len(lines) > max_lines:
+            cells, lines = self._elided(cells, max_width, max_lines, font_size)
+        self.cells = VGroup(*[c for c in cells])
+        self.lines = VGroup(*[VGroup(*line).arrange(RIGHT, buff=0.06, aligned_edge=UP) for line in lines])
+        self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
+        self.add(self.lines)
+
+    def _cell(self, i: int, font_size: float) -> VGroup:
+        text = label(th.show_spaces(self.tokens[i]) or " ", font_size)
+        id_mob = label(str(self.ids[i]), font_size * 0.7, th.DIM, mono=True) if self.ids is not None else None
+        width = max(text.width, id_mob.width if id_mob else 0) + 0.16
+        box = RoundedRectangle(corner_radius=0.06, width=width, height=font_size / 48 * 0.75 + 0.1,
+                               stroke_color=th.token_color(i), stroke_width=2, fill_color=th.token_color(i),
+                               fill_opacity=0.25)
+        text.move_to(box)
+        cell = VGroup(box, text)
+        cell.index, cell.box, cell.text = i, box, text
+        if id_mob is not None:
+            cell.id_mob = id_mob.next_to(box, DOWN, buff=0.08)
+            cell.add(cell.id_mob)
+        return cell
+
+    @staticmethod
+    def _wrap(cells: list[VGroup], max_width: float) -> list[list[VGroup]]:
+        lines, width = [[]], 0.0
+        for cell in cells:
+            if lines[-1] and width + cell.width + 0.06 > max_width:
+                lines.append([])
+                width = 0.0
+            lines[-1].append(cell)
+            width += cell.width + 0.06
+        return lines
+
+    def _elided(self, cells, max_width, max_lines, font_size):
+        """Keep tokens from both ends so that, with a … box between, max_lines lines suffice."""
+        dots = VGroup(label("…", font_size, th.DIM))
+        dots.index = None
+        keep = len(cells)
+        while keep > 2:
+            keep -= 1
+            head, tail = cells[:(keep + 1) // 2], cells[len(cells) - keep // 2:]
+            lines = self._wrap([*head, dots, *tail], max_width)
+            if len(lines) <= max_lines:
+                return [*head, dots, *tail], lines
+        return [cells[0], dots, cells[-1]], self._wrap([cells[0], dots, cells[-1]], max_width)
+
+    @property
+    def shown_indices(self) -> list[int]:
+        return [c.index for c in self.cells if c.index is not None]
+
+    def cell(self, index: int) -> VGroup:
+        """The drawn cell of token `index` (must be shown)."""
+        return next(c for c in self.cells if c.index == index)
+
+
+class AttentionGrid(VGroup):
+    """Attention as a grid: one column per query (top labels), one row per key (left labels).
+
+    mode="scores": signed values coloured blue/red, masked cells grey with −∞.
+    mode="pattern": weights 0..1 as brightness; numbers only while the grid is small.
+    """
+
+    def __init__(self, values: np.ndarray, tokens: Sequence[str], mode: str = "pattern", cell: float | None = None,
+                 max_size: float = 5.2, show_numbers: bool | None = None, decimals: int = 2,
+                 show_labels: bool = True) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)  # [query, key]
+        p = self.values.shape[0]
+        cell = cell or min(0.62, max_size / p)
+        self.show_numbers = show_numbers if show_numbers is not None else p <= 12
+        finite = self.values[np.isfinite(self.values)]
+        scale = float(np.abs(finite).max()) if finite.size else 1.0
+        self.cells = {}
+        grid = VGroup()
+        for k in range(p):  # rows: keys
+            for q in range(p):  # columns: queries
+                v = self.values[q, k]
+                masked = k > q
+                fill = th.FAINT if masked else (th.weight_color(v) if mode == "pattern" else th.value_color(v, scale))
+                sq = Square(side_length=cell * 0.94, stroke_width=0, fill_color=fill,
+                            fill_opacity=0.35 if masked else 1)
+                box = VGroup(sq)
+                if self.show_numbers:
+                    text = "−∞" if np.isneginf(v) else f"{v:.{decimals}f}".replace("-", "−")
+                    num = label(text, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT, mono=True)
+                    num.scale_to_fit_width(min(num.width, cell * 0.86))
+                    box.add(num.move_to(sq))
+                self.cells[(q, k)] = box
+                grid.add(box)
+        grid.arrange_in_grid(rows=p, cols=p, buff=cell * 0.06)
+        self.grid = grid
+        self.add(grid)
+        self.query_labels, self.key_labels = VGroup(), VGroup()
+        if show_labels:
+            size = min(th.SMALL_SIZE, max(8.0, cell * 30))
+            for i, tok in enumerate(tokens):
+                top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
+                top.scale_to_fit_height(min(top.height, 1.1))
+                top.next_to(self.cells[(i, 0)], UP, buff=0.08)
+                left = label(th.show_spaces(tok), size, th.KEY)
+                left.scale_to_fit_width(min(left.width, 1.3))
+                left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
+                self.query_labels.add(top)
+                self.key_labels.add(left)
+            self.add(self.query_labels, self.key_labels)
+
+
+class ProbabilityBars(VGroup):
+    """Horizontal bars: token label, bar length ∝ probability, percentage; updatable in place."""
+
+    def __init__(self, labels: Sequence[str], probs: Sequence[float], bar_length: float = 4.5,
+                 bar_height: float = 0.34, font_size: float = th.LABEL_SIZE, color=th.POSITIVE,
+                 label_width: float = 2.2) -> None:
+        super().__init__()
+        self.labels = list(labels)
+        self.bar_length, self.bar_height = bar_length, bar_height
+        self.rows = VGroup()
+        self.bars, self.percents, self.label_mobs = VGroup(), VGroup(), VGroup()
+        for i, text in enumerate(self.labels):
+            name = label(th.show_spaces(text), font_size, mono=True)
+            if name.width > label_width:
+                name.scale_to_fit_width(label_width)
+            track = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=th.ZERO, fill_opacity=1)
+            bar = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=color, fill_opacity=1)
+            pct = DecimalNumber(0, num_decimal_places=1, mob_class=Text, unit="%", font_size=font_size * 0.9,
+                                font=th.MONO)
+            row = VGroup(name, track, bar, pct)
+            name.move_to(track.get_left() + LEFT * (label_width / 2 + 0.2))
+            name.align_to(track.get_left() + LEFT * 0.2, RIGHT)
+            self.rows.add(row)
+            self.bars.add(bar)
+            self.percents.add(pct)
+            self.label_mobs.add(name)
+        self.rows.arrange(DOWN, buff=0.14, aligned_edge=RIGHT)
+        self.add(self.rows)
+        self.set_probs(probs)
+
+    def set_probs(self, probs: Sequence[float]) -> "ProbabilityBars":
+        """Resize every bar and rewrite every percentage, in place."""
+        self.probs = [float(p) for p in probs]
+        for row, bar, pct, p in zip(self.rows, self.bars, self.percents, self.probs):
+            track = row[1]
+            bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
+            bar.move_to(track.get_left(), LEFT)
+            pct.set_value(100 * p)
+            pct.next_to(track, RIGHT, buff=0.15)
+        return self

@@ -1,0 +1,109 @@
+"""Render scenes inside the test process and compare key frames with stored references.
+
+A scene is rendered like `manim -s` (animations skipped, last frame kept) at
+a very low resolution. Golden frames live in tests/golden/<Scene>[-variant].png;
+regenerate them with:
+
+    ./render.sh test --update-golden -k golden
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from manim import tempconfig
+from PIL import Image
+
+from scenes.data import scene_data
+from scenes.settings import ENV, Settings
+
+GOLDEN = Path(__file__).parent / "golden"
+WIDTH, HEIGHT = 320, 180
+
+
+def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, height: int = HEIGHT):
+    """Run a scene's construct with the given settings; return (scene, last frame as RGB array)."""
+    old = os.environ.get(ENV)
+    os.environ.update(settings.to_env())
+    scene_data.cache_clear()
+    try:
+        with tempconfig({"pixel_width": width, "pixel_height": height, "frame_rate": 5,
+                         "media_dir": str(tmp_path / "media"), "save_last_frame": True, "write_to_movie": False,
+                         "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none"}):
+            scene = scene_cls()
+            scene.render()
+            frame = np.asarray(scene.renderer.camera.get_image().convert("RGB"))
+    finally:
+        if old is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = old
+        scene_data.cache_clear()
+    return scene, frame
+
+
+def compare_golden(frame: np.ndarray, name: str, update: bool) -> None:
+    """Assert the frame looks like tests/golden/<name>.png (mean error < 3/255, < 1.5% pixels off by > 60)."""
+    path = GOLDEN / f"{name}.png"
+    if update or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(frame).save(path)
+        if not update:
+            raise AssertionError(f"no golden frame {path.name} yet: wrote it, check it and rerun")
+        return
+    want = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert want.shape == frame.shape, f"{name}: frame size {frame.shape} != golden {want.shape}"
+    diff = np.abs(want - frame.astype(int))
+    mean, off = diff.mean(), (diff.max(axis=-1) > 60).mean()
+    if mean >= 3 or off >= 0.015:
+        Image.fromarray(frame).save(path.with_name(f"{name}.actual.png"))
+        raise AssertionError(f"{name}: frame differs from golden (mean {mean:.2f}, {off:.1%} pixels off); "
+                             f"see {path.name[:-4]}.actual.png, or regenerate with --update-golden")
+
+
+def assert_inside_frame(mobject, margin: float = 0.0) -> None:
+    """Every submobject with points lies within the visible frame."""
+    from manim import config
+
+    w, h = config.frame_width / 2 - margin, config.frame_height / 2 - margin
+    for mob in mobject.family_members_with_points():
+        pts = mob.points
+        assert np.all(np.abs(pts[:, 0]) <= w + 1e-6) and np.all(np.abs(pts[:, 1]) <= h + 1e-6), \
+            f"{type(mob).__name__} leaves the frame: x {pts[:, 0].min():.2f}..{pts[:, 0].max():.2f}, " \
+            f"y {pts[:, 1].min():.2f}..{pts[:, 1].max():.2f}"
+
+
+def visible_texts(scene) -> list:
+    """Every Text on screen at the end of the scene (digits inside numbers count as one)."""
+    from manim import DecimalNumber, Text
+
+    found, stack = [], list(scene.mobjects)
+    while stack:
+        mob = stack.pop()
+        if isinstance(mob, (Text, DecimalNumber)):
+            if mob.get_fill_opacity() > 0.05 and mob.width > 0:
+                found.append(mob)
+            continue
+        stack.extend(mob.submobjects)
+    return found
+
+
+def assert_no_text_overlap(scene, tolerance: float = 0.15) -> None:
+    """No two texts on screen cover each other by more than `tolerance` of the smaller one's box."""
+    boxes = [(t, t.get_corner(np.array([-1, -1, 0])), t.get_corner(np.array([1, 1, 0]))) for t in visible_texts(scene)]
+    for i, (a, a0, a1) in enumerate(boxes):
+        for b, b0, b1 in boxes[i + 1:]:
+            w = min(a1[0], b1[0]) - max(a0[0], b0[0])
+            h = min(a1[1], b1[1]) - max(a0[1], b0[1])
+            if w <= 0 or h <= 0:
+                continue
+            smaller = min((a1 - a0)[0] * (a1 - a0)[1], (b1 - b0)[0] * (b1 - b0)[1])
+            assert w * h <= tolerance * smaller, f"texts overlap: {getattr(a, 'text', a)!r} and {getattr(b, 'text', b)!r}"
+
+
+def check_layout(scene) -> None:
+    """Everything inside the frame and no overlapping text."""
+    for mob in scene.mobjects:
+        assert_inside_frame(mob)
+    assert_no_text_overlap(scene)
