@@ -1,10 +1,13 @@
-"""Finding attention heads worth showing, and checking layer/head numbers."""
+"""Attention heads: finding ones worth showing, checking layer/head numbers, and one head's work step by step."""
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import GptMathError
-from .model import Config
+from .model import Config, Weights
 from .trace import Trace
 
 
@@ -39,3 +42,122 @@ def pick_head(trace: Trace) -> tuple[int, int]:
     scores = previous_token_scores(trace)
     layer, head = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return int(layer), int(head)
+
+
+# --------------------------------------------------------------------------
+# One head's computation, piece by piece (for scenes that show each product)
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeadWeights:
+    """One head's slices of a layer's attention weights (row-vector convention: x @ W)."""
+
+    W_Q: np.ndarray  # [d, dh]
+    W_K: np.ndarray  # [d, dh]
+    W_V: np.ndarray  # [d, dh]
+    b_Q: np.ndarray  # [dh]
+    b_K: np.ndarray  # [dh]
+    b_V: np.ndarray  # [dh]
+    W_O: np.ndarray  # [dh, d]  the rows of the layer's W_O that read this head's z
+
+
+def head_weights(weights: Weights, layer: int, head: int) -> HeadWeights:
+    """Head `head` of layer `layer`: columns H*dh:(H+1)*dh of W_Q/W_K/W_V, the same rows of W_O."""
+    cfg = weights.config
+    check_layer_head(cfg, layer, head)
+    blk, cols = weights.blocks[layer], slice(head * cfg.d_head, (head + 1) * cfg.d_head)
+    return HeadWeights(W_Q=blk.W_Q[:, cols], W_K=blk.W_K[:, cols], W_V=blk.W_V[:, cols],
+                       b_Q=blk.b_Q[cols], b_K=blk.b_K[cols], b_V=blk.b_V[cols], W_O=blk.W_O[cols, :])
+
+
+def attention_scale(cfg: Config, layer: int) -> float:
+    """The factor multiplying q·k: 1/√d_head, and 1/(layer+1) more for layer-scaled models."""
+    scale = 1 / math.sqrt(cfg.d_head) if cfg.scale_attn_weights else 1.0
+    return scale / (layer + 1) if cfg.scale_attn_by_inverse_layer_idx else scale
+
+
+def unmasked_scores(trace: Trace, cfg: Config, layer: int, head: int) -> np.ndarray:
+    """[query, key]: q·k times the scale for every pair, before the causal mask hides later keys."""
+    q = trace[f"blocks.{layer}.attn.hook_q"][:, head]  # [p, dh]
+    k = trace[f"blocks.{layer}.attn.hook_k"][:, head]
+    return (q @ k.T) * attention_scale(cfg, layer)
+
+
+def weighted_value_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Σ_k weights[k] · values[k]: one query's mix of value vectors [p, dh] -> [dh]."""
+    return weights @ values
+
+
+def head_output(z: np.ndarray, W_O: np.ndarray) -> np.ndarray:
+    """One head's mixed value z [..., dh] projected back to the model width by its rows of W_O."""
+    return z @ W_O
+
+
+@dataclass(frozen=True)
+class HeadStep:
+    """What one head does for one query position, from its weights to the change it writes."""
+
+    weights: np.ndarray  # [p] attention weights of the query over keys (0 for later keys)
+    values: np.ndarray  # [p, dh] value vectors
+    z: np.ndarray  # [dh] weighted value sum
+    output: np.ndarray  # [d] z projected by the head's W_O rows
+    resid_before: np.ndarray  # [d] the token's residual vector entering the layer
+    resid_after: np.ndarray  # [d] resid_before + output (this head's share of the update)
+
+
+def head_step(trace: Trace, weights: Weights, layer: int, head: int, position: int) -> HeadStep:
+    """Head (layer, head) at query `position`: weighted value sum, output projection, residual update."""
+    check_layer_head(weights.config, layer, head)
+    position = check_position(trace.n_positions, position)
+    pattern = trace[f"blocks.{layer}.attn.hook_pattern"][head, position]  # [p]
+    values = trace[f"blocks.{layer}.attn.hook_v"][:, head]  # [p, dh]
+    z = weighted_value_sum(pattern, values)
+    out = head_output(z, head_weights(weights, layer, head).W_O)
+    resid = trace[f"blocks.{layer}.hook_resid_pre"][position]
+    return HeadStep(weights=pattern, values=values, z=z, output=out, resid_before=resid, resid_after=resid + out)
+
+
+def head_outputs(trace: Trace, weights: Weights, layer: int, position: int) -> np.ndarray:
+    """[h, d]: every head's output at `position`; their sum plus b_O is the layer's attention output."""
+    cfg = weights.config
+    check_layer_head(cfg, layer)
+    position = check_position(trace.n_positions, position)
+    z = trace[f"blocks.{layer}.attn.hook_z"][position]  # [h, dh]
+    W_O = weights.blocks[layer].W_O.reshape(cfg.n_head, cfg.d_head, cfg.d_model)
+    return np.einsum("hd,hdm->hm", z, W_O)
+
+
+def combine_heads(outputs: np.ndarray, b_O: np.ndarray) -> np.ndarray:
+    """The attention output: the heads' outputs [h, d] summed, plus the output bias [d]."""
+    return outputs.sum(axis=0) + b_O
+
+
+# --------------------------------------------------------------------------
+# What a head's pattern looks like
+# --------------------------------------------------------------------------
+
+HEAD_KINDS = ("previous", "first", "self", "spread")
+
+
+def head_kinds(trace: Trace, threshold: float = 0.5) -> list[list[str]]:
+    """[n_layer][n_head] one of HEAD_KINDS: where each head mostly looks, averaged over queries 1..p-1.
+
+    A head is "previous"/"first"/"self" when on average more than `threshold` of
+    its weight goes to the token before / the first token / the token itself;
+    otherwise (and for a one-token prompt) it is "spread".
+    """
+    kinds = []
+    for L in range(trace.n_layers):
+        pattern = trace[f"blocks.{L}.attn.hook_pattern"]  # [h, p, p]
+        p = pattern.shape[-1]
+        row = []
+        for pat in pattern:
+            if p < 2:
+                row.append("spread")
+                continue
+            q = np.arange(1, p)
+            share = {"previous": pat[q, q - 1].mean(), "first": pat[q, 0].mean(), "self": pat[q, q].mean()}
+            best = max(share, key=share.get)
+            row.append(best if share[best] > threshold else "spread")
+        kinds.append(row)
+    return kinds

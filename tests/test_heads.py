@@ -1,0 +1,114 @@
+"""gptmath.heads: head slices, scores, weighted sums and outputs agree with the forward pass."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath import GptMathError, load_model
+from gptmath.heads import (
+    HEAD_KINDS, attention_scale, check_layer_head, check_position, combine_heads, head_kinds, head_output,
+    head_outputs, head_step, head_weights, pick_head, previous_token_scores, unmasked_scores, weighted_value_sum,
+)
+
+PROMPT = "Once upon a time, there was a little girl. She liked the dog."
+
+
+@pytest.fixture(scope="module", params=["2L3H", "2L2H-relu-layerscale"])
+def model_trace(request, toy_dirs):
+    model = load_model(toy_dirs[request.param])
+    return model, model.trace(PROMPT)
+
+
+def test_head_weights_give_the_traced_q_k_v(model_trace):
+    model, trace = model_trace
+    cfg = model.config
+    for L in range(cfg.n_layer):
+        x = trace[f"blocks.{L}.ln1.hook_normalized"]
+        for H in range(cfg.n_head):
+            hw = head_weights(model.weights, L, H)
+            assert hw.W_Q.shape == (cfg.d_model, cfg.d_head) and hw.W_O.shape == (cfg.d_head, cfg.d_model)
+            for name, W, b in (("q", hw.W_Q, hw.b_Q), ("k", hw.W_K, hw.b_K), ("v", hw.W_V, hw.b_V)):
+                np.testing.assert_allclose(x @ W + b, trace[f"blocks.{L}.attn.hook_{name}"][:, H], atol=1e-5)
+
+
+def test_unmasked_scores_agree_below_the_mask(model_trace):
+    model, trace = model_trace
+    p = trace.n_positions
+    visible = np.tril(np.ones((p, p), dtype=bool))
+    for L in range(model.config.n_layer):
+        for H in range(model.config.n_head):
+            raw = unmasked_scores(trace, model.config, L, H)
+            traced = trace[f"blocks.{L}.attn.hook_attn_scores"][H]
+            np.testing.assert_allclose(raw[visible], traced[visible], rtol=1e-5, atol=1e-5)
+            assert np.all(np.isneginf(traced[~visible])) and np.all(np.isfinite(raw))
+
+
+def test_attention_scale():
+    from gptmath.model import Config
+
+    cfg = Config(n_layer=2, n_head=4, d_model=64, d_mlp=256, n_ctx=8, vocab_size=10)
+    assert attention_scale(cfg, 1) == pytest.approx(1 / 4)
+    layered = Config(**{**cfg.__dict__, "scale_attn_by_inverse_layer_idx": True})
+    assert attention_scale(layered, 1) == pytest.approx(1 / 8)
+
+
+def test_head_step_matches_z_and_attention_output(model_trace):
+    model, trace = model_trace
+    cfg, p = model.config, trace.n_positions
+    for L in range(cfg.n_layer):
+        for pos in (0, p // 2, -1):
+            outs = head_outputs(trace, model.weights, L, pos)
+            assert outs.shape == (cfg.n_head, cfg.d_model)
+            for H in range(cfg.n_head):
+                step = head_step(trace, model.weights, L, H, pos)
+                np.testing.assert_allclose(step.z, trace[f"blocks.{L}.attn.hook_z"][pos, H], atol=1e-5)
+                np.testing.assert_allclose(step.output, outs[H], atol=1e-5)
+                np.testing.assert_allclose(step.resid_after - step.resid_before, step.output, atol=1e-6)
+                assert step.weights.sum() == pytest.approx(1, abs=1e-5)
+            total = combine_heads(outs, model.weights.blocks[L].b_O)
+            np.testing.assert_allclose(total, trace[f"blocks.{L}.hook_attn_out"][pos], atol=1e-4)
+
+
+def test_small_pieces():
+    w = np.array([0.25, 0.75])
+    v = np.array([[4.0, 0.0], [0.0, 4.0]])
+    np.testing.assert_allclose(weighted_value_sum(w, v), [1.0, 3.0])
+    np.testing.assert_allclose(head_output(np.array([1.0, 2.0]), np.eye(2) * 3), [3.0, 6.0])
+    np.testing.assert_allclose(combine_heads(np.ones((3, 2)), np.array([0.5, -1.0])), [3.5, 2.0])
+
+
+def _trace_with_patterns(patterns: np.ndarray):
+    from gptmath import Trace
+
+    L, _, p, _ = patterns.shape
+    cache = {f"blocks.{i}.hook_resid_pre": np.zeros((p, 2)) for i in range(L)}
+    cache.update({f"blocks.{i}.attn.hook_pattern": patterns[i] for i in range(L)})
+    return Trace(tokens=np.arange(p), token_strings=[str(i) for i in range(p)], cache=cache)
+
+
+def test_head_kinds_and_pick_head_on_made_up_patterns():
+    p = 5
+    prev = np.eye(p, k=-1)
+    prev[0, 0] = 1
+    first = np.zeros((p, p))
+    first[:, 0] = 1
+    spread = np.tril(np.ones((p, p)))
+    spread /= spread.sum(axis=1, keepdims=True)
+    patterns = np.stack([np.stack([spread, first, np.eye(p)]), np.stack([spread, spread, prev])])  # [2, 3, p, p]
+    trace = _trace_with_patterns(patterns)
+    assert head_kinds(trace) == [["spread", "first", "self"], ["spread", "spread", "previous"]]
+    assert pick_head(trace) == (1, 2)
+    assert previous_token_scores(trace)[1, 2] == pytest.approx(1)
+    assert set(HEAD_KINDS) >= {k for row in head_kinds(trace) for k in row}
+    assert head_kinds(_trace_with_patterns(patterns[:, :, :1, :1])) == [["spread"] * 3] * 2
+
+
+def test_bad_layer_head_position_name_the_range(toy_model):
+    cfg = toy_model.config
+    with pytest.raises(GptMathError, match=r"layers 0\.\.1"):
+        check_layer_head(cfg, layer=2)
+    with pytest.raises(GptMathError, match=r"heads 0\.\.2"):
+        head_weights(toy_model.weights, 0, 3)
+    with pytest.raises(GptMathError, match=r"positions 0\.\.3"):
+        check_position(4, 4)
+    assert check_position(4, -1) == 3
