@@ -1,0 +1,47 @@
+"""Reading a trace from the inside: the logit lens, each block's change size, the strongest MLP neurons."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .errors import GptMathError
+from .heads import check_position
+from .model import Weights, unembed
+from .sampling import Candidate, softmax_with_temperature, top_k
+from .trace import Trace
+
+
+def lens_residuals(trace: Trace, position: int = -1) -> np.ndarray:
+    """[n_layer + 1, d]: the residual vector at one position before the first block and after each block."""
+    P = check_position(trace.n_positions, position)
+    stages = [trace["blocks.0.hook_resid_pre"][P]]
+    stages += [trace[f"blocks.{L}.hook_resid_post"][P] for L in range(trace.n_layers)]
+    return np.stack(stages)
+
+
+def logit_lens(W: Weights, trace: Trace, token_strings: Callable[[Sequence[int]], list[str]],
+               position: int = -1) -> list[Candidate]:
+    """The top next-token guess from the residual before the blocks and after each block.
+
+    Each residual goes through the final LayerNorm and the unembedding, as if
+    the model stopped there; the last guess is the model's real prediction.
+    """
+    logits = unembed(W, lens_residuals(trace, position))  # [n_layer + 1, V]
+    return [top_k(z, softmax_with_temperature(z), 1, token_strings)[0] for z in logits]
+
+
+def change_sizes(trace: Trace, position: int = -1) -> np.ndarray:
+    """[n_layer, 2]: the length (L2 norm) of what attention and then the MLP add to the residual at a position."""
+    P = check_position(trace.n_positions, position)
+    return np.array([[np.linalg.norm(trace[f"blocks.{L}.hook_{part}_out"][P]) for part in ("attn", "mlp")]
+                     for L in range(trace.n_layers)])
+
+
+def strongest_neurons(trace: Trace, layer: int, position: int = -1, k: int = 5) -> np.ndarray:
+    """Indices of the k MLP neurons with the largest activation at a position, strongest first."""
+    if not 0 <= layer < trace.n_layers:
+        raise GptMathError(f"layer {layer} is out of range: this model has layers 0..{trace.n_layers - 1}")
+    post = trace[f"blocks.{layer}.mlp.hook_post"][check_position(trace.n_positions, position)]
+    return np.argsort(-post, kind="stable")[:min(k, len(post))]
+

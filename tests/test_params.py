@@ -1,0 +1,49 @@
+"""Parameter tallies: the transformers count for several shapes, 3Blue1Brown's GPT-3 count."""
+from __future__ import annotations
+
+import pytest
+from transformers import GPT2LMHeadModel
+
+from gptmath import DEFAULT_MODEL, load_model
+from gptmath.params import GPT3, n_matrices, parameter_tally, total, weight_matrix_tally
+from tests.conftest import TOY_SHAPES
+
+
+def _hf_count(folder) -> int:
+    return sum(p.numel() for p in GPT2LMHeadModel.from_pretrained(folder).parameters())
+
+
+@pytest.mark.parametrize("name", sorted(TOY_SHAPES))
+def test_tally_equals_transformers_for_toy_shapes(name, toy_dirs):
+    folder = toy_dirs[name]
+    assert total(parameter_tally(load_model(folder).config)) == _hf_count(folder)
+
+
+def test_tally_equals_transformers_for_default_model():
+    assert total(parameter_tally(load_model().config)) == _hf_count(DEFAULT_MODEL)
+
+
+def test_untied_unembedding_is_counted(tmp_path):
+    from gptmath.toy import make_toy_model
+
+    folder = make_toy_model(tmp_path / "untied", n_layer=1, n_head=2, d_model=16, tie_word_embeddings=False)
+    cfg = load_model(folder).config
+    assert not cfg.tied_embeddings
+    groups = {g.kind: g for g in parameter_tally(cfg)}
+    assert groups["unembedding"].count == cfg.d_model * cfg.vocab_size
+    assert total(parameter_tally(cfg)) == _hf_count(folder)
+
+
+def test_gpt3_matches_3blue1brown():
+    groups = weight_matrix_tally(GPT3)
+    assert total(groups) == 175_181_291_520
+    assert n_matrices(groups) == 27_938
+    assert GPT3.d_head == 128 and GPT3.d_mlp == 4 * GPT3.d_model
+
+
+def test_weight_matrices_are_the_full_tally_less_vectors_and_positions(toy_model):
+    cfg = toy_model.config
+    full = {g.kind: g.count for g in parameter_tally(cfg)}
+    untied_unembedding = cfg.d_model * cfg.vocab_size
+    vectors = full["biases"] + full["layer_norms"] + full["position_embedding"] + full["unembedding"]
+    assert total(weight_matrix_tally(cfg)) == total(parameter_tally(cfg)) - vectors + untied_unembedding
