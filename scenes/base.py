@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject
 
@@ -10,6 +11,7 @@ from scenes.data import SceneData, scene_data
 from scenes.mobjects import label
 
 SLIDES = os.environ.get("GPTMANIM_SLIDES") == "1"
+FIGURES = os.environ.get("GPTMANIM_FIGURES")  # folder for a still of every step's end, or unset
 if SLIDES:  # each named step becomes one slide of a manim-slides presentation
     from manim_slides import Slide as _Base
 else:
@@ -31,6 +33,7 @@ class GPTScene(_Base):
         self.data = scene_data()
         self.title_mob: VMobject | None = None
         self.caption_mob: VMobject | None = None
+        self.steps_done = 0
 
     def show_title(self, text: str) -> VMobject:
         """Put (or replace) the title at the top left."""
@@ -54,7 +57,12 @@ class GPTScene(_Base):
         return new
 
     def end_step(self, pause: float = 1.0) -> None:
-        """Close a named step: a pause for the viewer, a slide break in slide mode."""
+        """Close a named step: a pause for the viewer, a still in figure mode, a slide break in slide mode."""
         self.wait(pause)
+        self.steps_done += 1
+        if FIGURES:
+            from scenes.export import save_still
+
+            save_still(self, Path(FIGURES), f"{type(self).__name__}_{self.steps_done:02d}")
         if SLIDES:
             self.next_slide()

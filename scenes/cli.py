@@ -1,0 +1,256 @@
+"""`python -m scenes` (and ./render.sh): render the story, figures, data and slides.
+
+Options come from the defaults, then a TOML config file (--config, same keys
+with underscores, e.g. `top_k = 5`), then the command line. Everything is
+checked, and the model's forward pass is computed once and cached, before
+any scene renders; scenes then render in parallel processes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from gptmath import GptMathError
+
+from scenes.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENE_DIR = Path(__file__).resolve().parent
+
+# The story, in order: (module in scenes/, Scene class).
+SCENES: list[tuple[str, str]] = [
+    ("tokens", "Tokenization"),
+    ("embedding", "Embedding"),
+    ("embedding", "EmbeddingSpace"),
+    ("attention", "AttentionHead"),
+    ("attention", "MultiHeadAttention"),
+    ("mlp", "MLPBlock"),
+    ("overview", "ForwardPass"),
+    ("softmax", "Unembedding"),
+    ("softmax", "Temperature"),
+    ("softmax", "Generation"),
+    ("params", "ParameterCount"),
+]
+SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
+QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
+RUN_OPTIONS = {"scenes": None, "quality": "l", "jobs": os.cpu_count() or 1, "out": "out", "figures": False,
+               "data": False, "slides": False, "video": True}
+
+
+def parser() -> argparse.ArgumentParser:
+    d = Settings()
+    ap = argparse.ArgumentParser(prog="./render.sh", description=(
+        "Render the scenes of a real GPT-2 forward pass. With no options: every scene with the shipped model, "
+        "at preview quality, joined into one video."))
+    ap.add_argument("scenes", nargs="*", metavar="SCENE", help=f"scenes to render (default: all): {', '.join(SCENE_MODULE)}")
+    ap.add_argument("-q", "--quality", choices=list(QUALITY_DIR), help="l 480p15 (default), m 720p30, h 1080p60, p 1440p60, k 2160p60")
+    ap.add_argument("--prompt", help=f"the text the model reads (default: {d.prompt!r})")
+    ap.add_argument("--model", help="hub id or folder written by save_pretrained (default: the model in assets/)")
+    ap.add_argument("--layer", type=int, help="layer for the attention and MLP scenes (default: the clearest head's)")
+    ap.add_argument("--head", type=int, help="attention head (default: the clearest previous-token head)")
+    ap.add_argument("--position", type=int, help="token position for per-token scenes, negative from the end (default -1)")
+    ap.add_argument("--temperature", type=float, help=f"sampling temperature, > 0 (default {d.temperature})")
+    ap.add_argument("--seed", type=int, help=f"random seed for sampling (default {d.seed})")
+    ap.add_argument("--top-k", type=int, help=f"how many next tokens to list (default {d.top_k})")
+    ap.add_argument("--lang", help=f"language of on-screen text: en or ja (default {d.lang})")
+    ap.add_argument("--jobs", "-j", type=int, help="scenes rendered at once (default: number of cores)")
+    ap.add_argument("--out", help="output folder (default: out)")
+    ap.add_argument("--config", type=Path, help="TOML file with any of these options (command line wins)")
+    ap.add_argument("--figures", action="store_true", default=None, help="also save a PNG, SVG and PDF still of every step")
+    ap.add_argument("--data", action="store_true", default=None, help="also save the trace (npz) and a JSON summary")
+    ap.add_argument("--slides", action="store_true", default=None, help="also build a manim-slides HTML presentation")
+    ap.add_argument("--no-video", dest="video", action="store_false", default=None,
+                    help="skip the videos (with --figures: only the stills, much faster)")
+    ap.add_argument("--list", action="store_true", help="list the scenes in story order and exit")
+    return ap
+
+
+def merge_options(args: argparse.Namespace) -> tuple[Settings, dict]:
+    """Defaults < config file < command line; returns the scene settings and the run options."""
+    from_file: dict = {}
+    if args.config is not None:
+        try:
+            from_file = tomllib.loads(args.config.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise GptMathError(f"cannot read config file {args.config}: {exc}") from None
+    setting_names = {f.name for f in fields(Settings)}
+    unknown = set(from_file) - setting_names - set(RUN_OPTIONS)
+    if unknown:
+        raise GptMathError(f"unknown key(s) in {args.config}: {', '.join(sorted(unknown))}")
+    cli = {k: v for k, v in vars(args).items() if v is not None and v != []}
+
+    def pick(name: str, default):
+        return cli.get(name, from_file.get(name, default))
+
+    settings = Settings(**{n: pick(n, getattr(Settings(), n)) for n in setting_names})
+    run = {n: pick(n, d) for n, d in RUN_OPTIONS.items()}
+    run["scenes"] = list(run["scenes"] or SCENE_MODULE)
+    return settings.check(), run
+
+
+def check_run(run: dict) -> None:
+    unknown = [s for s in run["scenes"] if s not in SCENE_MODULE]
+    if unknown:
+        raise GptMathError(f"unknown scene(s) {', '.join(unknown)}: choose from {', '.join(SCENE_MODULE)}")
+    if run["quality"] not in QUALITY_DIR:
+        raise GptMathError(f"quality must be one of {', '.join(QUALITY_DIR)} (got {run['quality']!r})")
+    if run["jobs"] < 1:
+        raise GptMathError(f"--jobs must be at least 1 (got {run['jobs']})")
+    if not (run["video"] or run["figures"] or run["slides"] or run["data"]):
+        raise GptMathError("--no-video leaves nothing to do: add --figures, --data or --slides")
+
+
+def prepare(settings: Settings):
+    """Load the model, compute (and cache) the trace, resolve layer/head/position: fails fast."""
+    from scenes.data import scene_data
+
+    return scene_data(settings)
+
+
+def write_data(data, out: Path) -> list[Path]:
+    """The trace behind the video and a small JSON summary of what the scenes show."""
+    from gptmath.sampling import softmax_with_temperature, top_k
+
+    out.mkdir(parents=True, exist_ok=True)
+    s, trace = data.settings, data.trace
+    logits = trace["logits"][-1]
+    probs = softmax_with_temperature(logits, s.temperature)
+    summary = {
+        "prompt": s.prompt, "model": data.model.name, "settings": asdict(s),
+        "tokens": trace.token_strings, "ids": data.ids,
+        "layer": data.layer, "head": data.head, "position": data.position,
+        "config": asdict(data.model.config),
+        "next_tokens": [asdict(c) for c in top_k(logits, probs, s.top_k, data.model.token_strings)],
+    }
+    trace_path, summary_path = out / "trace.npz", out / "summary.json"
+    trace.save(trace_path)
+    summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    return [trace_path, summary_path]
+
+
+def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[str, bool, float, list[Path], Path]:
+    """Render one scene in its own manim process; returns (scene, ok, seconds, files, log)."""
+    module = SCENE_MODULE[scene]
+    media, logs = out / "media", out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = os.environ | settings.to_env()
+    if run["figures"]:
+        env["GPTMANIM_FIGURES"] = str(out / "figures")
+    if run["slides"]:
+        env["GPTMANIM_SLIDES"] = "1"
+    cmd = [sys.executable, "-m", "manim", "render", f"-q{run['quality']}", "--media_dir", str(media),
+           "--progress_bar", "none", "-v", "WARNING", str(SCENE_DIR / f"{module}.py"), scene]
+    if not run["video"] and not run["slides"]:
+        cmd.insert(4, "-s")  # stills only: skip the animation frames
+    log = logs / f"{scene}.log"
+    start = time.time()
+    cwd = out / "slides_work" if run["slides"] else out
+    cwd.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as f:
+        ok = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=cwd).returncode == 0
+    files: list[Path] = []
+    video = media / "videos" / module / QUALITY_DIR[run["quality"]] / f"{scene}.mp4"
+    if ok and run["video"] and video.exists():
+        index = list(SCENE_MODULE).index(scene) + 1
+        target = out / "videos" / f"{index:02d}_{scene}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(video, target)
+        files.append(target)
+    if ok and run["figures"]:
+        files += sorted((out / "figures").glob(f"{scene}_*.png"))
+    return scene, ok, time.time() - start, files, log
+
+
+def join_videos(videos: list[Path], target: Path) -> Path:
+    """Concatenate same-format mp4 files, in order, without re-encoding."""
+    import av
+
+    listing = target.with_suffix(".txt")
+    listing.write_text("".join(f"file 'file:{v.resolve().as_posix()}'\n" for v in videos))
+    with av.open(str(listing), format="concat", options={"safe": "0"}) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream_from_template(template=src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.dts = None
+            packet.stream = stream
+            dst.mux(packet)
+    listing.unlink()
+    return target
+
+
+def build_slides(scenes: list[str], out: Path) -> Path:
+    """Convert the rendered slides into one self-contained HTML file."""
+    target = out / "slides.html"
+    cmd = [sys.executable, "-m", "manim_slides", "convert", "--to", "html", "--one-file", "--folder",
+           str(out / "slides_work" / "slides"), *scenes, str(target)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not target.exists():
+        raise GptMathError(f"slide conversion failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.list:
+        print("\n".join(f"{i:2d}. {cls}  (scenes/{mod}.py)" for i, (mod, cls) in enumerate(SCENES, 1)))
+        return 0
+    try:
+        settings, run = merge_options(args)
+        check_run(run)
+        out = Path(run["out"]).resolve()
+        print(f"Loading {settings.model or 'the shipped model'} and running the forward pass once…", flush=True)
+        data = prepare(settings)
+        print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
+              f"position {data.position}", flush=True)
+        if run["data"]:
+            for path in write_data(data, out / "data"):
+                print(f"  data: {path}")
+    except GptMathError as exc:
+        print(f"render: error: {exc}", file=sys.stderr)
+        return 2
+    return render_all(settings, run, out)
+
+
+def render_all(settings: Settings, run: dict, out: Path) -> int:
+    """Render the chosen scenes in parallel, then join videos and build slides; returns the exit code."""
+    if not (run["video"] or run["figures"] or run["slides"]):
+        return 0
+    scenes = [s for s in SCENE_MODULE if s in run["scenes"]]  # story order
+    jobs = min(run["jobs"], len(scenes))
+    print(f"Rendering {len(scenes)} scene(s) at quality {run['quality']} with {jobs} job(s) into {out}", flush=True)
+    failed, done = [], 0
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(render_one, s, settings, run, out) for s in scenes]
+        for future in as_completed(futures):
+            scene, ok, seconds, files, log = future.result()
+            done += 1
+            where = ", ".join(str(f) for f in files[:1]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
+            print(f"  [{done}/{len(scenes)}] {'ok  ' if ok else 'FAIL'} {scene:<20} {seconds:6.1f} s  "
+                  f"{where if ok else f'see {log}'}", flush=True)
+            if not ok:
+                failed.append(scene)
+    print(f"Rendered in {time.time() - start:.0f} s", flush=True)
+    if failed:
+        print(f"render: error: {len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
+              f"(logs in {out / 'logs'})", file=sys.stderr)
+        return 1
+    if run["video"] and len(scenes) > 1:
+        videos = [out / "videos" / f"{list(SCENE_MODULE).index(s) + 1:02d}_{s}.mp4" for s in scenes]
+        print(f"Joined video: {join_videos(videos, out / 'gpt.mp4')}")
+    if run["slides"]:
+        try:
+            print(f"Slides: {build_slides(scenes, out)}")
+        except GptMathError as exc:
+            print(f"render: error: {exc}", file=sys.stderr)
+            return 1
+    return 0
