@@ -1,0 +1,384 @@
+"""Scenes: token ids pick columns of the embedding matrix; embeddings as points in space."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from manim import (
+    DOWN, LEFT, ORIGIN, RIGHT, UP, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle, ReplacementTransform,
+    SurroundingRectangle, TransformFromCopy, ValueTracker, VGroup, Write, linear,
+)
+
+from gptmath.embedding_space import (
+    direction_scores, nearest_neighbours, principal_components, rotate_view, single_token_ids, vocabulary_words,
+)
+from gptmath.params import parameter_tally
+
+from scenes import theme as th
+from scenes.base import GPTScene
+from scenes.i18n import tr
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number
+
+T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
+
+MAX_SLOTS = 9  # vectors side by side; longer prompts show their first and last tokens around "…"
+ROW_LABEL_WIDTH = 3.0
+SLOTS_LEFT, SLOTS_RIGHT = -3.4, 6.3  # x range of the vector columns (the last one's brace goes beyond)
+TOKEN_Y, POSITION_Y, SUM_Y = 1.15, -1.35, -0.1
+
+# Word lists on which the shipped model's embeddings show structure; words that are not one token are skipped.
+CLOUD_GROUPS = [
+    [" cat", " dog", " bird", " fish"],
+    [" red", " blue", " green", " yellow"],
+    [" one", " two", " three", " four"],
+    [" happy", " sad", " angry", " scared"],
+]
+DIRECTION = (" she", " he")
+DIRECTION_PAIRS = [(" girl", " boy"), (" mom", " dad"), (" woman", " man"), (" queen", " king"),
+                   (" sister", " brother"), (" her", " his")]
+CLOUD_CENTRE = np.array([-3.3, -0.3, 0.0])
+PANEL_WIDTH = 5.6  # the text beside the cloud
+MIN_WORDS = 8  # fewer single-token words than this: use whole-word tokens of the vocabulary instead
+N_NEIGHBOURS = 6
+
+
+def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
+    """Positions to draw side by side: all of them, or the first and last few with None (an ellipsis) between."""
+    if n <= max_slots:
+        return list(range(n))
+    first = max_slots // 2
+    return [*range(first), None, *range(n - (max_slots - 1 - first), n)]
+
+
+def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
+    """A token as text in its colour with its id beneath."""
+    name = label(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
+    id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
+    header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
+    if header.width > max_width:
+        header.scale_to_fit_width(max_width)
+    return header
+
+
+class Embedding(GPTScene):
+    """The embedding matrix, each token's column pulled out, the position vector added."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "title"))
+        self.show_matrix()
+        self.pull_out_columns()
+        self.add_positions()
+        self.sum_vectors()
+
+    def show_matrix(self) -> None:
+        """W_E drawn as d rows × V columns, one labelled column per vocabulary token."""
+        model = self.data.model
+        W_E = model.weights.W_E  # [V, d]
+        V, d = W_E.shape
+        self.matrix_cols = cols = _elide(V, 7)
+        names = iter(model.token_strings([c for c in cols if c is not None]))
+        col_labels = [next(names) if c is not None else "" for c in cols]
+        self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
+                                         row_name=tr(T, "rows"), col_name=tr(T, "cols"), cell_width=0.76)
+        self.matrix.scale(1.15).move_to(0.3 * UP)
+        n = next(g.count for g in parameter_tally(model.config) if g.kind == "token_embedding")
+        self.params_mob = label(tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.params_mob.next_to(self.matrix, DOWN, buff=0.45)
+        self.play(FadeIn(self.matrix))
+        self.play(Write(self.params_mob))
+        self.show_caption(tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
+        self.end_step()
+
+    def pull_out_columns(self) -> None:
+        """Each prompt token's column leaves the matrix and stands under the token."""
+        trace = self.data.trace
+        self.positions = shown_positions(trace.n_positions)
+        shown = [p for p in self.positions if p is not None]
+        tok, pos, resid = trace["hook_embed"], trace["hook_pos_embed"], trace["blocks.0.hook_resid_pre"]
+        scale = float(np.abs(np.concatenate([tok[shown], pos[shown], resid[shown]])).max()) or 1.0
+        slot = min(1.3, (SLOTS_RIGHT - SLOTS_LEFT) / len(self.positions))
+        centre = (SLOTS_LEFT + SLOTS_RIGHT) / 2
+        xs = [centre + slot * (j - (len(self.positions) - 1) / 2) for j in range(len(self.positions))]
+        last = len(self.positions) - 1
+
+        def column(values: np.ndarray, j: int, y: float) -> VectorColumn:
+            vec = VectorColumn(values, n_shown=4, scale=scale, cell_width=min(0.8, slot * 0.7), cell_height=0.3,
+                               font_size=th.NUMBER_SIZE - 2, show_dimension=j == last)
+            return vec.shift([xs[j] - vec.brackets.get_center()[0], y - vec.get_center()[1], 0])
+
+        def dots(y: float, j: int) -> VGroup:
+            return VGroup(label("…", th.LABEL_SIZE, th.DIM).move_to([xs[j], y, 0]))
+
+        self.headers, self.token_vectors, self.position_vectors, self.sum_vectors_ = VGroup(), VGroup(), VGroup(), VGroup()
+        self.position_labels = VGroup()
+        for j, p in enumerate(self.positions):
+            if p is None:
+                for group, y in ((self.headers, 2.55), (self.token_vectors, TOKEN_Y), (self.position_vectors, POSITION_Y),
+                                 (self.sum_vectors_, SUM_Y), (self.position_labels, POSITION_Y - 1.25)):
+                    group.add(dots(y, j))
+                continue
+            self.headers.add(token_header(self.data.tokens[p], self.data.ids[p], p, slot * 0.95).move_to([xs[j], 2.55, 0]))
+            self.token_vectors.add(column(tok[p], j, TOKEN_Y))
+            self.position_vectors.add(column(pos[p], j, POSITION_Y))
+            self.sum_vectors_.add(column(resid[p], j, SUM_Y))
+            self.position_labels.add(label(str(p), th.NUMBER_SIZE, th.DIM, mono=True).move_to([xs[j], POSITION_Y - 1.25, 0]))
+
+        target = self.matrix.copy().scale_to_fit_width(ROW_LABEL_WIDTH + 0.3)
+        target.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + target.width / 2, TOKEN_Y, 0])
+        self.play(FadeOut(self.params_mob), self.matrix.animate.become(target))
+        cols = self.matrix_cols  # the pulled columns lie somewhere under the "⋯" column
+        hidden = cols.index(None) if None in cols else len(cols) - 1
+        ghost = SurroundingRectangle(VGroup(*self.matrix.grid[hidden::len(cols)]), color=th.HIGHLIGHT, buff=0.02)
+        self.play(FadeIn(self.headers), FadeIn(ghost))
+        self.play(LaggedStart(*[TransformFromCopy(ghost, v) for v in self.token_vectors], lag_ratio=0.15), run_time=2)
+        self.play(FadeOut(ghost))
+        self.show_caption(tr(T, "pull_caption"))
+        self.end_step()
+
+    def row_label(self, key: str, y: float) -> VGroup:
+        mob = label(tr(T, key), th.LABEL_SIZE)
+        if mob.width > ROW_LABEL_WIDTH:
+            mob.scale_to_fit_width(ROW_LABEL_WIDTH)
+        return mob.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + mob.width / 2, y, 0])
+
+    def add_positions(self) -> None:
+        """The position embedding of each position, written under its token's vector."""
+        self.token_label = self.row_label("token_row", TOKEN_Y)
+        self.position_label = self.row_label("position_row", POSITION_Y)
+        self.play(FadeOut(self.matrix), FadeIn(self.token_label))
+        self.play(FadeIn(self.position_label),
+                  LaggedStart(*[FadeIn(v, shift=0.3 * UP) for v in self.position_vectors], lag_ratio=0.1),
+                  FadeIn(self.position_labels))
+        cfg = self.data.model.config
+        self.show_caption(tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
+        self.end_step()
+
+    def sum_vectors(self) -> None:
+        """Token and position vectors merge into their sum, the first residual vectors."""
+        self.sum_label = self.row_label("sum_row", SUM_Y)
+        pairs = [ReplacementTransform(VGroup(t, p), s)
+                 for t, p, s in zip(self.token_vectors, self.position_vectors, self.sum_vectors_)]
+        self.play(*pairs, ReplacementTransform(VGroup(self.token_label, self.position_label), self.sum_label),
+                  self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP), run_time=1.5)
+        self.show_caption(tr(T, "sum_caption"))
+        self.end_step(2)
+
+
+class RotatingCloud(VGroup):
+    """Labelled 3-D points seen by a camera turning about the vertical axis; nearer points are bigger and brighter.
+
+    `azimuth` is a ValueTracker (radians): animate it and the view follows, the projection done by gptmath.
+    """
+
+    def __init__(self, points: np.ndarray, texts: list[str], colors: list, radius: float = 2.7,
+                 elevation: float = 0.35, centre: np.ndarray = ORIGIN, font_size: float = th.NUMBER_SIZE) -> None:
+        super().__init__()
+        points = np.asarray(points, dtype=float)
+        self.points3d = points * (radius / (float(np.linalg.norm(points, axis=1).max()) or 1.0))
+        self.texts, self.radius, self.elevation = list(texts), radius, elevation
+        self.azimuth = ValueTracker(0.0)
+        self.centre = np.asarray(centre, dtype=float)
+        self.axes = VGroup(*[Line(ORIGIN, RIGHT, stroke_color=th.FAINT, stroke_width=2) for _ in range(3)])
+        self.dots = VGroup(*[Dot(radius=0.07, color=c) for c in colors])
+        self.labels = VGroup(*[label(th.show_spaces(t), font_size, c, mono=True) for t, c in zip(self.texts, colors)])
+        self.add(self.axes, self.dots, self.labels)
+        self.turn()
+        self.add_updater(lambda m: m.turn())
+
+    def turn(self) -> "RotatingCloud":
+        """Place axes, dots and labels for the current azimuth."""
+        az = self.azimuth.get_value()
+        axes = rotate_view(np.eye(3) * self.radius, az, self.elevation)
+        for line, end in zip(self.axes, axes):
+            line.put_start_and_end_on(self.centre - end * [1, 1, 0], self.centre + end * [1, 1, 0])
+        view = rotate_view(self.points3d, az, self.elevation)
+        near = (view[:, 2] / self.radius + 1) / 2  # 0 far .. 1 near
+        for dot, text, (x, y, _), n in zip(self.dots, self.labels, view, near):
+            dot.move_to(self.centre + [x, y, 0]).set_opacity(0.35 + 0.65 * n)
+            dot.scale_to_fit_width(0.09 + 0.08 * n)
+            text.set_opacity(0.35 + 0.65 * n)
+        placed: list = list(self.dots)
+        for i in np.argsort(-view[:, 2]):  # nearest first: their labels keep their place
+            dot, text = self.dots[i], self.labels[i]
+            for side, lift in PLACES:  # the first place beside the dot that covers no dot and no nearer label
+                text.next_to(dot, side, buff=0.06).shift(lift * text.height * 1.2 * UP)
+                if not any(_overlap(text, other) for other in placed if other is not dot):
+                    break
+            placed.append(text)
+        return self
+
+
+def clearest_azimuth(points: np.ndarray, elevation: float, n: int = 24) -> float:
+    """Of n camera turns, the one at which the two closest points lie farthest apart on screen."""
+    def closest(azimuth: float) -> float:
+        xy = rotate_view(points, azimuth, elevation)[:, :2]
+        gaps = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy)) * 1e9
+        return float(gaps.min())
+
+    return max(np.linspace(0, 2 * math.pi, n, endpoint=False), key=closest)
+
+
+PLACES = [(RIGHT, 0), (LEFT, 0), (RIGHT, 1), (RIGHT, -1), (LEFT, 1), (LEFT, -1), (RIGHT, 2), (LEFT, -2), (RIGHT, 0)]
+
+
+def _overlap(a, b) -> bool:
+    return (abs(a.get_x() - b.get_x()) < (a.width + b.width) / 2
+            and abs(a.get_y() - b.get_y()) < (a.height + b.height) / 2)
+
+
+class EmbeddingSpace(GPTScene):
+    """Real embeddings as a rotating 3-D cloud (PCA), a token's nearest neighbours, one direction as a line."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "space_title"))
+        self.show_cloud()
+        self.show_neighbours()
+        self.show_direction()
+
+    def cloud_words(self) -> tuple[dict[str, int], list, list[int]]:
+        """{word: id} of the cloud, each word's colour, and the groups present (for the legend).
+
+        With a tokenizer that splits too many of the words, whole-word tokens of its vocabulary instead (no groups).
+        """
+        model = self.data.model
+        words, colors, groups = {}, [], []
+        for g, group in enumerate(CLOUD_GROUPS):
+            found = single_token_ids(model, group)
+            words.update(found)
+            colors += [th.token_color(g)] * len(found)
+            groups += [g] if found else []
+        if len(words) < MIN_WORDS:
+            words = vocabulary_words(model, 2 * MIN_WORDS)
+            return words, [th.token_color(0)] * len(words), []
+        return words, colors, groups
+
+    def show_cloud(self) -> None:
+        """PCA of the chosen embeddings, turning once around, with a legend of the word groups."""
+        W_E = self.data.model.weights.W_E
+        self.words, colors, groups = self.cloud_words()
+        self.pca = principal_components(W_E[list(self.words.values())])
+        self.cloud = RotatingCloud(self.pca.points, list(self.words), colors, centre=CLOUD_CENTRE)
+        start = clearest_azimuth(self.cloud.points3d, self.cloud.elevation)
+        self.cloud.azimuth.set_value(start)
+        self.cloud.turn()
+        pct = f"{100 * self.pca.explained.sum():.0f}"
+        heading = label(tr(T, "pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
+        if heading.width > PANEL_WIDTH:
+            heading.scale_to_fit_width(PANEL_WIDTH)
+        legend = VGroup(*[VGroup(Dot(radius=0.1, color=th.token_color(g)), label(tr(T, f"group_{g}"), th.LABEL_SIZE))
+                          .arrange(RIGHT, buff=0.2) for g in groups]).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
+        self.legend = VGroup(heading, legend).arrange(DOWN, buff=0.5)
+        self.fit_right_panel(self.legend)
+        self.play(Create(self.cloud.axes), FadeIn(self.cloud.dots), FadeIn(self.cloud.labels), FadeIn(self.legend))
+        self.show_caption(tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
+        self.play(self.cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
+        self.cloud.clear_updaters()
+        self.end_step()
+
+    @staticmethod
+    def fit_right_panel(mob: VGroup) -> VGroup:
+        """Scale a group into the right half of the frame, beside the cloud."""
+        if mob.width > PANEL_WIDTH:
+            mob.scale_to_fit_width(PANEL_WIDTH)
+        if mob.height > 5.6:
+            mob.scale_to_fit_height(5.6)
+        return mob.move_to([th.FRAME_WIDTH / 2 - th.EDGE - PANEL_WIDTH / 2, CLOUD_CENTRE[1], 0])
+
+    def show_neighbours(self) -> None:
+        """The tokens whose embeddings point most nearly the same way as the configured token's."""
+        model, p = self.data.model, self.data.position
+        self.neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
+        texts = model.token_strings([i for i, _ in self.neighbours])
+        title = label(tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
+        header = label(tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
+        self.neighbour_rows = VGroup()
+        for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
+            name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
+            if name.width > 2.2:
+                name.scale_to_fit_width(2.2)
+            bar = Rectangle(width=max(abs(cos), 0.01) * 2.4, height=0.26, stroke_width=0, fill_opacity=1,
+                            fill_color=th.value_color(cos, 1.0))
+            value = number(cos, 2, th.LABEL_SIZE - 4)
+            y = -0.45 * j
+            name.move_to([-0.1, y, 0], aligned_edge=RIGHT)
+            bar.move_to([0.1, y, 0], aligned_edge=LEFT)
+            value.next_to(bar, RIGHT, buff=0.15)
+            self.neighbour_rows.add(VGroup(name, bar, value))
+        self.neighbour_table = VGroup(title, header, self.neighbour_rows).arrange(DOWN, buff=0.3)
+        self.fit_right_panel(self.neighbour_table)
+        self.play(FadeOut(self.legend), FadeIn(title), FadeIn(header))
+        self.play(LaggedStart(*[FadeIn(r, shift=0.2 * LEFT) for r in self.neighbour_rows], lag_ratio=0.12))
+        self.show_caption(tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
+        self.end_step()
+
+    def direction_words(self) -> tuple[tuple[int, int], dict[str, int], list]:
+        """The two tokens giving the direction, the tokens placed along it, and their colours (one per pair)."""
+        model = self.data.model
+        ends = single_token_ids(model, DIRECTION)
+        words, colors = {}, []
+        for j, pair in enumerate([DIRECTION, *DIRECTION_PAIRS]):
+            found = single_token_ids(model, pair)
+            words.update(found)
+            colors += [th.HIGHLIGHT if j == 0 else th.token_color(j)] * len(found)
+        if len(ends) < 2 or len(words) < 4:  # the tokenizer splits these words: use the cloud's instead
+            words = dict(list(self.words.items())[:MIN_WORDS])
+            colors = [th.token_color(j // 2) for j in range(len(words))]
+            ends = dict(list(words.items())[:2])
+        return tuple(ends.values()), words, colors
+
+    def show_direction(self) -> None:
+        """Dot products with the difference of two embeddings, on a number line."""
+        model = self.data.model
+        (plus, minus), words, colors = self.direction_words()
+        self.direction_ids = (plus, minus)
+        self.direction_tokens = list(words)
+        self.direction_values = direction_scores(model.weights.W_E, list(words.values()), plus, minus)
+        names = model.token_strings([plus, minus])
+        plus_text, minus_text = (th.show_spaces(n) for n in names)
+        self.number_line = DotProductLine(self.direction_values, list(words), colors, width=th.CONTENT_WIDTH - 0.6)
+        axis = label(tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
+        self.number_line.move_to(0.3 * DOWN)
+        axis.next_to(self.number_line.ticks, DOWN, buff=0.3)
+        heading = label(tr(T, "direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.direction_group = VGroup(heading, self.number_line, axis)
+        self.play(FadeOut(self.cloud), FadeOut(self.neighbour_table))
+        heading.next_to(self.title_mob, DOWN, buff=0.35).align_to(self.title_mob, LEFT)
+        self.play(FadeIn(heading), Create(self.number_line.line), FadeIn(self.number_line.ticks), FadeIn(axis))
+        self.play(LaggedStart(*[FadeIn(m, shift=0.2 * DOWN) for m in self.number_line.markers], lag_ratio=0.08),
+                  run_time=2)
+        self.show_caption(tr(T, "direction_caption"))
+        self.end_step(2)
+
+
+class DotProductLine(VGroup):
+    """Values on a horizontal line: a dot per value, its label stacked above or below so no labels overlap."""
+
+    def __init__(self, values: np.ndarray, texts: list[str], colors: list, width: float = 12.0,
+                 font_size: float = th.SMALL_SIZE, n_ticks: int = 5) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)
+        lo, hi = float(self.values.min()), float(self.values.max())
+        pad = 0.08 * (hi - lo or 1.0)
+        self.lo, self.hi = lo - pad, hi + pad
+        self.line = Line([-width / 2, 0, 0], [width / 2, 0, 0], stroke_color=th.DIM, stroke_width=2)
+        self.ticks = VGroup()
+        for v in np.linspace(self.lo, self.hi, n_ticks):
+            x = self.x(v)
+            self.ticks.add(VGroup(Line([x, -0.08, 0], [x, 0.08, 0], stroke_color=th.DIM, stroke_width=2),
+                                  number(v, 2, th.NUMBER_SIZE, th.DIM).move_to([x, -0.3, 0])))
+        self.markers = VGroup()
+        tiers: list[float] = []  # right edge of the last label in each row above the line
+        for i in np.argsort(self.values):
+            x = self.x(self.values[i])
+            text = label(th.show_spaces(texts[i]), font_size, colors[i], mono=True)
+            tier = next((t for t, right in enumerate(tiers) if right < x - text.width / 2 - 0.08), len(tiers))
+            tiers[tier:tier + 1] = [x + text.width / 2]
+            text.move_to([x, 0.35 + 0.36 * tier, 0])
+            stem = Line([x, 0, 0], [x, text.get_bottom()[1] - 0.03, 0], stroke_color=colors[i], stroke_width=1,
+                        stroke_opacity=0.6)
+            self.markers.add(VGroup(stem, Dot([x, 0, 0], radius=0.06, color=colors[i]), text))
+        self.add(self.line, self.ticks, self.markers)
+
+    def x(self, value: float) -> float:
+        """Where a value lies along the line."""
+        return self.line.get_left()[0] + (value - self.lo) / (self.hi - self.lo) * self.line.width
