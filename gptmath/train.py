@@ -153,10 +153,17 @@ def evaluate(model, streams: list[np.ndarray], byte_len: np.ndarray, cfg: TrainC
 
 
 def prepare(cfg: TrainConfig):
-    """Tokenizer and train/held-out id streams, one per corpus file."""
+    """Tokenizer (trained once, then reused from the work folder) and train/held-out id streams per corpus file."""
+    from transformers import PreTrainedTokenizerFast
+
     files = corpus_files(cfg.corpus)
     splits = [split_documents(read_documents(f), cfg.held_out, cfg.seed) for f in files]
-    tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size)
+    saved = Path(cfg.work) / "tokenizer"
+    if (saved / "tokenizer.json").exists():
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)
+    else:
+        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size)
+        tokenizer.save_pretrained(saved)
     train = [encode_stream(tokenizer, tr) for tr, _ in splits]
     test = [encode_stream(tokenizer, te) for _, te in splits if te]
     from .tokens import byte_level_decoder
