@@ -22,8 +22,21 @@ from scenes.i18n import font
 
 
 def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = False, **kwargs) -> Text:
-    """A piece of on-screen text in the project's fonts (the language's font for words, mono for numbers)."""
-    return Text(text, font=th.MONO if mono else font(), font_size=size, color=color, **kwargs)
+    """A piece of on-screen text in the project's fonts (the language's font for words, mono for numbers).
+
+    Texts are made once per (text, size, colour, font) and copied after that:
+    grids repeat "0.00" and "−∞" hundreds of times, and copying is far cheaper.
+    """
+    key = (text, size, str(color), th.MONO if mono else font(), tuple(sorted(kwargs.items())))
+    if key not in _LABELS:
+        made = Text(text, font=key[3], font_size=size, color=color, **kwargs)
+        for glyph in made.family_members_with_points():
+            glyph.__dict__.pop("path_obj", None)  # the parsed SVG path: used once, slow to copy
+        _LABELS[key] = made
+    return _LABELS[key].copy()
+
+
+_LABELS: dict[tuple, Text] = {}
 
 
 def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> Text:
@@ -217,35 +230,43 @@ class TokenRow(VGroup):
 class AttentionGrid(VGroup):
     """Attention as a grid: one column per query (top labels), one row per key (left labels).
 
-    mode="scores": signed values coloured blue/red, masked cells grey with −∞.
-    mode="pattern": weights 0..1 as brightness; numbers only while the grid is small.
+    `values` is [query, key] (a trace's scores or pattern for one head).
+    mode="scores": signed values coloured blue/red; with `causal`, cells whose
+    key comes after the query are greyed out and read −∞.
+    mode="pattern": weights 0..1 as brightness.
+    Numbers are written while the grid is small (≤ 12 tokens); beyond that it
+    is a heat map. `shown_values` holds the numbers as drawn (NaN where no
+    number is written), `masked` the greyed cells, both [query, key].
     """
 
     def __init__(self, values: np.ndarray, tokens: Sequence[str], mode: str = "pattern", cell: float | None = None,
                  max_size: float = 5.2, show_numbers: bool | None = None, decimals: int = 2,
-                 show_labels: bool = True) -> None:
+                 show_labels: bool = True, causal: bool = True) -> None:
         super().__init__()
         self.values = np.asarray(values, dtype=float)  # [query, key]
         p = self.values.shape[0]
-        cell = cell or min(0.62, max_size / p)
+        self.cell_size = cell = cell or min(0.62, max_size / p)
         self.show_numbers = show_numbers if show_numbers is not None else p <= 12
-        finite = self.values[np.isfinite(self.values)]
+        self.masked = np.triu(np.ones((p, p), dtype=bool), k=1) if causal else np.zeros((p, p), dtype=bool)
+        self.shown_values = np.full((p, p), np.nan)
+        finite = self.values[np.isfinite(self.values) & ~self.masked]
         scale = float(np.abs(finite).max()) if finite.size else 1.0
         self.cells = {}
         grid = VGroup()
         for k in range(p):  # rows: keys
             for q in range(p):  # columns: queries
                 v = self.values[q, k]
-                masked = k > q
+                masked = bool(self.masked[q, k])
                 fill = th.FAINT if masked else (th.weight_color(v) if mode == "pattern" else th.value_color(v, scale))
                 sq = Square(side_length=cell * 0.94, stroke_width=0, fill_color=fill,
                             fill_opacity=0.35 if masked else 1)
                 box = VGroup(sq)
                 if self.show_numbers:
-                    text = "−∞" if np.isneginf(v) else f"{v:.{decimals}f}".replace("-", "−")
-                    num = label(text, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT, mono=True)
+                    shown = -np.inf if masked and mode == "scores" else (0.0 if masked else v)
+                    num = number(shown, decimals, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT)
                     num.scale_to_fit_width(min(num.width, cell * 0.86))
                     box.add(num.move_to(sq))
+                    self.shown_values[q, k] = shown if np.isinf(shown) else round(shown, decimals)
                 self.cells[(q, k)] = box
                 grid.add(box)
         grid.arrange_in_grid(rows=p, cols=p, buff=cell * 0.06)
@@ -257,13 +278,19 @@ class AttentionGrid(VGroup):
             for i, tok in enumerate(tokens):
                 top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
                 top.scale_to_fit_height(min(top.height, 1.1))
+                top.scale_to_fit_width(min(top.width, cell * 0.9))
                 top.next_to(self.cells[(i, 0)], UP, buff=0.08)
                 left = label(th.show_spaces(tok), size, th.KEY)
                 left.scale_to_fit_width(min(left.width, 1.3))
+                left.scale_to_fit_height(min(left.height, cell * 0.9))
                 left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
                 self.query_labels.add(top)
                 self.key_labels.add(left)
             self.add(self.query_labels, self.key_labels)
+
+    def column(self, query: int) -> VGroup:
+        """The cells of one query's column, top (first key) to bottom."""
+        return VGroup(*[self.cells[(query, k)] for k in range(self.values.shape[0])])
 
 
 class ProbabilityBars(VGroup):
@@ -330,3 +357,27 @@ class HeatMap(Group):
         n = self.values.shape[0]
         top, bottom = self.frame.get_top()[1], self.frame.get_bottom()[1]
         return np.array([self.frame.get_left()[0], top - (row + 0.5) * (top - bottom) / n, 0.0])
+
+
+class PatternThumbnail(Group):
+    """One head's attention pattern [query, key] as a small image laid out like AttentionGrid.
+
+    Columns are queries, rows keys; brightness is the weight, cells after the
+    query (masked) are grey. An image, not squares, so a whole model's heads
+    render fast. `values` keeps the pattern shown.
+    """
+
+    def __init__(self, pattern: np.ndarray, size: float, frame_color=th.FAINT) -> None:
+        super().__init__()
+        self.values = np.asarray(pattern, dtype=float)  # [query, key]
+        p = self.values.shape[0]
+        lut = np.array([th.weight_color(i / 255).to_rgb() for i in range(256)])  # weight -> colour
+        rgb = lut[np.round(np.clip(self.values.T, 0, 1) * 255).astype(int)]  # [key, query, 3]: rows are keys
+        masked = np.triu(np.ones((p, p), dtype=bool), k=1).T  # key after query
+        grey = np.array(th.BACKGROUND.interpolate(th.FAINT, 0.35).to_rgb())
+        rgb[masked] = grey
+        self.image = ImageMobject(np.round(255 * rgb).astype(np.uint8))
+        self.image.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
+        self.image.stretch_to_fit_width(size).stretch_to_fit_height(size)
+        self.frame = Rectangle(width=size, height=size, stroke_color=frame_color, stroke_width=1.5)
+        self.add(self.image, self.frame)

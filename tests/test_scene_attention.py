@@ -1,0 +1,155 @@
+"""Attention scenes: the numbers drawn are the trace's, the layout fits, bad layer/head numbers fail clearly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath import GptMathError
+from gptmath.heads import head_step, unmasked_scores
+from scenes.attention import AttentionHead, MultiHeadAttention
+from scenes.settings import Settings
+from tests.scene_harness import check_layout, compare_golden, render
+
+LONG = ("Once upon a time, in a small village by the sea, there lived a kind old fisherman who "
+        "told the children stories about the stars and the moon every night")
+
+
+@pytest.fixture(scope="module")
+def head_scene(tmp_path_factory):
+    return render(AttentionHead, Settings(), tmp_path_factory.mktemp("head"))
+
+
+@pytest.fixture(scope="module")
+def multi_scene(tmp_path_factory):
+    return render(MultiHeadAttention, Settings(), tmp_path_factory.mktemp("multi"))
+
+
+def shown_match(column, vector: np.ndarray) -> None:
+    """A VectorColumn shows the vector's real entries at the indices it names."""
+    assert len(column.values) == len(vector)
+    np.testing.assert_allclose(column.shown_values, vector[column.shown_indices], atol=1e-6)
+
+
+def test_head_queries_keys_and_products_are_the_trace(head_scene):
+    scene, _ = head_scene
+    d, hook = scene.data, f"blocks.{scene.data.layer}.attn"
+    x = d.trace[f"blocks.{d.layer}.ln1.hook_normalized"]
+    q, k = d.trace[f"{hook}.hook_q"][:, d.head], d.trace[f"{hook}.hook_k"][:, d.head]
+    assert d.position == len(d.tokens) - 1  # the default query is the last token
+    for i in scene.x_row.columns:
+        shown_match(scene.x_row.columns[i], x[i])
+        shown_match(scene.q_row.columns[i], q[i])
+        shown_match(scene.k_row.columns[i], k[i])
+    i = d.position
+    shown_match(scene.query_product.vector, x[i])
+    shown_match(scene.query_product.result, q[i])
+    shown_match(scene.key_product.result, k[i])
+    np.testing.assert_allclose(scene.query_product.vector.values @ scene.hw.W_Q + scene.hw.b_Q, q[i], atol=1e-5)
+
+
+def test_head_scores_mask_and_pattern_are_the_trace(head_scene):
+    scene, _ = head_scene
+    d, hook = scene.data, f"blocks.{scene.data.layer}.attn"
+    scores, pattern = d.trace[f"{hook}.hook_attn_scores"][d.head], d.trace[f"{hook}.hook_pattern"][d.head]
+    p = len(d.tokens)
+    future = np.triu(np.ones((p, p), dtype=bool), k=1)
+    np.testing.assert_allclose(scene.raw_grid.values, unmasked_scores(d.trace, d.model.config, d.layer, d.head))
+    assert not scene.raw_grid.masked.any()
+    np.testing.assert_array_equal(scene.score_grid.masked, future)
+    np.testing.assert_array_equal(scene.score_grid.values, scores)
+    np.testing.assert_array_equal(np.isneginf(scene.score_grid.shown_values), future)
+    np.testing.assert_allclose(scene.score_grid.shown_values[~future], np.round(scores[~future], 1), atol=1e-9)
+    np.testing.assert_array_equal(scene.pattern_grid.values, pattern)
+    np.testing.assert_allclose(scene.pattern_grid.shown_values, np.round(pattern, 2), atol=1e-9)
+    np.testing.assert_allclose(scene.pattern_grid.values.sum(axis=1), 1, atol=1e-5)  # each query's column
+    for (q, k), cell in scene.pattern_grid.cells.items():
+        assert cell[1].text == f"{pattern[q, k]:.2f}"
+
+
+def test_head_weighted_sum_output_and_residual(head_scene):
+    scene, _ = head_scene
+    d = scene.data
+    step = head_step(d.trace, d.model.weights, d.layer, d.head, d.position)
+    v = d.trace[f"blocks.{d.layer}.attn.hook_v"][:, d.head]
+    for k, column in scene.value_columns.items():
+        shown_match(column, v[k])
+        assert scene.weight_labels[k].text == f"{step.weights[k]:.2f}"
+    shown_match(scene.z_column, d.trace[f"blocks.{d.layer}.attn.hook_z"][d.position, d.head])
+    shown_match(scene.output_product.result, step.output)
+    before, delta, after = scene.residual_columns
+    shown_match(before, d.trace[f"blocks.{d.layer}.hook_resid_pre"][d.position])
+    shown_match(delta, step.output)
+    shown_match(after, step.resid_after)
+
+
+def test_head_layout_and_golden(head_scene, update_golden):
+    scene, frame = head_scene
+    check_layout(scene)
+    compare_golden(frame, "AttentionHead", update_golden)
+
+
+@pytest.mark.parametrize("prompt", [LONG, "Once"])
+def test_head_long_and_one_token_prompts(prompt, tmp_path):
+    scene, _ = render(AttentionHead, Settings(prompt=prompt), tmp_path)
+    p = len(scene.data.tokens)
+    assert scene.pattern_grid.values.shape == (p, p)
+    if p > 12:  # a heat map: no numbers written
+        assert not scene.pattern_grid.show_numbers and np.isnan(scene.pattern_grid.shown_values).all()
+    else:
+        assert scene.pattern_grid.shown_values[0, 0] == 1.0
+    check_layout(scene)
+
+
+def test_head_on_another_model_shape(toy_dirs, tmp_path):
+    scene, _ = render(AttentionHead, Settings(model=str(toy_dirs["3L5H-gelu-n_inner"]), layer=2, head=4,
+                                              position=3), tmp_path)
+    d = scene.data
+    assert (d.layer, d.head, d.position) == (2, 4, 3)
+    shown_match(scene.query_product.result, d.trace["blocks.2.attn.hook_q"][3, 4])
+    np.testing.assert_array_equal(scene.pattern_grid.values, d.trace["blocks.2.attn.hook_pattern"][4])
+    check_layout(scene)
+
+
+@pytest.mark.parametrize("scene_cls", [AttentionHead, MultiHeadAttention])
+@pytest.mark.parametrize("bad, message", [(dict(layer=4), r"layer 4 is out of range: this model has layers 0\.\.3"),
+                                          (dict(layer=0, head=6), r"head 6 is out of range: .* heads 0\.\.5"),
+                                          (dict(head=-1), r"heads 0\.\.5")])
+def test_layer_or_head_out_of_range(scene_cls, bad, message, tmp_path):
+    with pytest.raises(GptMathError, match=message):
+        render(scene_cls, Settings(**bad), tmp_path)
+
+
+def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
+    scene, _ = multi_scene
+    d, cfg = scene.data, scene.data.model.config
+    patterns = d.trace[f"blocks.{d.layer}.attn.hook_pattern"]
+    assert len(scene.thumbnails) == cfg.n_head
+    for h, thumb in enumerate(scene.thumbnails):
+        np.testing.assert_array_equal(thumb.values, patterns[h])
+    attn_out = d.trace[f"blocks.{d.layer}.hook_attn_out"][d.position]
+    np.testing.assert_allclose(scene.attn_out, attn_out, atol=1e-4)
+    shown_match(scene.result_column, scene.attn_out)
+    for h, column in enumerate(scene.output_columns):
+        shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
+    assert set(scene.grid_thumbnails) == {(L, h) for L in range(cfg.n_layer) for h in range(cfg.n_head)}
+    for (L, h), thumb in scene.grid_thumbnails.items():
+        np.testing.assert_array_equal(thumb.values, d.trace[f"blocks.{L}.attn.hook_pattern"][h])
+    chosen = scene.grid_thumbnails[(d.layer, d.head)]
+    assert np.allclose(scene.chosen_frame.get_center(), chosen.get_center(), atol=1e-6)
+
+
+def test_multi_head_layout_and_golden(multi_scene, update_golden):
+    scene, frame = multi_scene
+    check_layout(scene)
+    compare_golden(frame, "MultiHeadAttention", update_golden)
+
+
+@pytest.mark.parametrize("settings", [Settings(prompt=LONG), Settings(prompt="Once"), "toy"],
+                         ids=["long", "one-token", "toy"])
+def test_multi_head_other_prompts_and_shapes(settings, toy_dirs, tmp_path):
+    if settings == "toy":
+        settings = Settings(model=str(toy_dirs["3L5H-gelu-n_inner"]))
+    scene, _ = render(MultiHeadAttention, settings, tmp_path)
+    cfg = scene.data.model.config
+    assert len(scene.grid_thumbnails) == cfg.n_layer * cfg.n_head
+    check_layout(scene)
