@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, Brace, DecimalNumber, Group, ImageMobject, Line, Rectangle, RoundedRectangle, Square, Text,
+    DOWN, LEFT, RIGHT, UP, Brace, Group, ImageMobject, Line, Rectangle, RoundedRectangle, Square, Text,
     VGroup, VMobject, WHITE,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -226,6 +226,11 @@ class TokenRow(VGroup):
         """The drawn cell of token `index` (must be shown)."""
         return next(c for c in self.cells if c.index == index)
 
+    def runs(self, first: int, last: int) -> list[list[VGroup]]:
+        """The shown cells of tokens first..last, split where the row wraps onto a new line."""
+        return [[c for c in line if c.index is not None and first <= c.index <= last] for line in self.lines
+                if any(c.index is not None and first <= c.index <= last for c in line)]
+
 
 class AttentionGrid(VGroup):
     """Attention as a grid: one column per query (top labels), one row per key (left labels).
@@ -301,7 +306,7 @@ class ProbabilityBars(VGroup):
                  label_width: float = 2.2) -> None:
         super().__init__()
         self.labels = list(labels)
-        self.bar_length, self.bar_height = bar_length, bar_height
+        self.bar_length, self.bar_height, self.font_size = bar_length, bar_height, font_size
         self.rows = VGroup()
         self.bars, self.percents, self.label_mobs = VGroup(), VGroup(), VGroup()
         for i, text in enumerate(self.labels):
@@ -310,8 +315,7 @@ class ProbabilityBars(VGroup):
                 name.scale_to_fit_width(label_width)
             track = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=th.ZERO, fill_opacity=1)
             bar = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=color, fill_opacity=1)
-            pct = DecimalNumber(0, num_decimal_places=1, mob_class=Text, unit="%", font_size=font_size * 0.9,
-                                font=th.MONO)
+            pct = label("0.0%", font_size * 0.9, mono=True)  # rewritten by set_probs (DecimalNumber's % needs LaTeX)
             row = VGroup(name, track, bar, pct)
             name.move_to(track.get_left() + LEFT * (label_width / 2 + 0.2))
             name.align_to(track.get_left() + LEFT * 0.2, RIGHT)
@@ -330,7 +334,7 @@ class ProbabilityBars(VGroup):
             track = row[1]
             bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
             bar.move_to(track.get_left(), LEFT)
-            pct.set_value(100 * p)
+            pct.become(label(f"{100 * p:.1f}%", self.font_size * 0.9, mono=True))
             pct.next_to(track, RIGHT, buff=0.15)
         return self
 
@@ -381,3 +385,52 @@ class PatternThumbnail(Group):
         self.image.stretch_to_fit_width(size).stretch_to_fit_height(size)
         self.frame = Rectangle(width=size, height=size, stroke_color=frame_color, stroke_width=1.5)
         self.add(self.image, self.frame)
+
+
+class TokenText(VGroup):
+    """Tokens as running text wrapped to `max_width`, each token in its own colour (e.g. prompt vs generated).
+
+    Newlines show as ↵. Beyond `max_lines` only the last lines stay, the first starting with "…".
+    `token_mobs[i]` is the drawn glyphs of token i (for shown tokens), `shown_indices` says which.
+    """
+
+    def __init__(self, tokens: Sequence[str], max_width: float, colors: Sequence | None = None,
+                 font_size: float = th.LABEL_SIZE, max_lines: int | None = None, line_buff: float = 0.18) -> None:
+        super().__init__()
+        self.tokens = list(tokens)
+        shown = [t.replace("\n", "↵").replace("\t", "→") for t in self.tokens]
+        colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
+        whole = label("".join(shown), font_size, disable_ligatures=True)  # measures every character once
+        starts = np.cumsum([0, *map(len, shown)])
+        lines: list[list[int]] = [[]]
+        line_left = None
+        for i, text in enumerate(shown):
+            glyphs = [g for g in whole[starts[i]:starts[i + 1]] if g.has_points()]
+            if not glyphs:
+                lines[-1].append(i)
+                continue
+            left, right = glyphs[0].get_left()[0], glyphs[-1].get_right()[0]
+            if line_left is None:
+                line_left = left
+            elif right - line_left > max_width and lines[-1]:
+                lines.append([])
+                line_left = left
+            lines[-1].append(i)
+        if max_lines is not None and len(lines) > max_lines:
+            lines = lines[-max_lines:]
+        self.shown_indices = [i for line in lines for i in line]
+        self.token_mobs: dict[int, VGroup] = {}
+        self.lines = VGroup()
+        for n, line in enumerate(lines):
+            prefix = "…" if n == 0 and self.shown_indices[0] > 0 else ""
+            texts = [shown[i].lstrip(" ") if k == 0 else shown[i] for k, i in enumerate(line)]
+            mob = label(prefix + "".join(texts), font_size, disable_ligatures=True)
+            if prefix:
+                mob[0].set_color(th.DIM)
+            at = len(prefix)
+            for i, text in zip(line, texts):
+                self.token_mobs[i] = VGroup(*mob[at:at + len(text)]).set_color(colors[i])
+                at += len(text)
+            self.lines.add(mob)
+        self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
+        self.add(self.lines)

@@ -12,6 +12,8 @@ from scenes.mobjects import TokenRow, label
 
 
 T = "tokens"  # this module's catalogue: scenes/locales/tokens.toml
+ROOM_BELOW = 1.6  # kept free under the tokens for the vocabulary line and the caption
+MARK_HEIGHT = 0.45  # a character bracket with its label under a line of tokens
 
 
 class Tokenization(GPTScene):
@@ -30,13 +32,21 @@ class Tokenization(GPTScene):
         self.prompt_mob = label(prompt if len(prompt) < 80 else prompt[:77] + "…", th.LABEL_SIZE + 4)
         if self.prompt_mob.width > th.CONTENT_WIDTH:
             self.prompt_mob.scale_to_fit_width(th.CONTENT_WIDTH)
-        self.prompt_mob.shift(1.6 * UP)
+        self.prompt_mob.move_to(2.3 * UP)
         self.play(FadeIn(self.prompt_mob))
         self.show_caption(tr(T, "intro"))
         self.end_step()
 
     def cut_into_tokens(self) -> None:
-        self.row = TokenRow(self.data.tokens, self.data.ids, max_lines=4).move_to(0.4 * DOWN)
+        model = self.data.model
+        self.split_marks = VGroup()
+        self.spans = [s for s in char_spans([model.token_bytes(i) for i in self.data.ids]) if self._is_split(s)]
+        self.row = TokenRow(self.data.tokens, self.data.ids, max_lines=4, line_buff=0.7 if self.spans else 0.25)
+        self.row.next_to(self.prompt_mob, DOWN, buff=0.6)
+        marks_below = MARK_HEIGHT if self.spans else 0.0  # brackets hang under the last line
+        room = self.row.get_top()[1] - (-th.FRAME_HEIGHT / 2 + th.EDGE + ROOM_BELOW + marks_below)
+        if self.row.height > room:
+            self.row.scale(room / self.row.height, about_edge=UP)
         texts = VGroup(*[c.text for c in self.row.cells if c.index is not None])
         self.play(FadeTransform(self.prompt_mob.copy(), texts), run_time=1.2)
         boxes = [c.box for c in self.row.cells if c.index is not None]
@@ -52,23 +62,25 @@ class Tokenization(GPTScene):
         self.show_caption(tr(T, "ids"))
         self.end_step()
 
+    def _is_split(self, span) -> bool:
+        """A character worth bracketing: its bytes are spread over tokens or share a token with others' bytes."""
+        if len(span.char.encode("utf-8")) == 1:
+            return False
+        return span.first_token != span.last_token or "<" in self.data.tokens[span.first_token]
+
     def show_split_characters(self) -> None:
-        """Characters whose UTF-8 bytes straddle tokens get a bracket under all their tokens."""
-        model = self.data.model
-        spans = char_spans([model.token_bytes(i) for i in self.data.ids])
+        """Characters whose UTF-8 bytes straddle tokens get a bracket under all their tokens (one per row)."""
         shown = set(self.row.shown_indices)
-        self.split_marks = VGroup()
-        for span in spans:
-            if len(span.char.encode("utf-8")) == 1 or not {span.first_token, span.last_token} <= shown:
+        for span in self.spans:
+            if not {span.first_token, span.last_token} <= shown:
                 continue
-            if span.first_token == span.last_token and not any(
-                    p.startswith("<") for p in [self.data.tokens[span.first_token]]):
-                continue
-            first, last = self.row.cell(span.first_token), self.row.cell(span.last_token)
-            y = min(first.get_bottom()[1], last.get_bottom()[1]) - 0.08
-            line = Line([first.get_left()[0], y, 0], [last.get_right()[0], y, 0], color=th.HIGHLIGHT, stroke_width=3)
-            char = label(span.char, th.SMALL_SIZE, th.HIGHLIGHT).next_to(line, DOWN, buff=0.05)
-            self.split_marks.add(VGroup(line, char))
+            segments = VGroup()
+            for run in self.row.runs(span.first_token, span.last_token):
+                y = min(c.get_bottom()[1] for c in run) - 0.08
+                segments.add(Line([run[0].get_left()[0] + 0.03, y, 0], [run[-1].get_right()[0] - 0.03, y, 0],
+                                  color=th.HIGHLIGHT, stroke_width=3))
+            char = label(span.char, th.SMALL_SIZE, th.HIGHLIGHT).next_to(segments[0], DOWN, buff=0.05)
+            self.split_marks.add(VGroup(segments, char))
         if len(self.split_marks):
             self.play(FadeIn(self.split_marks))
             self.show_caption(tr(T, "bytes"))
@@ -77,7 +89,7 @@ class Tokenization(GPTScene):
     def state_vocabulary(self) -> None:
         v = self.data.model.config.vocab_size
         self.vocab_mob = label(tr(T, "vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
-        self.vocab_mob.next_to(self.row, DOWN, buff=0.7)
+        self.vocab_mob.next_to(VGroup(self.row, self.split_marks), DOWN, buff=0.4)
         self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
         self.show_caption(tr(T, "vocab_caption", model=self.data.model.name, v=f"{v:,}"))
         self.end_step(2)

@@ -47,3 +47,16 @@ def test_split_characters_are_bracketed(tmp_path):
 def test_golden(tmp_path, update_golden):
     _, frame = render(Tokenization, Settings(), tmp_path)
     compare_golden(frame, "Tokenization", update_golden)
+
+
+def test_japanese_prompt_brackets_each_character_over_its_byte_tokens(tmp_path):
+    prompt = "むかしむかし、猫がいました。"
+    scene, frame = render(Tokenization, Settings(prompt=prompt, lang="ja"), tmp_path)
+    model, ids = scene.data.model, scene.data.ids
+    assert b"".join(model.token_bytes(i) for i in ids).decode() == prompt
+    marked = "".join(m[1].text for m in scene.split_marks)
+    split = "".join(c for c in prompt if not any(c.encode() in model.token_bytes(i) for i in ids))
+    assert marked == split  # every split character, in order, once
+    assert "\ufffd" not in "".join(scene.row.tokens)
+    check_layout(scene)
+    compare_golden(frame, "Tokenization-ja", False)
