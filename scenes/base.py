@@ -12,6 +12,7 @@ from scenes.mobjects import label
 
 SLIDES = os.environ.get("GPTMANIM_SLIDES") == "1"
 FIGURES = os.environ.get("GPTMANIM_FIGURES")  # folder for a still of every step's end, or unset
+SUBTITLES = os.environ.get("GPTMANIM_SUBTITLES")  # folder for <Scene>.srt made of the captions, or unset
 if SLIDES:  # each named step becomes one slide of a manim-slides presentation
     from manim_slides import Slide as _Base
 else:
@@ -34,6 +35,7 @@ class GPTScene(_Base):
         self.title_mob: VMobject | None = None
         self.caption_mob: VMobject | None = None
         self.steps_done = 0
+        self.captions: list[tuple[float, str]] = []  # (time shown, text) for subtitles
 
     def show_title(self, text: str) -> VMobject:
         """Put (or replace) the title at the top left."""
@@ -49,12 +51,23 @@ class GPTScene(_Base):
         new = label(text, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
         if new.width > th.CONTENT_WIDTH:
             new.scale_to_fit_width(th.CONTENT_WIDTH)
+        self.captions.append((self.renderer.time, text))
         if self.caption_mob is None:
             self.play(FadeIn(new, shift=0.1 * UP), run_time=0.6)
         else:
             self.play(FadeOut(self.caption_mob), FadeIn(new), run_time=0.6)
         self.caption_mob = new
         return new
+
+    def tear_down(self) -> None:
+        super().tear_down()
+        if SUBTITLES and self.captions:
+            from scenes.subtitles import cues_from_captions, to_srt
+
+            folder = Path(SUBTITLES)
+            folder.mkdir(parents=True, exist_ok=True)
+            cues = cues_from_captions(self.captions, self.renderer.time)
+            (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
 
     def end_step(self, pause: float = 1.0) -> None:
         """Close a named step: a pause for the viewer, a still in figure mode, a slide break in slide mode."""

@@ -146,6 +146,8 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
         env["GPTMANIM_FIGURES"] = str(out / "figures")
     if run["slides"]:
         env["GPTMANIM_SLIDES"] = "1"
+    if run["video"]:
+        env["GPTMANIM_SUBTITLES"] = str(out / "subtitles")
     cmd = [sys.executable, "-m", "manim", "render", f"-q{run['quality']}", "--media_dir", str(media),
            "--progress_bar", "none", "-v", "WARNING", str(SCENE_DIR / f"{module}.py"), scene]
     if not run["video"] and not run["slides"]:
@@ -164,6 +166,10 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(video, target)
         files.append(target)
+        srt = out / "subtitles" / f"{scene}.srt"
+        if srt.exists():
+            os.replace(srt, target.with_suffix(".srt"))
+            files.append(target.with_suffix(".srt"))
     if ok and run["figures"]:
         files += sorted((out / "figures").glob(f"{scene}_*.png"))
     return scene, ok, time.time() - start, files, log
@@ -185,6 +191,20 @@ def join_videos(videos: list[Path], target: Path) -> Path:
             dst.mux(packet)
     listing.unlink()
     return target
+
+
+def join_subtitles(videos: list[Path], target: Path) -> Path:
+    """The scenes' SRT files shifted to where each scene starts in the joined video."""
+    import av
+
+    from scenes.subtitles import join_srt
+
+    parts, offset = [], 0.0
+    for video in videos:
+        parts.append((video.with_suffix(".srt"), offset))
+        with av.open(str(video)) as f:
+            offset += float(f.duration / av.time_base)
+    return join_srt(parts, target)
 
 
 def build_slides(scenes: list[str], out: Path) -> Path:
@@ -247,6 +267,7 @@ def render_all(settings: Settings, run: dict, out: Path) -> int:
     if run["video"] and len(scenes) > 1:
         videos = [out / "videos" / f"{list(SCENE_MODULE).index(s) + 1:02d}_{s}.mp4" for s in scenes]
         print(f"Joined video: {join_videos(videos, out / 'gpt.mp4')}")
+        print(f"Subtitles: {join_subtitles(videos, out / 'gpt.srt')}")
     if run["slides"]:
         try:
             print(f"Slides: {build_slides(scenes, out)}")

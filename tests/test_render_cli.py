@@ -139,6 +139,13 @@ def test_slides_write_an_html_file(toy_dir, tmp_path):
     assert "<html" in html.lower() and "reveal" in html.lower()
     slides = json.loads((tmp_path / "slides_work" / "slides" / "Tokenization.json").read_text())
     assert len(slides["slides"]) >= 4  # one slide per named step
+    # The video gets subtitles made of the scene's captions, in order, within the video's length.
+    from scenes.i18n import tr
+    from scenes.subtitles import read_srt
+
+    cues = read_srt(tmp_path / "videos" / "01_Tokenization.srt")
+    assert cues[0][2] == tr("tokens", "intro", lang="en")
+    assert [c[0] for c in cues] == sorted(c[0] for c in cues) and all(a < b for a, b, _ in cues)
 
 
 def test_help_lists_every_option():

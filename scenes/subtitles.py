@@ -1,0 +1,44 @@
+"""Subtitles: each scene's captions as timed SRT cues, and the cues of a whole video joined."""
+from __future__ import annotations
+
+from pathlib import Path
+
+Cue = tuple[float, float, str]  # start s, end s, text
+
+
+def _stamp(t: float) -> str:
+    ms = round(t * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def cues_from_captions(captions: list[tuple[float, str]], end: float) -> list[Cue]:
+    """Each caption lasts until the next one starts (the last until the scene ends)."""
+    starts = [t for t, _ in captions] + [end]
+    return [(t, starts[i + 1], text) for i, (t, text) in enumerate(captions) if starts[i + 1] > t]
+
+
+def to_srt(cues: list[Cue]) -> str:
+    return "".join(f"{i}\n{_stamp(a)} --> {_stamp(b)}\n{text}\n\n" for i, (a, b, text) in enumerate(cues, 1))
+
+
+def read_srt(path: Path) -> list[Cue]:
+    """Parse an SRT file written by to_srt."""
+    def seconds(stamp: str) -> float:
+        h, m, rest = stamp.split(":")
+        s, ms = rest.split(",")
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    cues = []
+    for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
+        lines = block.splitlines()
+        if len(lines) >= 3:
+            a, b = lines[1].split(" --> ")
+            cues.append((seconds(a), seconds(b), "\n".join(lines[2:])))
+    return cues
+
+
+def join_srt(parts: list[tuple[Path, float]], target: Path) -> Path:
+    """One SRT for a joined video: each part's cues shifted by the start of its video."""
+    cues = [(a + offset, b + offset, text) for path, offset in parts if path.exists() for a, b, text in read_srt(path)]
+    target.write_text(to_srt(cues), encoding="utf-8")
+    return target

@@ -1,0 +1,25 @@
+"""Subtitle cues: timing from captions, SRT round trip, joining with offsets."""
+from __future__ import annotations
+
+from scenes.subtitles import cues_from_captions, join_srt, read_srt, to_srt
+
+
+def test_each_caption_lasts_until_the_next():
+    cues = cues_from_captions([(0.5, "one"), (3.0, "two"), (7.25, "three")], end=10.0)
+    assert cues == [(0.5, 3.0, "one"), (3.0, 7.25, "two"), (7.25, 10.0, "three")]
+
+
+def test_srt_format_and_round_trip(tmp_path):
+    text = to_srt([(0.0, 1.5, "Hello"), (61.25, 3725.004, "トークン")])
+    assert text.startswith("1\n00:00:00,000 --> 00:00:01,500\nHello\n\n2\n00:01:01,250 --> 01:02:05,004\nトークン\n")
+    path = tmp_path / "a.srt"
+    path.write_text(text, encoding="utf-8")
+    assert read_srt(path) == [(0.0, 1.5, "Hello"), (61.25, 3725.004, "トークン")]
+
+
+def test_join_shifts_each_part(tmp_path):
+    a, b = tmp_path / "a.srt", tmp_path / "b.srt"
+    a.write_text(to_srt([(0.0, 2.0, "first")]))
+    b.write_text(to_srt([(1.0, 2.0, "second")]))
+    joined = read_srt(join_srt([(a, 0.0), (tmp_path / "missing.srt", 5.0), (b, 10.0)], tmp_path / "all.srt"))
+    assert joined == [(0.0, 2.0, "first"), (11.0, 12.0, "second")]
