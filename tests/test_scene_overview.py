@@ -1,0 +1,52 @@
+"""ForwardPass scene: change sizes, logit lens and next-token bars are the trace's; fits the frame."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath.model import unembed
+from scenes.overview import ForwardPass
+from scenes.settings import Settings
+from tests.scene_harness import check_layout, compare_golden, render
+from tests.test_scene_tokens import LONG
+
+
+@pytest.fixture(scope="module")
+def default_render(tmp_path_factory):
+    return render(ForwardPass, Settings(), tmp_path_factory.mktemp("overview"))
+
+
+def test_drawn_values_are_the_trace(default_render):
+    scene, _ = default_render
+    trace, P, model = scene.data.trace, scene.data.position, scene.data.model
+    n_layer = model.config.n_layer
+    assert len(scene.blocks) == n_layer and len(scene.snapshots) == n_layer + 1
+    assert np.allclose(scene.snapshots[-1].values, trace[f"blocks.{n_layer - 1}.hook_resid_post"].T)
+    for L in range(n_layer):
+        for k, part in enumerate(("attn", "mlp")):
+            want = np.linalg.norm(trace[f"blocks.{L}.hook_{part}_out"][P])
+            assert np.isclose(scene.change_values[L, k], want, rtol=1e-5)
+            assert scene.change_numbers[2 * L + k].text == f"{want:.1f}"
+    for L, guess in enumerate(scene.lens):
+        resid = trace["blocks.0.hook_resid_pre"][P] if L == 0 else trace[f"blocks.{L - 1}.hook_resid_post"][P]
+        assert guess.token_id == int(np.argmax(unembed(model.weights, resid)))
+    assert scene.lens[-1].token_id == int(np.argmax(trace["logits"][P])) == scene.next_tokens[0].token_id
+    assert scene.bars.labels == [c.text for c in scene.next_tokens]
+    check_layout(scene)
+
+
+def test_golden(default_render, update_golden):
+    compare_golden(default_render[1], "ForwardPass", update_golden)
+
+
+@pytest.mark.parametrize("prompt", [LONG, "Once"])
+def test_layout_long_and_one_token(prompt, tmp_path):
+    scene, _ = render(ForwardPass, Settings(prompt=prompt), tmp_path)
+    assert scene.snapshots[0].values.shape[1] == len(scene.data.tokens)
+    check_layout(scene)
+
+
+def test_other_model_shape(toy_dirs, tmp_path):
+    scene, _ = render(ForwardPass, Settings(model=str(toy_dirs["3L5H-gelu-n_inner"])), tmp_path)
+    assert len(scene.lens) == 4 and scene.snapshots[0].values.shape[0] == 40
+    check_layout(scene)

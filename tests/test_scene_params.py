@@ -1,0 +1,42 @@
+"""ParameterCount scene: the drawn tally is transformers' count and GPT-3's is 3Blue1Brown's; fits the frame."""
+from __future__ import annotations
+
+import pytest
+from transformers import GPT2LMHeadModel
+
+from gptmath import DEFAULT_MODEL
+from scenes.params import ParameterCount
+from scenes.settings import Settings
+from tests.scene_harness import check_layout, compare_golden, render
+
+
+def _plain(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def default_render(tmp_path_factory):
+    return render(ParameterCount, Settings(), tmp_path_factory.mktemp("params"))
+
+
+def test_drawn_total_is_transformers_count(default_render):
+    scene, _ = default_render
+    want = sum(p.numel() for p in GPT2LMHeadModel.from_pretrained(DEFAULT_MODEL).parameters())
+    assert _plain(scene.total_mob.text) == want
+    assert sum(_plain(m.text) for m in scene.count_mobs.values()) == want
+    assert _plain(scene.gpt3_total_mob.text) == 175_181_291_520
+    assert "27,938" in scene.gpt3_matrices_mob.text
+    check_layout(scene)
+
+
+def test_golden(default_render, update_golden):
+    compare_golden(default_render[1], "ParameterCount", update_golden)
+
+
+@pytest.mark.parametrize("name", ["3L5H-gelu-n_inner", "1L1H"])
+def test_other_model_shapes(name, toy_dirs, tmp_path):
+    folder = toy_dirs[name]
+    scene, _ = render(ParameterCount, Settings(model=str(folder), prompt="Once"), tmp_path)
+    want = sum(p.numel() for p in GPT2LMHeadModel.from_pretrained(folder).parameters())
+    assert _plain(scene.total_mob.text) == want
+    check_layout(scene)
