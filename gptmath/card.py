@@ -140,7 +140,7 @@ It is a standard `transformers` `GPT2LMHeadModel` saved with `save_pretrained` (
 ## Tokenizer
 
 Byte-level BPE (the algorithm of GPT-2's tokenizer) trained with the `tokenizers` library on the training
-split: {c.vocab_size:,} tokens, `<|endoftext|>` (id {model.tokenizer.convert_tokens_to_ids('<|endoftext|>')})
+split: {c.vocab_size:,} tokens, `<|endoftext|>` (id {model.tokenizer.token_to_id('<|endoftext|>')})
 separates documents. Any UTF-8 text can be encoded: unseen characters fall back to byte tokens.
 
 ## Data

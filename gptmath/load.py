@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from .errors import GptMathError
 from .model import Block, Config, Weights, forward
@@ -25,7 +28,7 @@ class Model:
 
     name: str
     weights: Weights
-    tokenizer: object  # a transformers PreTrainedTokenizerFast
+    tokenizer: Tokenizer  # the `tokenizers` library's tokenizer (what transformers' fast tokenizers wrap)
     fingerprint: str = ""  # changes whenever the weights or tokenizer change
 
     @property
@@ -36,10 +39,10 @@ class Model:
         """The prompt's token ids; an empty prompt is an error."""
         if not text:
             raise GptMathError("the prompt is empty: give some text, e.g. --prompt 'Once upon a time'")
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def decode(self, ids: list[int] | np.ndarray) -> str:
-        return self.tokenizer.decode([int(i) for i in ids])
+        return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
 
     def token_strings(self, ids: list[int] | np.ndarray) -> list[str]:
         """What each token stands for as text (a lone UTF-8 byte shows as <xx>)."""
@@ -54,7 +57,7 @@ class Model:
         from .tokens import byte_level_decoder
 
         decode = byte_level_decoder()
-        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        pieces = [self.tokenizer.id_to_token(i) for i in range(self.tokenizer.get_vocab_size())]
         return [decode(p) if p is not None else b"" for p in pieces]
 
     def trace(self, prompt: str) -> Trace:
@@ -77,9 +80,6 @@ def _quiet_transformers() -> None:
 
 def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     """Load a GPT-2 checkpoint: None for the shipped default, a folder, or a hub id."""
-    _quiet_transformers()
-    from transformers import AutoTokenizer, GPT2LMHeadModel
-
     source = str(name_or_path) if name_or_path is not None else str(DEFAULT_MODEL)
     path = Path(source).expanduser()
     if path.exists():
@@ -90,16 +90,58 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise GptMathError(f"the default model is missing from {DEFAULT_MODEL}: restore assets/ from git")
     elif source.startswith((".", "~", "/")) or source.count("/") > 1:
         raise GptMathError(f"no model folder at {source}: check the path")
+    weights, tokenizer = _read_folder(path) if path.is_dir() else (None, None)
+    if weights is None:  # sharded, .bin, half precision or a hub id: let transformers read it
+        weights, tokenizer = _read_with_transformers(source)
+    if tokenizer.encode("Once upon a time", add_special_tokens=False).ids == []:
+        raise GptMathError(f"the tokenizer of {source!r} turns text into no tokens: re-save it with save_pretrained")
+    return Model(name=_display_name(source), weights=weights, tokenizer=tokenizer, fingerprint=_fingerprint(source))
+
+
+# GPT2Config's defaults, for keys a config.json may leave out.
+GPT2_DEFAULTS = {"n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+                 "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "scale_attn_weights": True,
+                 "scale_attn_by_inverse_layer_idx": False, "tie_word_embeddings": True, "vocab_size": 50257,
+                 "model_type": "gpt2"}
+
+
+def _read_folder(path: Path) -> tuple[Weights | None, Tokenizer | None]:
+    """A save_pretrained folder with one float32 model.safetensors and a tokenizer.json, read without torch."""
+    files = path / "config.json", path / "model.safetensors", path / "tokenizer.json"
+    if not all(f.is_file() for f in files):
+        return None, None
+    from safetensors.numpy import load_file
+
+    try:
+        config = SimpleNamespace(**(GPT2_DEFAULTS | json.loads(files[0].read_text())))
+        state = load_file(files[1])
+        tokenizer = Tokenizer.from_file(str(files[2]))
+    except Exception as exc:  # bad JSON, a damaged weights file, a broken tokenizer: one line for the user
+        raise GptMathError(f"could not load model {str(path)!r}: {_first_line(exc)}") from None
+    if any(v.dtype != np.float32 for v in state.values()):
+        return None, None
+    state = {k if k.startswith(("transformer.", "lm_head.")) else f"transformer.{k}": v for k, v in state.items()}
+    try:
+        return weights_from_state_dict(config_from_hf(config), state), tokenizer
+    except KeyError as exc:
+        raise GptMathError(f"could not load model {str(path)!r}: weight {exc} is missing") from None
+
+
+def _read_with_transformers(source: str) -> tuple[Weights, Tokenizer]:
+    """Any checkpoint transformers can load (folder or hub id), converted to float32 numpy."""
+    _quiet_transformers()
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+
     try:
         hf = GPT2LMHeadModel.from_pretrained(source)
     except Exception as exc:  # transformers raises many types; the user needs one line
         raise GptMathError(f"could not load model {source!r}: {_first_line(exc)}") from None
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
+        tokenizer = AutoTokenizer.from_pretrained(source).backend_tokenizer
     except Exception as exc:
         raise GptMathError(f"could not load the tokenizer of {source!r}: {_first_line(exc)}") from None
-    return Model(name=_display_name(source), weights=weights_from_hf(hf), tokenizer=tokenizer,
-                 fingerprint=_fingerprint(source))
+    state = {k: v.detach().float().numpy().copy() for k, v in hf.state_dict().items()}
+    return weights_from_state_dict(config_from_hf(hf.config), state), tokenizer
 
 
 def _fingerprint(source: str) -> str:
@@ -138,10 +180,8 @@ def config_from_hf(c) -> Config:
     )
 
 
-def weights_from_hf(hf) -> Weights:
-    """Copy a GPT2LMHeadModel's parameters into float32 numpy arrays, once."""
-    cfg = config_from_hf(hf.config)
-    sd = {k: v.detach().float().numpy().copy() for k, v in hf.state_dict().items()}
+def weights_from_state_dict(cfg: Config, sd: dict[str, np.ndarray]) -> Weights:
+    """Arrange a GPT2LMHeadModel state dict (numpy float32) into our Weights."""
     d = cfg.d_model
 
     def blk(i: int) -> Block:
@@ -158,7 +198,7 @@ def weights_from_hf(hf) -> Weights:
         )
 
     W_E = sd["transformer.wte.weight"]
-    W_U = sd.get("lm_head.weight", W_E).T  # [d, V]
+    W_U = sd.get("lm_head.weight", W_E).T  # [d, V] (absent from the file when tied)
     return Weights(
         config=cfg, W_E=W_E, W_pos=sd["transformer.wpe.weight"],
         blocks=[blk(i) for i in range(cfg.n_layer)],

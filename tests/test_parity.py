@@ -81,7 +81,7 @@ def test_default_model_matches_transformers():
 def test_comparison_uses_gptmaths_own_arithmetic(toy_dir):
     """Guard: nudge one MLP weight inside gptmath only, and the comparison must fail."""
     model = load_model(toy_dir)
-    model.weights.blocks[-1].W_in[:, 0] += 0.5
+    model.weights.blocks[-1].W_in[0, 0] += 0.5  # one entry (a whole column would cancel: LayerNorm output sums to 0)
     trace = model.trace(PROMPT)
     with pytest.raises(AssertionError, match="mlp.hook_pre"):
         assert_matches(trace, reference(toy_dir, trace.tokens))
@@ -115,3 +115,28 @@ def test_scores_are_masked_and_patterns_are_distributions(toy_model):
     # The scores are q.k / sqrt(dh) for the first query/key pair of head 0.
     q, k = trace["blocks.0.attn.hook_q"][0, 0], trace["blocks.0.attn.hook_k"][0, 0]
     assert scores[0, 0, 0] == pytest.approx(q @ k / np.sqrt(len(q)), rel=1e-5)
+
+
+def test_direct_folder_read_equals_transformers_read(toy_dirs):
+    """The torch-free reader (safetensors + tokenizer.json) gives the same weights and tokens as transformers."""
+    from gptmath.load import _read_folder, _read_with_transformers
+
+    for folder in toy_dirs.values():
+        fast_w, fast_t = _read_folder(folder)
+        slow_w, slow_t = _read_with_transformers(str(folder))
+        assert fast_w.config == slow_w.config
+        np.testing.assert_array_equal(fast_w.W_U, slow_w.W_U)
+        for a, b in zip(fast_w.blocks, slow_w.blocks):
+            for name in vars(a):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        text = "Once upon a time, a café 猫"
+        assert fast_t.encode(text).ids == slow_t.encode(text).ids
+
+
+def test_loading_a_scene_model_does_not_import_torch(toy_dir):
+    import subprocess
+    import sys
+
+    code = f"import sys; from gptmath import load_model; load_model({str(toy_dir)!r}); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
