@@ -106,7 +106,7 @@ class MLPBlock(GPTScene):
         self.top_labels = VGroup()
         marks = VGroup()
         ys = self._spread([self.post_strip.row_point(i)[1] for i in self.top], gap=0.42,
-                          low=self.post_strip.get_bottom()[1] + 0.2, high=self.post_strip.get_top()[1] - 0.2)
+                          low=self.post_strip.get_bottom()[1] + 0.2, high=self.post_strip.get_top()[1] - 0.45)
         x0 = self.post_strip.get_right()[0]
         for i, y in zip(self.top, ys):
             row_y = self.post_strip.row_point(i)[1]
@@ -163,7 +163,8 @@ class MLPBlock(GPTScene):
                 continue
             chosen = cell.index == self.P
             boxes.add(RoundedRectangle(corner_radius=0.06, width=cell.width, height=0.4,
-                                       stroke_color=th.HIGHLIGHT if chosen else th.DIM, stroke_width=3 if chosen else 1.5,
+                                       stroke_color=th.HIGHLIGHT if chosen else th.DIM,
+                                       stroke_width=3 if chosen else 1.5,
                                        fill_color=th.HIGHLIGHT, fill_opacity=0.3 if chosen else 0.08)
                       .next_to(cell, UP, buff=0.15))
         tag = label(tr(T, "mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)

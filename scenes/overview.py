@@ -1,7 +1,6 @@
 """Scene: the prompt's residual stream through every block, the change each block adds, and the logit lens."""
 from __future__ import annotations
 
-import numpy as np
 from manim import (
     DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Indicate, LaggedStart, Line, Rectangle, RoundedRectangle,
     VGroup, VMobject, interpolate_color,
@@ -93,7 +92,8 @@ class ForwardPass(GPTScene):
             name.move_to([x0 + width / 2, Y_LAYER, 0])
             bars = VGroup(*[
                 Rectangle(width=min(0.35, half * 0.6), height=max(MAX_BAR * s / top, 0.01), stroke_width=0,
-                          fill_color=color, fill_opacity=0.9).move_to([box.get_center()[0], Y_BARS, 0], aligned_edge=DOWN)
+                          fill_color=color, fill_opacity=0.9)
+                .move_to([box.get_center()[0], Y_BARS, 0], aligned_edge=DOWN)
                 for box, s, color in ((attn, sizes[L, 0], ATTN_COLOR), (mlp, sizes[L, 1], MLP_COLOR))])
             self.blocks.add(VGroup(attn, mlp))
             self.change_bars.add(bars)
@@ -160,5 +160,4 @@ class ForwardPass(GPTScene):
         width = min(2 * self._slot_width(), 0.12 * values.shape[1] + 0.2, 0.9)
         snap = HeatMap(values, width=width, height=SNAPSHOT_HEIGHT)
         snap.move_to([x, Y_SNAPSHOT, 0])
-        snap.hook = hook
         return snap
