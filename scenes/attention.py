@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, WHITE, AnimationGroup, Create, FadeIn, FadeOut, Group, LaggedStart, MathTypst,
-    ReplacementTransform, SurroundingRectangle, Transform, TransformFromCopy, VGroup, VMobject,
+    DOWN, LEFT, RIGHT, UP, WHITE, Animation, AnimationGroup, Create, FadeIn, FadeOut, Group, LaggedStart, MathTypst,
+    Mobject, ReplacementTransform, SurroundingRectangle, Transform, TransformFromCopy, VGroup, VMobject,
 )
 
 from gptmath.heads import (
@@ -27,9 +27,13 @@ def slots(n: int, keep: int, max_n: int = MAX_SLOTS) -> list[int | None]:
     """Positions to draw out of n: the first ones, `keep` and the last; None marks skipped ones (⋯)."""
     if n <= max_n:
         return list(range(n))
-    chosen = sorted(set(range(max_n - 3)) | {keep, n - 1})
+    return with_gaps(set(range(max_n - 3)) | {keep, n - 1})
+
+
+def with_gaps(indices: set[int]) -> list[int | None]:
+    """Sorted indices with None wherever some are skipped (drawn as ⋯)."""
     out: list[int | None] = []
-    for i in chosen:
+    for i in sorted(indices):
         if out and i > out[-1] + 1:
             out.append(None)
         out.append(i)
@@ -104,17 +108,76 @@ class Product(VGroup):
         self.add(self.names)
 
 
+class QuickFade(Animation):
+    """Fade a big group in or out by scaling its opacities in place: no copies, so grids of numbers stay fast."""
+
+    def __init__(self, mobject: VMobject, fade_in: bool = True, **kwargs) -> None:
+        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
+        self.fade_in = fade_in
+
+    def begin(self) -> None:
+        self.alphas = [(m, [rgbas[:, 3].copy() for rgbas in self.colour_arrays(m)])
+                       for m in self.mobject.get_family() if isinstance(m, VMobject)]
+        super().begin()
+
+    @staticmethod
+    def colour_arrays(m: VMobject) -> list[np.ndarray]:
+        return [m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas]
+
+    def create_starting_mobject(self) -> Mobject:
+        return Mobject()
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        t = self.rate_func(alpha)
+        t = t if self.fade_in else 1 - t
+        for m, alphas in self.alphas:
+            for rgbas, a in zip(self.colour_arrays(m), alphas):
+                if len(rgbas) == len(a):
+                    rgbas[:, 3] = a * t
+
+    def clean_up_from_scene(self, scene) -> None:
+        super().clean_up_from_scene(scene)
+        if not self.fade_in:  # leave the mobject as it was, should it come back
+            for m, alphas in self.alphas:
+                for rgbas, a in zip(self.colour_arrays(m), alphas):
+                    if len(rgbas) == len(a):
+                        rgbas[:, 3] = a
+
+
+class MoveScale(Animation):
+    """Scale a big group and move its centre to a point, in place (no copies)."""
+
+    def __init__(self, mobject: VMobject, factor: float, to: np.ndarray, **kwargs) -> None:
+        super().__init__(mobject, **kwargs)
+        self.factor, self.to = factor, np.asarray(to, dtype=float)
+
+    def begin(self) -> None:
+        self.start, self.done = self.mobject.get_center(), 1.0
+        super().begin()
+
+    def create_starting_mobject(self) -> Mobject:
+        return Mobject()
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        t = self.rate_func(alpha)
+        scale = 1 + (self.factor - 1) * t
+        self.mobject.scale(scale / self.done)
+        self.done = scale
+        self.mobject.move_to(self.start + (self.to - self.start) * t)
+
+
 def show_only(scene: GPTScene, *mobs) -> None:
     """After animating parts one by one, leave exactly these (plus title and caption) as the scene's mobjects."""
     scene.clear()
     scene.add(*[m for m in (scene.title_mob, scene.caption_mob) if m is not None], *mobs)
 
 
-def fade_all_but(*keep) -> list[FadeOut]:
-    """FadeOut animations for everything on screen except the title, the caption and `keep`."""
+def fade_all_but(*keep) -> list[Animation]:
+    """Fade-out animations for everything on screen except the title, the caption and `keep`."""
     scene = keep[0]
     kept = {scene.title_mob, scene.caption_mob, *keep[1:]}
-    return [FadeOut(m) for m in scene.mobjects if m not in kept]
+    return [QuickFade(m, fade_in=False) if isinstance(m, VMobject) else FadeOut(m)
+            for m in scene.mobjects if m not in kept]
 
 
 class AttentionHead(GPTScene):
@@ -153,8 +216,8 @@ class AttentionHead(GPTScene):
                 self.token_labels.add(text.next_to(self.x_row.columns[i].brackets, UP, buff=0.12))
         self.inputs = VGroup(self.token_labels, self.x_row)
         self.inputs.shift(UP * (TOP - self.inputs.get_top()[1]))
-        self.play(FadeIn(self.token_labels), LaggedStart(*[FadeIn(c) for c in self.x_row.slots], lag_ratio=0.1),
-                  FadeIn(self.x_row.name))
+        self.play(QuickFade(self.token_labels), LaggedStart(*[QuickFade(c) for c in self.x_row.slots], lag_ratio=0.1),
+                  QuickFade(self.x_row.name))
         show_only(self, self.inputs)
         self.show_caption(tr(T, "inputs", d=self.cfg.d_model))
         self.end_step()
@@ -168,9 +231,10 @@ class AttentionHead(GPTScene):
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(focus))
-        self.play(FadeIn(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
-        self.play(FadeIn(self.query_product.bias), FadeIn(self.query_product[2]), FadeIn(self.query_product.names))
-        self.play(FadeIn(self.query_product[4]), FadeIn(self.query_product.result, shift=0.3 * RIGHT))
+        self.play(QuickFade(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
+        self.play(QuickFade(self.query_product.bias), QuickFade(self.query_product[2]),
+                  QuickFade(self.query_product.names))
+        self.play(QuickFade(self.query_product[4]), QuickFade(self.query_product.result))
         self.play(FadeOut(focus))
         show_only(self, self.inputs, self.query_product)
         self.show_caption(tr(T, "query_product", dh=self.cfg.d_head))
@@ -198,8 +262,8 @@ class AttentionHead(GPTScene):
         for row in rows:
             row.shift(RIGHT * (self.x_row.slots.get_center()[0] - row.slots.get_center()[0]))
         self.place_below_inputs(rows)
-        self.play(FadeOut(self.key_product))
-        self.play(LaggedStart(FadeIn(self.q_row), FadeIn(self.k_row), lag_ratio=0.4))
+        self.play(QuickFade(self.key_product, fade_in=False))
+        self.play(LaggedStart(QuickFade(self.q_row), QuickFade(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
         self.show_caption(tr(T, "all_qk"))
         self.end_step()
@@ -215,12 +279,13 @@ class AttentionHead(GPTScene):
         raw = unmasked_scores(d.trace, self.cfg, d.layer, d.head)
         self.raw_grid = self.grid(raw, "scores", causal=False)
         self.play(*fade_all_but(self))
-        self.play(FadeIn(self.raw_grid.query_labels), FadeIn(self.raw_grid.key_labels))
-        self.play(LaggedStart(*[FadeIn(c) for c in self.raw_grid.grid], lag_ratio=min(0.02, 2 / raw.size)))
+        self.play(QuickFade(self.raw_grid.query_labels), QuickFade(self.raw_grid.key_labels))
+        self.play(LaggedStart(*[QuickFade(self.raw_grid.column(q)) for q in range(len(raw))],
+                              lag_ratio=min(0.15, 1.5 / len(raw))))
         j = max(i - 1, 0)  # the key just before the query: what a previous-token head looks at
         self.example_cell = SurroundingRectangle(self.raw_grid.cells[(i, j)], color=th.HIGHLIGHT, buff=0.02)
         self.side_panel = self.score_panel(i, j, raw[i, j])
-        self.play(FadeIn(self.side_panel), Create(self.example_cell))
+        self.play(QuickFade(self.side_panel), Create(self.example_cell))
         show_only(self, self.raw_grid, self.side_panel, self.example_cell)
         scale = attention_scale(self.cfg, d.layer)
         if self.cfg.scale_attn_by_inverse_layer_idx:
@@ -263,7 +328,11 @@ class AttentionHead(GPTScene):
         d = self.data
         self.score_grid = self.grid(d.trace[f"{self.hook}.hook_attn_scores"][d.head], "scores")
         self.play(FadeOut(self.example_cell))
-        self.play(ReplacementTransform(self.raw_grid, self.score_grid), run_time=1.5)
+        p = len(d.tokens)
+        if p > 1:  # a one-token prompt has nothing to hide
+            self.play(LaggedStart(*[AnimationGroup(QuickFade(self.raw_grid.column(q, masked=True), fade_in=False),
+                                                   QuickFade(self.score_grid.column(q, masked=True)))
+                                    for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
         show_only(self, self.score_grid, self.side_panel)
         self.show_caption(tr(T, "mask"))
         self.end_step()
@@ -274,12 +343,10 @@ class AttentionHead(GPTScene):
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
         note = label(tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
-        self.play(FadeOut(self.side_panel), FadeIn(panel))
+        self.play(QuickFade(self.side_panel, fade_in=False), QuickFade(panel))
         self.side_panel = panel
-        old, new = self.score_grid, self.pattern_grid
-        columns = [AnimationGroup(*[Transform(old.cells[(q, k)], new.cells[(q, k)]) for k in range(p)])
-                   for q in range(p)]
-        self.play(LaggedStart(*columns, lag_ratio=min(0.15, 1.5 / p)), run_time=2)
+        new = self.pattern_grid
+        self.play(LaggedStart(*[QuickFade(new.column(q)) for q in range(p)], lag_ratio=min(0.15, 1.5 / p)), run_time=2)
         show_only(self, new, self.side_panel)
         self.column_frame = SurroundingRectangle(self.pattern_grid.column(d.position), color=th.HIGHLIGHT, buff=0.03)
         self.play(Create(self.column_frame))
@@ -291,7 +358,8 @@ class AttentionHead(GPTScene):
 
     def mix_values(self) -> None:
         d, i = self.data, self.data.position
-        keys = slots(i + 1, i, max_n=7)
+        top = np.argsort(-self.step.weights[: i + 1], kind="stable")[:5]  # the keys this query weighs most
+        keys = slots(i + 1, i, max_n=7) if i < 7 else with_gaps({int(k) for k in top} | {i})
         v = self.step.values
         scale = float(np.abs(v[: i + 1]).max()) or 1.0
         col = dict(n_shown=4, cell_width=0.74, cell_height=0.27, font_size=13, scale=scale, show_dimension=False)
@@ -318,16 +386,15 @@ class AttentionHead(GPTScene):
         formula = symbol("v = W_V x + b_V", th.VALUE, 32)
         panel = VGroup(formula, sum_row).arrange(DOWN, buff=0.45)
         # the grid shrinks to the left to make room
-        target = self.pattern_grid.copy().scale(0.62)
-        target.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + target.width / 2, (TOP + BOTTOM) / 2, 0])
-        self.play(FadeOut(self.side_panel), self.pattern_grid.animate.become(target),
-                  self.column_frame.animate.become(
-                      SurroundingRectangle(target.column(i), color=th.HIGHLIGHT, buff=0.03)))
+        factor = 0.62
+        to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.pattern_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
+        self.play(QuickFade(self.side_panel, fade_in=False),
+                  MoveScale(VGroup(self.pattern_grid, self.column_frame), factor, to))
         left = self.pattern_grid.get_right()[0] + 0.4
         width = th.FRAME_WIDTH / 2 - th.EDGE - left
         fit(panel, width=width).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
         self.value_panel = panel
-        self.play(FadeIn(formula), LaggedStart(*[FadeIn(t) for t in terms], lag_ratio=0.1))
+        self.play(QuickFade(formula), LaggedStart(*[QuickFade(t) for t in terms], lag_ratio=0.1))
         show_only(self, self.pattern_grid, self.column_frame, formula, terms)
         self.show_caption(tr(T, "values", query=quoted(d.tokens[i])))
         self.end_step()
@@ -344,8 +411,8 @@ class AttentionHead(GPTScene):
                                       (WHITE, WHITE, th.HIGHLIGHT))
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
-        self.play(FadeIn(self.output_product.matrix), FadeIn(self.output_product.names))
-        self.play(FadeIn(self.output_product[2]), FadeIn(self.output_product.result, shift=0.3 * RIGHT))
+        self.play(QuickFade(self.output_product.matrix), QuickFade(self.output_product.names))
+        self.play(QuickFade(self.output_product[2]), QuickFade(self.output_product.result))
         show_only(self, self.output_product)
         self.show_caption(tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.end_step()

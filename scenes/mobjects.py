@@ -265,7 +265,7 @@ class AttentionGrid(VGroup):
                 fill = th.FAINT if masked else (th.weight_color(v) if mode == "pattern" else th.value_color(v, scale))
                 sq = Square(side_length=cell * 0.94, stroke_width=0, fill_color=fill,
                             fill_opacity=0.35 if masked else 1)
-                box = VGroup(sq)
+                box = VGroup(sq) if self.show_numbers else sq  # a heat map's cells are bare squares
                 if self.show_numbers:
                     shown = -np.inf if masked and mode == "scores" else (0.0 if masked else v)
                     num = number(shown, decimals, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT)
@@ -293,9 +293,10 @@ class AttentionGrid(VGroup):
                 self.key_labels.add(left)
             self.add(self.query_labels, self.key_labels)
 
-    def column(self, query: int) -> VGroup:
-        """The cells of one query's column, top (first key) to bottom."""
-        return VGroup(*[self.cells[(query, k)] for k in range(self.values.shape[0])])
+    def column(self, query: int, masked: bool | None = None) -> VGroup:
+        """The cells of one query's column, top (first key) to bottom; only the (un)masked ones if `masked` is set."""
+        keys = range(self.values.shape[0])
+        return VGroup(*[self.cells[(query, k)] for k in keys if masked is None or self.masked[query, k] == masked])
 
 
 class ProbabilityBars(VGroup):
