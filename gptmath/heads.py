@@ -1,13 +1,12 @@
 """Attention heads: finding ones worth showing, checking layer/head numbers, and one head's work step by step."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import GptMathError
-from .model import Config, Weights
+from .model import Config, Weights, attention_scale
 from .trace import Trace
 
 
@@ -68,12 +67,6 @@ def head_weights(weights: Weights, layer: int, head: int) -> HeadWeights:
     blk, cols = weights.blocks[layer], slice(head * cfg.d_head, (head + 1) * cfg.d_head)
     return HeadWeights(W_Q=blk.W_Q[:, cols], W_K=blk.W_K[:, cols], W_V=blk.W_V[:, cols],
                        b_Q=blk.b_Q[cols], b_K=blk.b_K[cols], b_V=blk.b_V[cols], W_O=blk.W_O[cols, :])
-
-
-def attention_scale(cfg: Config, layer: int) -> float:
-    """The factor multiplying q·k: 1/√d_head, and 1/(layer+1) more for layer-scaled models."""
-    scale = 1 / math.sqrt(cfg.d_head) if cfg.scale_attn_weights else 1.0
-    return scale / (layer + 1) if cfg.scale_attn_by_inverse_layer_idx else scale
 
 
 def unmasked_scores(trace: Trace, cfg: Config, layer: int, head: int) -> np.ndarray:

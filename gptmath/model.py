@@ -122,18 +122,19 @@ def attention_scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
     return scores
 
 
+def attention_scale(cfg: Config, layer: int) -> float:
+    """The factor multiplying q·k: 1/√d_head, and 1/(layer+1) more for layer-scaled models."""
+    scale = 1 / math.sqrt(cfg.d_head) if cfg.scale_attn_weights else 1.0
+    return scale / (layer + 1) if cfg.scale_attn_by_inverse_layer_idx else scale
+
+
 def attention(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict, name: str) -> np.ndarray:
     """Causal multi-head self-attention on x [p, d] (already normalised)."""
     p, h, dh = x.shape[0], cfg.n_head, cfg.d_head
     q = (x @ blk.W_Q + blk.b_Q).reshape(p, h, dh)  # [p, h, dh]
     k = (x @ blk.W_K + blk.b_K).reshape(p, h, dh)
     v = (x @ blk.W_V + blk.b_V).reshape(p, h, dh)
-    scale = 1.0
-    if cfg.scale_attn_weights:
-        scale /= math.sqrt(dh)
-    if cfg.scale_attn_by_inverse_layer_idx:
-        scale /= layer + 1
-    scores = attention_scores(q, k, scale)  # [h, p, p]
+    scores = attention_scores(q, k, attention_scale(cfg, layer))  # [h, p, p]
     pattern = softmax(scores, axis=-1)  # each query's weights over keys sum to 1
     z = np.einsum("hqk,khd->qhd", pattern, v)  # [p, h, dh]
     out = z.reshape(p, h * dh) @ blk.W_O + blk.b_O  # [p, d]
