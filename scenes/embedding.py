@@ -17,7 +17,7 @@ from gptmath.params import parameter_tally
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number, printable
 
 T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
@@ -52,7 +52,7 @@ def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
     """A token as text in its colour with its id beneath."""
-    name = label(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
+    name = label(printable(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
     id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
     header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
     if header.width > max_width:
@@ -77,7 +77,7 @@ class Embedding(GPTScene):
         V, d = W_E.shape
         self.matrix_cols = cols = _elide(V, 7)
         names = iter(model.token_strings([c for c in cols if c is not None]))
-        col_labels = [next(names) if c is not None else "" for c in cols]
+        col_labels = [printable(next(names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
                                          row_name=tr(T, "rows"), col_name=tr(T, "cols"), cell_width=0.76)
         self.matrix.scale(1.15).move_to(0.3 * UP)
@@ -109,18 +109,18 @@ class Embedding(GPTScene):
         def dots(y: float, j: int) -> VGroup:
             return VGroup(label("…", th.LABEL_SIZE, th.DIM).move_to([xs[j], y, 0]))
 
-        self.headers, self.token_vectors, self.position_vectors, self.sum_vectors_ = VGroup(), VGroup(), VGroup(), VGroup()
+        self.headers, self.token_vectors, self.position_vectors, self.residuals = VGroup(), VGroup(), VGroup(), VGroup()
         self.position_labels = VGroup()
         for j, p in enumerate(self.positions):
             if p is None:
                 for group, y in ((self.headers, 2.55), (self.token_vectors, TOKEN_Y), (self.position_vectors, POSITION_Y),
-                                 (self.sum_vectors_, SUM_Y), (self.position_labels, POSITION_Y - 1.25)):
+                                 (self.residuals, SUM_Y), (self.position_labels, POSITION_Y - 1.25)):
                     group.add(dots(y, j))
                 continue
             self.headers.add(token_header(self.data.tokens[p], self.data.ids[p], p, slot * 0.95).move_to([xs[j], 2.55, 0]))
             self.token_vectors.add(column(tok[p], j, TOKEN_Y))
             self.position_vectors.add(column(pos[p], j, POSITION_Y))
-            self.sum_vectors_.add(column(resid[p], j, SUM_Y))
+            self.residuals.add(column(resid[p], j, SUM_Y))
             self.position_labels.add(label(str(p), th.NUMBER_SIZE, th.DIM, mono=True).move_to([xs[j], POSITION_Y - 1.25, 0]))
 
         target = self.matrix.copy().scale_to_fit_width(ROW_LABEL_WIDTH + 0.3)
@@ -156,9 +156,9 @@ class Embedding(GPTScene):
     def sum_vectors(self) -> None:
         """Token and position vectors merge into their sum, the first residual vectors."""
         self.sum_label = self.row_label("sum_row", SUM_Y)
-        pairs = [ReplacementTransform(VGroup(t, p), s)
-                 for t, p, s in zip(self.token_vectors, self.position_vectors, self.sum_vectors_)]
-        self.play(*pairs, ReplacementTransform(VGroup(self.token_label, self.position_label), self.sum_label),
+        merge = [anim for t, p, s in zip(self.token_vectors, self.position_vectors, self.residuals)
+                 for anim in (ReplacementTransform(t, s), FadeOut(p, target_position=s))]
+        self.play(*merge, FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label),
                   self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP), run_time=1.5)
         self.show_caption(tr(T, "sum_caption"))
         self.end_step(2)
@@ -180,7 +180,7 @@ class RotatingCloud(VGroup):
         self.centre = np.asarray(centre, dtype=float)
         self.axes = VGroup(*[Line(ORIGIN, RIGHT, stroke_color=th.FAINT, stroke_width=2) for _ in range(3)])
         self.dots = VGroup(*[Dot(radius=0.07, color=c) for c in colors])
-        self.labels = VGroup(*[label(th.show_spaces(t), font_size, c, mono=True) for t, c in zip(self.texts, colors)])
+        self.labels = VGroup(*[label(printable(t), font_size, c, mono=True) for t, c in zip(self.texts, colors)])
         self.add(self.axes, self.dots, self.labels)
         self.turn()
         self.add_updater(lambda m: m.turn())
@@ -273,6 +273,7 @@ class EmbeddingSpace(GPTScene):
         self.show_caption(tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
         self.play(self.cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
         self.cloud.clear_updaters()
+        self.remove(self.cloud.azimuth)  # the tracker is not drawn, but play() added it to the scene
         self.end_step()
 
     @staticmethod
@@ -289,11 +290,11 @@ class EmbeddingSpace(GPTScene):
         model, p = self.data.model, self.data.position
         self.neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
         texts = model.token_strings([i for i, _ in self.neighbours])
-        title = label(tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
+        title = label(tr(T, "neighbours_title", token=printable(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
         header = label(tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
         self.neighbour_rows = VGroup()
         for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
-            name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
+            name = label(printable(text), th.LABEL_SIZE - 2, mono=True)
             if name.width > 2.2:
                 name.scale_to_fit_width(2.2)
             bar = Rectangle(width=max(abs(cos), 0.01) * 2.4, height=0.26, stroke_width=0, fill_opacity=1,
@@ -334,7 +335,7 @@ class EmbeddingSpace(GPTScene):
         self.direction_tokens = list(words)
         self.direction_values = direction_scores(model.weights.W_E, list(words.values()), plus, minus)
         names = model.token_strings([plus, minus])
-        plus_text, minus_text = (th.show_spaces(n) for n in names)
+        plus_text, minus_text = (printable(n) for n in names)
         self.number_line = DotProductLine(self.direction_values, list(words), colors, width=th.CONTENT_WIDTH - 0.6)
         axis = label(tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
         self.number_line.move_to(0.3 * DOWN)
@@ -370,7 +371,7 @@ class DotProductLine(VGroup):
         tiers: list[float] = []  # right edge of the last label in each row above the line
         for i in np.argsort(self.values):
             x = self.x(self.values[i])
-            text = label(th.show_spaces(texts[i]), font_size, colors[i], mono=True)
+            text = label(printable(texts[i]), font_size, colors[i], mono=True)
             tier = next((t for t, right in enumerate(tiers) if right < x - text.width / 2 - 0.08), len(tiers))
             tiers[tier:tier + 1] = [x + text.width / 2]
             text.move_to([x, 0.35 + 0.36 * tier, 0])

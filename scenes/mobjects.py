@@ -9,6 +9,7 @@ tests and your own code can check that the picture matches the data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from manim import (
@@ -316,7 +317,7 @@ class ProbabilityBars(VGroup):
                 name.scale_to_fit_width(label_width)
             track = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=th.ZERO, fill_opacity=1)
             bar = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=color, fill_opacity=1)
-            pct = label("0.0%", font_size * 0.9, mono=True)  # rewritten by set_probs (DecimalNumber's % needs LaTeX)
+            pct = VMobject()  # the percentage: set_probs writes it (a Text; DecimalNumber's % would need LaTeX)
             row = VGroup(name, track, bar, pct)
             name.move_to(track.get_left() + LEFT * (label_width / 2 + 0.2))
             name.align_to(track.get_left() + LEFT * 0.2, RIGHT)
@@ -331,12 +332,12 @@ class ProbabilityBars(VGroup):
     def set_probs(self, probs: Sequence[float]) -> "ProbabilityBars":
         """Resize every bar and rewrite every percentage, in place."""
         self.probs = [float(p) for p in probs]
-        for row, bar, pct, p in zip(self.rows, self.bars, self.percents, self.probs):
+        for i, (row, bar, p) in enumerate(zip(self.rows, self.bars, self.probs)):
             track = row[1]
             bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
             bar.move_to(track.get_left(), LEFT)
-            pct.become(label(f"{100 * p:.1f}%", self.font_size * 0.9, mono=True))
-            pct.next_to(track, RIGHT, buff=0.15)
+            pct = label(f"{100 * p:.1f}%", self.font_size * 0.9, mono=True).next_to(track, RIGHT, buff=0.15)
+            row.submobjects[3] = self.percents.submobjects[i] = pct
         return self
 
 
@@ -399,24 +400,22 @@ class TokenText(VGroup):
                  font_size: float = th.LABEL_SIZE, max_lines: int | None = None, line_buff: float = 0.18) -> None:
         super().__init__()
         self.tokens = list(tokens)
-        shown = [t.replace("\n", "↵").replace("\t", "→") for t in self.tokens]
+        shown = [printable(t).replace("␣", " ") for t in self.tokens]
         colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
-        whole = label("".join(shown), font_size, disable_ligatures=True)  # measures every character once
-        starts = np.cumsum([0, *map(len, shown)])
+        # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
+        space = _text_width("x x", font_size) - _text_width("xx", font_size)
         lines: list[list[int]] = [[]]
-        line_left = None
+        width = 0.0
         for i, text in enumerate(shown):
-            glyphs = [g for g in whole[starts[i]:starts[i + 1]] if g.has_points()]
-            if not glyphs:
-                lines[-1].append(i)
-                continue
-            left, right = glyphs[0].get_left()[0], glyphs[-1].get_right()[0]
-            if line_left is None:
-                line_left = left
-            elif right - line_left > max_width and lines[-1]:
+            word = text.lstrip(" ")
+            advance = _text_width("x" + word, font_size) - _text_width("x", font_size) if word else 0.0  # with bearings
+            step = (space * (len(text) - len(word)) if lines[-1] else 0.0) + advance
+            if lines[-1] and width + step > max_width and word:
                 lines.append([])
-                line_left = left
+                step = _text_width(word, font_size)
+                width = 0.0
             lines[-1].append(i)
+            width += step
         if max_lines is not None and len(lines) > max_lines:
             lines = lines[-max_lines:]
         self.shown_indices = [i for line in lines for i in line]
@@ -435,3 +434,14 @@ class TokenText(VGroup):
             self.lines.add(mob)
         self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
         self.add(self.lines)
+
+
+@lru_cache(maxsize=4096)
+def _text_width(text: str, font_size: float) -> float:
+    """Width of a short text in the language's font (0 for blank text), measured once per process."""
+    return label(text, font_size).width if text.strip() else 0.0
+
+
+def printable(text: str) -> str:
+    """A token's text with whitespace made visible (show_spaces) and other control characters as <xx>."""
+    return "".join(c if c.isprintable() else f"<{ord(c):02x}>" for c in th.show_spaces(text))

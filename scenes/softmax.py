@@ -1,0 +1,292 @@
+"""Scenes: the last vector becomes logits and probabilities; temperature; writing text one token at a time."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from manim import (
+    DOWN, LEFT, RIGHT, UP, Arrow, Create, DecimalNumber, FadeIn, FadeOut, GrowFromEdge, LaggedStart, MathTypst,
+    ReplacementTransform, RoundedRectangle, SurroundingRectangle, Text, Transform, ValueTracker, VGroup, Write,
+    smooth,
+)
+
+from gptmath.readout import Bars, bar_values, top_bars
+from gptmath.sampling import generate
+
+from scenes import theme as th
+from scenes.base import GPTScene
+from scenes.i18n import tr
+from scenes.mobjects import MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number, printable
+
+T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
+
+SOFTMAX = r"p_i = e^(z_i) / (sum_j e^(z_j))"
+SOFTMAX_T = r"p_i = e^(z_i \/ T) / (sum_j e^(z_j \/ T))"
+MAX_BARS = 12  # at most this many token rows fit the frame, whatever top_k asks for
+BARS_HEIGHT = 5.0
+T_MIN, T_MAX = 0.01, 5.0  # the temperature sweep
+LOW_T, HIGH_T = 0.3, 2.0  # the two sampled continuations
+N_SAMPLE = 16  # tokens per sampled continuation
+N_GENERATE = 8  # rounds of the generation loop
+
+
+def probability_bars(bars: Bars, rest_text: str, bar_length: float = 3.6) -> ProbabilityBars:
+    """Bars for the tokens of `bars`, plus a last, dimmer row for all the other tokens together."""
+    n = len(bars.values)
+    bar_height = min(0.34, BARS_HEIGHT / n - 0.14)
+    pb = ProbabilityBars([*map(printable, bars.texts), "·"], bars.values, bar_length=bar_length,
+                         bar_height=bar_height, font_size=min(th.LABEL_SIZE - 2, 62 * bar_height))
+    row = pb.rows[-1]
+    rest = label(rest_text, th.SMALL_SIZE, th.DIM)
+    if rest.width > 2.2:
+        rest.scale_to_fit_width(2.2)
+    rest.move_to(row[1]).align_to(row[0], RIGHT)
+    row.submobjects[0] = pb.label_mobs.submobjects[-1] = rest
+    pb.bars[-1].set_fill(th.DIM)
+    return pb
+
+
+def temperature_text(t: float) -> MathTypst:
+    """T = 0.3 as a formula."""
+    return MathTypst(f"T = {t:g}", color=th.HIGHLIGHT)
+
+
+class Unembedding(GPTScene):
+    """The last vector times the unembedding matrix gives logits; softmax turns the top ones into bars."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "unembed_title"))
+        self.show_product()
+        self.show_top_logits()
+        self.show_softmax()
+
+    def show_product(self) -> None:
+        """Unembedding matrix (V rows × d) × final vector (d) = logits (V), one per vocabulary token."""
+        model, trace = self.data.model, self.data.trace
+        self.final_vector = trace["ln_final.hook_normalized"][-1]  # [d]
+        self.logits = trace["logits"][-1]  # [V]
+        V, d = model.config.vocab_size, model.config.d_model
+        self.matrix = MatrixWithEllipses(model.weights.W_U.T, n_rows=7, n_cols=5, decimals=2, cell_width=0.72,
+                                         row_name=tr(T, "tokens"), col_name=tr(T, "dims"))
+        self.vector = VectorColumn(self.final_vector, n_shown=6, cell_height=0.3)
+        self.logit_column = VectorColumn(self.logits, n_shown=7, cell_height=0.3, show_dimension=False)
+        rows = _elide(V, 7)
+        names = iter(model.token_strings([r for r in rows if r is not None]))
+        self.logit_labels = VGroup(*[
+            label(printable(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3)
+            for r, cell in zip(rows, self.logit_column.cells) if r is not None])
+        for mob in self.logit_labels:
+            if mob.width > 1.6:
+                mob.scale_to_fit_width(1.6)
+        times, equals = label("×", th.TITLE_SIZE), label("=", th.TITLE_SIZE)
+        logits = VGroup(self.logit_column, self.logit_labels)
+        product = VGroup(self.matrix, times, self.vector, equals, logits).arrange(RIGHT, buff=0.35)
+        product.move_to(0.1 * DOWN)
+        if product.width > th.CONTENT_WIDTH:
+            product.scale_to_fit_width(th.CONTENT_WIDTH)
+        logits_head = label(tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
+        token = printable(self.data.tokens[-1])
+        vector_head = label(tr(T, "final_vector", token=token), th.SMALL_SIZE, th.DIM)
+        if vector_head.width > 4.5:
+            vector_head.scale_to_fit_width(4.5)
+        vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
+        self.product = VGroup(product, logits_head, vector_head)
+        self.play(FadeIn(self.matrix), FadeIn(times))
+        self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(vector_head))
+        self.play(FadeIn(equals), FadeIn(self.logit_column), FadeIn(self.logit_labels), FadeIn(logits_head))
+        self.show_caption(tr(T, "product_caption", v=f"{V:,}"))
+        if model.config.tied_embeddings:
+            self.end_step()
+            self.show_caption(tr(T, "tied_caption"))
+        self.end_step()
+
+    def show_top_logits(self) -> None:
+        """The highest logits, sorted, each beside its token."""
+        model = self.data.model
+        k = min(self.data.settings.top_k, MAX_BARS)
+        self.top = top_bars(self.logits, 1.0, k, model.token_strings)
+        n_rest = model.config.vocab_size - len(self.top.ids)
+        self.bars = probability_bars(self.top, tr(T, "rest", n=f"{n_rest:,}")).move_to([1.4, -0.75, 0])
+        left = self.bars.rows[0][1].get_left()[0] - 2.2 - 0.5  # beside the widest token label
+        self.logit_numbers = VGroup(*[number(z, 2, th.SMALL_SIZE).move_to(row[1]).align_to([left, 0, 0], RIGHT)
+                                      for z, row in zip(self.top.logits, self.bars.rows)])
+        self.logit_header = label(tr(T, "logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
+        self.play(FadeOut(self.product))
+        self.play(FadeIn(self.logit_header),
+                  LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.2 * UP)
+                                for z, row in zip(self.logit_numbers, self.bars.rows)], lag_ratio=0.08))
+        self.show_caption(tr(T, "top_caption", k=len(self.top.ids)))
+        self.end_step()
+
+    def show_softmax(self) -> None:
+        """The formula, then each probability as a bar, with everything else's share last."""
+        self.formula = MathTypst(SOFTMAX, color=th.TEXT)
+        self.formula.scale_to_fit_height(0.85).move_to([self.bars.get_x(), 2.55, 0])
+        header = label(tr(T, "probability"), th.SMALL_SIZE, th.DIM)
+        header.next_to(self.bars.rows[0][1], UP, buff=0.25).align_to(self.bars.rows[0][1], LEFT)
+        self.logit_header.align_to(header, DOWN)
+        self.play(Write(self.formula))
+        self.play(FadeIn(header), FadeIn(self.bars.rows[-1][0]), *[FadeIn(row[1]) for row in self.bars.rows])
+        self.play(*[GrowFromEdge(row[2], LEFT) for row in self.bars.rows],
+                  *[FadeIn(row[3]) for row in self.bars.rows], run_time=1.5)
+        self.show_caption(tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
+        self.end_step(2)
+
+
+class Temperature(GPTScene):
+    """The same logits at temperatures from near 0 to 5, then a cool and a hot continuation, same seed."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "temp_title"))
+        self.show_bars()
+        self.sweep(T_MIN, "cold_caption")
+        self.sweep(T_MAX, "hot_caption")
+        self.show_samples()
+
+    @property
+    def temperature(self) -> float:
+        return math.exp(self.log_t.get_value())
+
+    def show_bars(self) -> None:
+        """Bars for the top tokens at T = 1, updated live from the temperature tracker."""
+        model = self.data.model
+        self.logits = self.data.trace["logits"][-1]
+        self.top = top_bars(self.logits, 1.0, min(self.data.settings.top_k, MAX_BARS), model.token_strings)
+        self.n_rest = model.config.vocab_size - len(self.top.ids)
+        self.bars = probability_bars(self.top, tr(T, "rest", n=f"{self.n_rest:,}"), bar_length=3.8)
+        self.bars.move_to([2.5, -0.4, 0])
+        self.formula = MathTypst(SOFTMAX_T, color=th.TEXT).scale_to_fit_height(0.95)
+        self.formula.move_to([-4.1, 1.3, 0])
+        self.log_t = ValueTracker(0.0)
+        self.readout = temperature_text(1.0).scale_to_fit_height(0.4).next_to(self.formula, DOWN, buff=0.8)
+        self.readout.add_updater(lambda m: m.become(
+            temperature_text(round(self.temperature, 2)).scale_to_fit_height(0.4).move_to(m)))
+        self.bars.add_updater(lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids)))
+        self.play(Write(self.formula))
+        self.play(FadeIn(self.bars), FadeIn(self.readout))
+        self.show_caption(tr(T, "temp_caption"))
+        self.end_step()
+
+    def sweep(self, to: float, caption: str) -> None:
+        """Slide the temperature (on a log scale) to `to` while the bars follow."""
+        self.play(self.log_t.animate.set_value(math.log(to)), run_time=4, rate_func=smooth)
+        self.show_caption(tr(T, caption, n=f"{self.n_rest:,}"))
+        self.end_step()
+
+    def show_samples(self) -> None:
+        """Continuations at a low and a high temperature, sampled with the configured seed."""
+        settings, model = self.data.settings, self.data.model
+        self.bars.clear_updaters()
+        self.readout.clear_updaters()
+        self.samples = {t: generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
+                        for t in (LOW_T, HIGH_T)}
+        columns = VGroup()
+        for t, steps in self.samples.items():
+            tokens = [*self.data.tokens, *model.token_strings([s.chosen for s in steps])]
+            colors = [th.DIM] * len(self.data.tokens) + [th.HIGHLIGHT] * len(steps)
+            text = TokenText(tokens, max_width=6.0, colors=colors, font_size=th.LABEL_SIZE - 2, max_lines=7)
+            head = temperature_text(t).scale_to_fit_height(0.4)
+            columns.add(VGroup(head, text).arrange(DOWN, buff=0.4, aligned_edge=LEFT))
+        columns.arrange(RIGHT, buff=0.8, aligned_edge=UP).move_to(0.2 * DOWN)
+        self.sample_texts = [c[1] for c in columns]
+        self.play(FadeOut(self.bars), FadeOut(self.readout), FadeOut(self.formula))
+        self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))
+        self.show_caption(tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
+        self.end_step(2)
+
+
+class Generation(GPTScene):
+    """The loop: text → model → probabilities → weighted random pick → appended → again."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "gen_title"))
+        self.steps = generate(self.data.model, self.data.settings.prompt, N_GENERATE,
+                              temperature=self.data.settings.temperature, seed=self.data.settings.seed)
+        self.chosen_tokens = self.data.model.token_strings([s.chosen for s in self.steps])
+        self.show_loop()
+        for i in range(len(self.steps)):
+            self.run_round(i)
+        self.show_result()
+
+    def text_mob(self, n_generated: int) -> TokenText:
+        """The prompt plus the first n generated tokens, top left."""
+        tokens = [*self.data.tokens, *self.chosen_tokens[:n_generated]]
+        colors = [th.TEXT] * len(self.data.tokens) + [th.HIGHLIGHT] * n_generated
+        text = TokenText(tokens, max_width=5.6, colors=colors, font_size=th.LABEL_SIZE - 2, max_lines=4)
+        return text.move_to(self.text_anchor, aligned_edge=UP + LEFT)
+
+    def round_bars(self, i: int) -> ProbabilityBars:
+        """Step i's top tokens (and the picked one, if it is not among them) with everything else."""
+        model, step = self.data.model, self.steps[i]
+        k = min(self.data.settings.top_k, MAX_BARS)
+        top = top_bars(step.trace["logits"][-1], self.data.settings.temperature, k, model.token_strings,
+                       include=[step.chosen])
+        rest = tr(T, "rest", n=f"{model.config.vocab_size - len(top.ids):,}")
+        bars = probability_bars(top, rest, bar_length=3.2).move_to([3.2, -0.35, 0])
+        bars.top = top
+        return bars
+
+    def show_loop(self) -> None:
+        """Text, model box, arrow to the bars."""
+        cfg = self.data.model.config
+        self.text_anchor = np.array([-th.FRAME_WIDTH / 2 + th.EDGE, 2.6, 0])
+        self.text = self.text_mob(0)
+        box_text = label(tr(T, "model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
+                         th.SMALL_SIZE)
+        if box_text.width > 4.6:
+            box_text.scale_to_fit_width(4.6)
+        box = RoundedRectangle(corner_radius=0.15, width=box_text.width + 0.5, height=0.9, stroke_color=th.KEY,
+                               fill_color=th.KEY, fill_opacity=0.15)
+        self.model_box = VGroup(box, box_text).move_to([-3.9, -1.4, 0])
+        self.arrow_in = Arrow([-3.9, 0.3, 0], box.get_top(), buff=0.1, color=th.DIM)
+        self.bars = self.round_bars(0)
+        self.arrow_out = Arrow(box.get_right(), self.bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
+        self.play(FadeIn(self.text))
+        self.play(Create(self.arrow_in), FadeIn(self.model_box))
+        self.show_caption(tr(T, "read_caption"))
+        self.end_step(0.5)
+
+    def run_round(self, i: int) -> None:
+        """Show the probabilities, pick one token, append it to the text."""
+        new_bars = self.round_bars(i)
+        fast = i > 1
+        if i == 0:
+            self.play(Create(self.arrow_out), FadeIn(new_bars))
+        else:
+            self.play(ReplacementTransform(self.bars, new_bars), run_time=0.6 if fast else 1)
+        self.bars = new_bars
+        row = self.bars.rows[self.bars.top.ids.index(self.steps[i].chosen)]
+        self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
+        self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
+        if i == 0:
+            self.show_caption(tr(T, "pick_caption", t=f"{self.data.settings.temperature:g}",
+                                 seed=self.data.settings.seed))
+            self.end_step(0.5)
+        new_text = self.text_mob(i + 1)
+        glyphs = new_text.token_mobs.get(len(self.data.tokens) + i)
+        flying = row[0].copy()
+        self.remove(self.text)
+        self.add(new_text)
+        if glyphs is not None and len(glyphs):
+            glyphs.set_fill(opacity=0)
+            self.play(Transform(flying, glyphs.copy().set_fill(opacity=1)), FadeOut(self.pick),
+                      run_time=0.6 if fast else 1)
+            glyphs.set_fill(opacity=1)
+        else:
+            self.play(FadeOut(flying), FadeOut(self.pick))
+        self.remove(flying)
+        self.text = new_text
+        if i == 0:
+            self.show_caption(tr(T, "append_caption"))
+            self.end_step(0.5)
+
+    def show_result(self) -> None:
+        """The generated continuation on its own, large."""
+        tokens = [*self.data.tokens, *self.chosen_tokens]
+        colors = [th.TEXT] * len(self.data.tokens) + [th.HIGHLIGHT] * len(self.chosen_tokens)
+        self.result = TokenText(tokens, max_width=th.CONTENT_WIDTH - 1, colors=colors, font_size=th.LABEL_SIZE + 4,
+                                max_lines=4).move_to(0.2 * UP)
+        self.play(FadeOut(self.bars), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
+                  ReplacementTransform(self.text, self.result))
+        self.show_caption(tr(T, "done_caption", n=len(self.steps)))
+        self.end_step(2)

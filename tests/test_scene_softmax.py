@@ -1,0 +1,105 @@
+"""Unembedding, Temperature and Generation scenes: logits, bars and sampled tokens drawn are the model's."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath import generate, softmax_with_temperature
+from gptmath.readout import bar_values
+from scenes.mobjects import printable
+from scenes.settings import Settings
+from scenes.softmax import HIGH_T, LOW_T, N_GENERATE, N_SAMPLE, T_MAX, Generation, Temperature, Unembedding
+from tests.scene_harness import check_layout, compare_golden, render
+from tests.test_scene_embedding import LONG, ONE_TOKEN, shown
+
+TOY = "3L5H-gelu-n_inner"
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    """One media folder for the whole module, so manim renders each distinct text only once."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="module")
+def settings_for(toy_dirs):
+    """default, long prompt, and a one-token prompt on a random model of another shape."""
+    return {"default": Settings(), "long": Settings(prompt=LONG),
+            "toy": Settings(prompt=ONE_TOKEN, model=str(toy_dirs[TOY]))}
+
+
+@pytest.fixture(scope="module")
+def rendered(media, settings_for):
+    cache = {}
+
+    def get(scene_cls, case):
+        if (scene_cls, case) not in cache:
+            cache[scene_cls, case] = render(scene_cls, settings_for[case], media)
+        return cache[scene_cls, case]
+
+    return get
+
+
+def check_bars(bars, logits, temperature, ids, token_strings) -> None:
+    """Bar labels are the tokens, lengths the probabilities at T (then the rest), percentages as written."""
+    probs = softmax_with_temperature(logits, temperature)
+    want = [*probs[ids], 1 - probs[ids].sum()]
+    np.testing.assert_allclose(bars.probs, want, atol=1e-9)
+    assert [m.text for m in bars.label_mobs[:-1]] == [printable(t) for t in token_strings(ids)]
+    assert [m.text for m in bars.percents] == [f"{100 * p:.1f}%" for p in bars.probs]
+    for bar, p in zip(bars.bars, bars.probs):
+        assert bar.width == pytest.approx(max(p, 1e-4) * bars.bar_length, rel=1e-3)
+
+
+@pytest.mark.parametrize("case", ["default", "long", "toy"])
+def test_unembedding(case, rendered):
+    scene, _ = rendered(Unembedding, case)
+    model, trace = scene.data.model, scene.data.trace
+    final = trace["ln_final.hook_normalized"][-1]
+    np.testing.assert_array_equal(scene.vector.values, final)
+    np.testing.assert_array_equal(scene.logit_column.values, trace["logits"][-1])
+    np.testing.assert_allclose(scene.logit_column.values, final @ model.weights.W_U, rtol=1e-4, atol=1e-4)
+    assert [m.text for m in scene.logit_labels] == [
+        printable(t) for t in model.token_strings(scene.logit_column.shown_indices)]
+    ids = scene.top.ids
+    logits = trace["logits"][-1]
+    assert ids == list(np.argsort(-logits, kind="stable")[:len(ids)])
+    assert len(ids) == min(scene.data.settings.top_k, model.config.vocab_size)
+    assert [m.text for m in scene.logit_numbers] == [shown(logits[i]) for i in ids]
+    check_bars(scene.bars, logits, 1.0, ids, model.token_strings)
+    check_layout(scene)
+
+
+@pytest.mark.parametrize("case", ["default", "long", "toy"])
+def test_temperature(case, rendered):
+    scene, _ = rendered(Temperature, case)
+    model, settings = scene.data.model, scene.data.settings
+    logits = scene.data.trace["logits"][-1]
+    assert scene.temperature == pytest.approx(T_MAX)  # the sweep ended hot
+    check_bars(scene.bars, logits, T_MAX, scene.top.ids, model.token_strings)
+    np.testing.assert_allclose(bar_values(logits, 1e-3, scene.top.ids)[0], 1.0)  # cold end: one bar is 100 %
+    for t, text in zip((LOW_T, HIGH_T), scene.sample_texts):
+        steps = generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
+        assert [s.chosen for s in scene.samples[t]] == [s.chosen for s in steps]
+        assert text.tokens == [*scene.data.tokens, *model.token_strings([s.chosen for s in steps])]
+        assert text.shown_indices[-1] == len(text.tokens) - 1
+    check_layout(scene)
+
+
+@pytest.mark.parametrize("case", ["default", "long", "toy"])
+def test_generation(case, rendered):
+    scene, _ = rendered(Generation, case)
+    model, settings = scene.data.model, scene.data.settings
+    steps = generate(model, settings.prompt, N_GENERATE, temperature=settings.temperature, seed=settings.seed)
+    chosen = [s.chosen for s in steps]
+    assert [s.chosen for s in scene.steps] == chosen
+    assert scene.result.tokens == [*scene.data.tokens, *model.token_strings(chosen)]
+    last = steps[-1]
+    assert last.chosen in scene.bars.top.ids  # the picked token always has its bar
+    check_bars(scene.bars, last.trace["logits"][-1], settings.temperature, scene.bars.top.ids, model.token_strings)
+    check_layout(scene)
+
+
+@pytest.mark.parametrize("scene_cls", [Unembedding, Temperature, Generation], ids=lambda c: c.__name__)
+def test_golden(scene_cls, rendered, update_golden):
+    compare_golden(rendered(scene_cls, "default")[1], scene_cls.__name__, update_golden)
