@@ -403,19 +403,20 @@ class TokenText(VGroup):
         shown = [printable(t).replace("␣", " ") for t in self.tokens]
         colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
         # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
+        # Lines break before a token that starts with a space, so words split into several tokens stay whole.
         space = _text_width("x x", font_size) - _text_width("xx", font_size)
+        words = [t.lstrip(" ") for t in shown]
+        advance = [_text_width("x" + w, font_size) - _text_width("x", font_size) if w else 0.0 for w in words]
+        lead = [space * (len(t) - len(w)) for t, w in zip(shown, words)]
         lines: list[list[int]] = [[]]
-        width = 0.0
-        for i, text in enumerate(shown):
-            word = text.lstrip(" ")
-            advance = _text_width("x" + word, font_size) - _text_width("x", font_size) if word else 0.0  # with bearings
-            step = (space * (len(text) - len(word)) if lines[-1] else 0.0) + advance
-            if lines[-1] and width + step > max_width and word:
-                lines.append([])
-                step = _text_width(word, font_size)
-                width = 0.0
+        for i in range(len(shown)):
+            line = lines[-1]
+            if line and words[i] and sum(lead[j] + advance[j] for j in line[1:]) + advance[line[0]] \
+                    + lead[i] + advance[i] > max_width:
+                starts = [k for k, j in enumerate(line) if k > 0 and lead[j] > 0]
+                cut = starts[-1] if starts and not lead[i] else len(line)  # mid-word: carry the word's start over
+                lines[-1:] = [line[:cut], line[cut:]]
             lines[-1].append(i)
-            width += step
         if max_lines is not None and len(lines) > max_lines:
             lines = lines[-max_lines:]
         self.shown_indices = [i for line in lines for i in line]
