@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from manim import (
     DOWN, LEFT, RIGHT, UP, WHITE, Animation, AnimationGroup, Create, FadeIn, FadeOut, Group, LaggedStart, MathTypst,
-    Mobject, ReplacementTransform, SurroundingRectangle, Transform, TransformFromCopy, VGroup, VMobject,
+    Mobject, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, VMobject,
 )
 
 from gptmath.heads import (
@@ -406,7 +406,6 @@ class AttentionHead(GPTScene):
         self.end_step()
 
     def project_output(self) -> None:
-        d = self.data
         self.output_product = Product(self.hw.W_O.T, self.step.z, None, self.step.output, ("W_O", "z", "Delta"),
                                       (WHITE, WHITE, th.HIGHLIGHT))
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])

@@ -17,7 +17,7 @@ from gptmath.params import parameter_tally
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number, printable
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number
 
 T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
@@ -52,7 +52,7 @@ def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
     """A token as text in its colour with its id beneath."""
-    name = label(printable(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
+    name = label(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
     id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
     header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
     if header.width > max_width:
@@ -77,7 +77,7 @@ class Embedding(GPTScene):
         V, d = W_E.shape
         self.matrix_cols = cols = _elide(V, 7)
         names = iter(model.token_strings([c for c in cols if c is not None]))
-        col_labels = [printable(next(names)) if c is not None else "" for c in cols]
+        col_labels = [th.show_spaces(next(names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
                                          row_name=tr(T, "rows"), col_name=tr(T, "cols"), cell_width=0.76)
         self.matrix.scale(1.15).move_to(0.3 * UP)
@@ -180,7 +180,7 @@ class RotatingCloud(VGroup):
         self.centre = np.asarray(centre, dtype=float)
         self.axes = VGroup(*[Line(ORIGIN, RIGHT, stroke_color=th.FAINT, stroke_width=2) for _ in range(3)])
         self.dots = VGroup(*[Dot(radius=0.07, color=c) for c in colors])
-        self.labels = VGroup(*[label(printable(t), font_size, c, mono=True) for t, c in zip(self.texts, colors)])
+        self.labels = VGroup(*[label(th.show_spaces(t), font_size, c, mono=True) for t, c in zip(self.texts, colors)])
         self.add(self.axes, self.dots, self.labels)
         self.turn()
         self.add_updater(lambda m: m.turn())
@@ -290,11 +290,11 @@ class EmbeddingSpace(GPTScene):
         model, p = self.data.model, self.data.position
         self.neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
         texts = model.token_strings([i for i, _ in self.neighbours])
-        title = label(tr(T, "neighbours_title", token=printable(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
+        title = label(tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
         header = label(tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
         self.neighbour_rows = VGroup()
         for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
-            name = label(printable(text), th.LABEL_SIZE - 2, mono=True)
+            name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
             if name.width > 2.2:
                 name.scale_to_fit_width(2.2)
             bar = Rectangle(width=max(abs(cos), 0.01) * 2.4, height=0.26, stroke_width=0, fill_opacity=1,
@@ -335,7 +335,7 @@ class EmbeddingSpace(GPTScene):
         self.direction_tokens = list(words)
         self.direction_values = direction_scores(model.weights.W_E, list(words.values()), plus, minus)
         names = model.token_strings([plus, minus])
-        plus_text, minus_text = (printable(n) for n in names)
+        plus_text, minus_text = (th.show_spaces(n) for n in names)
         self.number_line = DotProductLine(self.direction_values, list(words), colors, width=th.CONTENT_WIDTH - 0.6)
         axis = label(tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
         self.number_line.move_to(0.3 * DOWN)
@@ -371,7 +371,7 @@ class DotProductLine(VGroup):
         tiers: list[float] = []  # right edge of the last label in each row above the line
         for i in np.argsort(self.values):
             x = self.x(self.values[i])
-            text = label(printable(texts[i]), font_size, colors[i], mono=True)
+            text = label(th.show_spaces(texts[i]), font_size, colors[i], mono=True)
             tier = next((t for t, right in enumerate(tiers) if right < x - text.width / 2 - 0.08), len(tiers))
             tiers[tier:tier + 1] = [x + text.width / 2]
             text.move_to([x, 0.35 + 0.36 * tier, 0])

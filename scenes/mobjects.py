@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, Brace, Group, ImageMobject, Line, Rectangle, RoundedRectangle, Square, Text,
+    DOWN, LEFT, RIGHT, UP, Brace, Group, ImageMobject, Rectangle, RoundedRectangle, Square, Text,
     VGroup, VMobject, WHITE,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -146,7 +146,7 @@ class MatrixWithEllipses(VGroup):
         self.col_label_mobs = VGroup()
         if col_labels is not None:
             for j, c in enumerate(cols):
-                text = "⋯" if c is None else th.show_spaces(col_labels[j - (0 if c is not None else 0)])
+                text = "⋯" if c is None else th.show_spaces(col_labels[j])
                 mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
                 mob.scale_to_fit_width(min(mob.width, cell_width * 1.05)) if mob.width > cell_width * 1.05 else None
                 mob.next_to(grid[j], UP, buff=0.22)
@@ -154,8 +154,7 @@ class MatrixWithEllipses(VGroup):
             self.add(self.col_label_mobs)
         n_r, n_c = self.values.shape
         self.row_brace = size_brace(self.brackets, LEFT, f"{n_r:,} {row_name}")
-        top = self.col_label_mobs if col_labels is not None else self.brackets
-        self.col_brace = size_brace(VGroup(self.brackets, top), UP, f"{n_c:,} {col_name}")
+        self.col_brace = size_brace(VGroup(self.brackets, self.col_label_mobs), UP, f"{n_c:,} {col_name}")
         self.add(self.row_brace, self.col_brace)
 
 
@@ -400,7 +399,7 @@ class TokenText(VGroup):
                  font_size: float = th.LABEL_SIZE, max_lines: int | None = None, line_buff: float = 0.18) -> None:
         super().__init__()
         self.tokens = list(tokens)
-        shown = [printable(t).replace("␣", " ") for t in self.tokens]
+        shown = [th.show_spaces(t).replace("␣", " ") for t in self.tokens]
         colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
         # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
         # Lines break before a token that starts with a space, so words split into several tokens stay whole.
@@ -443,6 +442,3 @@ def _text_width(text: str, font_size: float) -> float:
     return label(text, font_size).width if text.strip() else 0.0
 
 
-def printable(text: str) -> str:
-    """A token's text with whitespace made visible (show_spaces) and other control characters as <xx>."""
-    return "".join(c if c.isprintable() else f"<{ord(c):02x}>" for c in th.show_spaces(text))

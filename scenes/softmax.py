@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, Arrow, Create, DecimalNumber, FadeIn, FadeOut, GrowFromEdge, LaggedStart, MathTypst,
-    ReplacementTransform, RoundedRectangle, SurroundingRectangle, Text, Transform, ValueTracker, VGroup, Write,
+    DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, GrowFromEdge, LaggedStart, MathTypst,
+    ReplacementTransform, RoundedRectangle, SurroundingRectangle, Transform, ValueTracker, VGroup, Write,
     smooth,
 )
 
@@ -16,7 +16,7 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number, printable
+from scenes.mobjects import MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -34,7 +34,7 @@ def probability_bars(bars: Bars, rest_text: str, bar_length: float = 3.6) -> Pro
     """Bars for the tokens of `bars`, plus a last, dimmer row for all the other tokens together."""
     n = len(bars.values)
     bar_height = min(0.34, BARS_HEIGHT / n - 0.14)
-    pb = ProbabilityBars([*map(printable, bars.texts), "·"], bars.values, bar_length=bar_length,
+    pb = ProbabilityBars([*map(th.show_spaces, bars.texts), "·"], bars.values, bar_length=bar_length,
                          bar_height=bar_height, font_size=min(th.LABEL_SIZE - 2, 62 * bar_height))
     row = pb.rows[-1]
     rest = label(rest_text, th.SMALL_SIZE, th.DIM)
@@ -65,7 +65,7 @@ class Unembedding(GPTScene):
         model, trace = self.data.model, self.data.trace
         self.final_vector = trace["ln_final.hook_normalized"][-1]  # [d]
         self.logits = trace["logits"][-1]  # [V]
-        V, d = model.config.vocab_size, model.config.d_model
+        V = model.config.vocab_size
         self.matrix = MatrixWithEllipses(model.weights.W_U.T, n_rows=7, n_cols=5, decimals=2, cell_width=0.72,
                                          row_name=tr(T, "tokens"), col_name=tr(T, "dims"))
         self.vector = VectorColumn(self.final_vector, n_shown=6, cell_height=0.3)
@@ -73,7 +73,7 @@ class Unembedding(GPTScene):
         rows = _elide(V, 7)
         names = iter(model.token_strings([r for r in rows if r is not None]))
         self.logit_labels = VGroup(*[
-            label(printable(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3)
+            label(th.show_spaces(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3)
             for r, cell in zip(rows, self.logit_column.cells) if r is not None])
         for mob in self.logit_labels:
             if mob.width > 1.6:
@@ -85,7 +85,7 @@ class Unembedding(GPTScene):
         if product.width > th.CONTENT_WIDTH:
             product.scale_to_fit_width(th.CONTENT_WIDTH)
         logits_head = label(tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
-        token = printable(self.data.tokens[-1])
+        token = th.show_spaces(self.data.tokens[-1])
         vector_head = label(tr(T, "final_vector", token=token), th.SMALL_SIZE, th.DIM)
         if vector_head.width > 4.5:
             vector_head.scale_to_fit_width(4.5)

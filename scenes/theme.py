@@ -60,5 +60,9 @@ def token_color(i: int) -> ManimColor:
 
 
 def show_spaces(text: str) -> str:
-    """Make a token's whitespace visible: space as ␣, newline as ↵, tab as →."""
-    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "→")
+    """A token's text made visible: space as ␣, newline as ↵, tab as →, other control characters as <xx>.
+
+    (Pango cannot draw characters such as \r at all.)
+    """
+    shown = text.replace(" ", "␣").replace("\n", "↵").replace("\t", "→")
+    return "".join(c if c.isprintable() else f"<{ord(c):02x}>" for c in shown)

@@ -1,7 +1,7 @@
 """Render scenes inside the test process and compare key frames with stored references.
 
 A scene is rendered like `manim -s` (animations skipped, last frame kept) at
-a very low resolution. Golden frames live in tests/golden/<Scene>[-variant].png;
+a very low resolution. Golden frames (480p) live in tests/golden/<Scene>[-variant].png;
 regenerate them with:
 
     ./render.sh test --update-golden -k golden
@@ -19,7 +19,16 @@ from scenes.data import scene_data
 from scenes.settings import ENV, Settings
 
 GOLDEN = Path(__file__).parent / "golden"
-WIDTH, HEIGHT = 320, 180
+# The prompts every scene's layout is checked with, besides the default one.
+LONG = ("Once upon a time, in a small village by the sea, there lived a kind old fisherman who told the "
+        "children stories about the stars, the moon and the big blue whale every night")  # about 40 tokens
+ONE_TOKEN = "The"  # one token for the shipped model and for the toy models alike
+WIDTH, HEIGHT = 854, 480  # manim wraps Text at the pixel width: test at a real render size (480p)
+
+
+def shown(value: float, decimals: int = 2) -> str:
+    """A number as the scenes print it (true minus sign)."""
+    return f"{value:.{decimals}f}".replace("-", "−")
 
 
 def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, height: int = HEIGHT):

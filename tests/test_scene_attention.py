@@ -8,10 +8,8 @@ from gptmath import GptMathError
 from gptmath.heads import head_step, unmasked_scores
 from scenes.attention import AttentionHead, MultiHeadAttention
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, compare_golden, render
+from tests.scene_harness import LONG, check_layout, compare_golden, render
 
-LONG = ("Once upon a time, in a small village by the sea, there lived a kind old fisherman who "
-        "told the children stories about the stars and the moon every night")
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,11 @@ import pytest
 
 from gptmath.embedding_space import direction_scores, nearest_neighbours, principal_components
 from scenes.embedding import Embedding, EmbeddingSpace
-from scenes.mobjects import printable
+from scenes.theme import show_spaces
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, compare_golden, render
-
-LONG = ("Once upon a time, in a small village by the sea, there lived a kind old fisherman who told the "
-        "children stories about the stars, the moon and the big blue whale every night")
-ONE_TOKEN = "The"  # one token for the shipped model and for the toy models alike
+from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
 
 
-def shown(value: float, decimals: int = 2) -> str:
-    return f"{value:.{decimals}f}".replace("-", "−")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +54,7 @@ def test_embedding_matrix_and_vectors_are_the_models(embedding):
     for (r, c), v in scene.matrix.shown.items():
         assert v == pytest.approx(float(model.weights.W_E[c, r]))  # drawn as d rows x V columns
     labels = [m.text for m, c in zip(scene.matrix.col_label_mobs, scene.matrix_cols) if c is not None]
-    assert labels == [printable(s) for s in model.token_strings(scene.matrix.col_indices)]
+    assert labels == [show_spaces(s) for s in model.token_strings(scene.matrix.col_indices)]
     assert f"{V * d:,}" in scene.params_mob.text
     assert scene.positions == list(range(len(model.encode(Settings().prompt))))
     check_vectors(scene)
@@ -93,11 +87,11 @@ def check_space(scene) -> None:
         assert model.encode(word) == [i]
     pca = principal_components(W_E[list(scene.words.values())])
     np.testing.assert_allclose(scene.pca.points, pca.points)
-    assert [m.text for m in scene.cloud.labels] == [printable(w) for w in scene.words]
+    assert [m.text for m in scene.cloud.labels] == [show_spaces(w) for w in scene.words]
     want = nearest_neighbours(W_E, scene.data.ids[scene.data.position], len(scene.neighbours))
     assert scene.neighbours == want
     for row, (i, cos) in zip(scene.neighbour_rows, want):
-        assert row[0].text == printable(model.token_strings([i])[0])
+        assert row[0].text == show_spaces(model.token_strings([i])[0])
         assert row[2].text == shown(cos)
     plus, minus = scene.direction_ids
     ids = [model.encode(w)[0] for w in scene.direction_tokens]
@@ -105,7 +99,7 @@ def check_space(scene) -> None:
     dots = [m[1].get_x() for m in scene.number_line.markers]
     order = np.argsort(scene.direction_values)
     assert dots == sorted(dots)  # markers drawn left to right by value
-    assert [m[2].text for m in scene.number_line.markers] == [printable(scene.direction_tokens[i])
+    assert [m[2].text for m in scene.number_line.markers] == [show_spaces(scene.direction_tokens[i])
                                                               for i in order]
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from scenes.mlp import MLPBlock
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, compare_golden, render
-from tests.test_scene_tokens import LONG
+from tests.scene_harness import LONG, check_layout, compare_golden, render
 
 
 @pytest.fixture(scope="module")

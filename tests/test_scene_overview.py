@@ -7,8 +7,7 @@ import pytest
 from gptmath.model import unembed
 from scenes.overview import ForwardPass
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, compare_golden, render
-from tests.test_scene_tokens import LONG
+from tests.scene_harness import LONG, check_layout, compare_golden, render
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ import pytest
 
 from gptmath import generate, softmax_with_temperature
 from gptmath.readout import bar_values
-from scenes.mobjects import printable
+from scenes.theme import show_spaces
 from scenes.settings import Settings
 from scenes.softmax import HIGH_T, LOW_T, N_GENERATE, N_SAMPLE, T_MAX, Generation, Temperature, Unembedding
-from tests.scene_harness import check_layout, compare_golden, render
-from tests.test_scene_embedding import LONG, ONE_TOKEN, shown
+from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
 
 TOY = "3L5H-gelu-n_inner"
 
@@ -45,7 +44,7 @@ def check_bars(bars, logits, temperature, ids, token_strings) -> None:
     probs = softmax_with_temperature(logits, temperature)
     want = [*probs[ids], 1 - probs[ids].sum()]
     np.testing.assert_allclose(bars.probs, want, atol=1e-9)
-    assert [m.text for m in bars.label_mobs[:-1]] == [printable(t) for t in token_strings(ids)]
+    assert [m.text for m in bars.label_mobs[:-1]] == [show_spaces(t) for t in token_strings(ids)]
     assert [m.text for m in bars.percents] == [f"{100 * p:.1f}%" for p in bars.probs]
     for bar, p in zip(bars.bars, bars.probs):
         assert bar.width == pytest.approx(max(p, 1e-4) * bars.bar_length, rel=1e-3)
@@ -60,7 +59,7 @@ def test_unembedding(case, rendered):
     np.testing.assert_array_equal(scene.logit_column.values, trace["logits"][-1])
     np.testing.assert_allclose(scene.logit_column.values, final @ model.weights.W_U, rtol=1e-4, atol=1e-4)
     assert [m.text for m in scene.logit_labels] == [
-        printable(t) for t in model.token_strings(scene.logit_column.shown_indices)]
+        show_spaces(t) for t in model.token_strings(scene.logit_column.shown_indices)]
     ids = scene.top.ids
     logits = trace["logits"][-1]
     assert ids == list(np.argsort(-logits, kind="stable")[:len(ids)])

@@ -5,10 +5,8 @@ import pytest
 
 from scenes.settings import Settings
 from scenes.tokens import Tokenization
-from tests.scene_harness import check_layout, compare_golden, render
+from tests.scene_harness import LONG, check_layout, compare_golden, render
 
-LONG = ("Once upon a time, in a small village by the sea, there lived a kind old fisherman who "
-        "told the children stories about the stars and the moon every night")
 
 
 @pytest.mark.parametrize("prompt", ["Once upon a time, there was a little", LONG, "Once"])
