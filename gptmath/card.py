@@ -99,7 +99,12 @@ def heads_table(model: Model) -> str:
     header = "| layer | " + " | ".join(f"head {h}" for h in range(model.config.n_head)) + " |"
     rows = [f"| {L} | " + " | ".join(f"{kinds[L][h]} ({prev[L, h]:.2f})" for h in range(model.config.n_head)) + " |"
             for L in range(model.config.n_layer)]
-    return "\n".join([header, "|---" * (model.config.n_head + 1) + "|", *rows])
+    order = np.argsort(-prev, axis=None)[:2]
+    best = ", ".join(f"layer {L} head {h} ({prev[L, h]:.2f})" for L, h in zip(*np.unravel_index(order, prev.shape)))
+    summary = (f"\n\nStrongest previous-token heads: {best}. A head counts as previous/first/self only above 0.5; "
+               "at this training length no head is that sharp, so the attention scenes show the broad, recency-"
+               "leaning patterns a small, briefly trained model really has. Longer training would sharpen them.")
+    return "\n".join([header, "|---" * (model.config.n_head + 1) + "|", *rows]) + summary
 
 
 def write_card(folder: Path, sources: Path) -> Path:
@@ -111,6 +116,8 @@ def write_card(folder: Path, sources: Path) -> Path:
     n_params = total(parameter_tally(c))
     loss_curve(history, folder / "loss_curve.png")
     corpus_names = [Path(p).name for p in cfg["corpus"]]
+    notes_file = folder / "notes.md"  # how the run really went (resumes, changed settings), written by hand
+    notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
     per_source = "\n".join(f"| {name} | {s['nats_per_token']:.3f} | {s['bits_per_byte']:.3f} |"
                            for name, s in zip(corpus_names, best["per_source"]))
     command = (f"python -m gptmath.train --corpus {' '.join(cfg['corpus'])} --mix {' '.join(map(str, cfg['mix']))} "
@@ -163,10 +170,8 @@ Coherent English?*, dataset licensed CDLA-Sharing-1.0.
 
 {history['tokens_seen']:,} tokens seen in {len(history['train'])} steps of {cfg['batch_size']} × {cfg['n_ctx']} tokens,
 {history['seconds'] / 60:.0f} minutes of training on 2 CPU cores (shared with other work), AdamW (β = 0.9, 0.95,
-weight decay {cfg['weight_decay']}), peak learning rate {cfg['lr']}, linear warm-up then cosine decay.
-The first 400 steps ran under a 2000-step schedule with 2 threads; the run was then resumed
-(`--resume`) with the schedule above, 1 thread, because other work needed the cores.
-
+weight decay {cfg['weight_decay']}), linear warm-up then cosine decay; the command above is the last phase's.
+{notes}
 ![loss curve](loss_curve.png)
 
 ## Held-out loss (best checkpoint, step {best['step']})
