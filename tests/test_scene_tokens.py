@@ -47,7 +47,7 @@ def test_golden(tmp_path, update_golden):
     compare_golden(frame, "Tokenization", update_golden)
 
 
-def test_japanese_prompt_brackets_each_character_over_its_byte_tokens(tmp_path):
+def test_japanese_prompt_brackets_each_character_over_its_byte_tokens(tmp_path, update_golden):
     prompt = "むかしむかし、猫がいました。"
     scene, frame = render(Tokenization, Settings(prompt=prompt, lang="ja"), tmp_path)
     model, ids = scene.data.model, scene.data.ids
@@ -57,4 +57,4 @@ def test_japanese_prompt_brackets_each_character_over_its_byte_tokens(tmp_path):
     assert marked == split  # every split character, in order, once
     assert "\ufffd" not in "".join(scene.row.tokens)
     check_layout(scene)
-    compare_golden(frame, "Tokenization-ja", False)
+    compare_golden(frame, "Tokenization-ja", update_golden)
