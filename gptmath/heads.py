@@ -36,9 +36,11 @@ def previous_token_scores(trace: Trace) -> np.ndarray:
     return np.array(scores)
 
 
-def pick_head(trace: Trace) -> tuple[int, int]:
-    """The (layer, head) with the clearest previous-token pattern on this prompt."""
+def pick_head(trace: Trace, layer: int | None = None) -> tuple[int, int]:
+    """The (layer, head) with the clearest previous-token pattern on this prompt (within `layer` if given)."""
     scores = previous_token_scores(trace)
+    if layer is not None:
+        return layer, int(scores[layer].argmax())
     layer, head = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return int(layer), int(head)
 

@@ -34,21 +34,11 @@ class SceneData:
 def resolve(settings: Settings, model: Model, trace: Trace) -> SceneData:
     """Fill in the default head and check every index against the model and prompt."""
     check_layer_head(model.config, settings.layer, settings.head)
-    layer, head = pick_head(trace)
-    if settings.layer is not None:
-        layer = settings.layer
-        if settings.head is None:  # the clearest head within the chosen layer
-            head = pick_head_in_layer(trace, layer)
+    layer, head = pick_head(trace, settings.layer)
     if settings.head is not None:
         head = settings.head
     position = check_position(trace.n_positions, settings.position)
     return SceneData(settings, model, trace, layer, head, position)
-
-
-def pick_head_in_layer(trace: Trace, layer: int) -> int:
-    from gptmath.heads import previous_token_scores
-
-    return int(previous_token_scores(trace)[layer].argmax())
 
 
 @lru_cache(maxsize=4)

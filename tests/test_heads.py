@@ -98,6 +98,7 @@ def test_head_kinds_and_pick_head_on_made_up_patterns():
     trace = _trace_with_patterns(patterns)
     assert head_kinds(trace) == [["spread", "first", "self"], ["spread", "spread", "previous"]]
     assert pick_head(trace) == (1, 2)
+    assert pick_head(trace, layer=0) == (0, 0)  # within layer 0 the spread head leans most on the previous token
     assert previous_token_scores(trace)[1, 2] == pytest.approx(1)
     assert set(HEAD_KINDS) >= {k for row in head_kinds(trace) for k in row}
     assert head_kinds(_trace_with_patterns(patterns[:, :, :1, :1])) == [["spread"] * 3] * 2
