@@ -38,7 +38,7 @@ class Trace:
     def save(self, path: str | os.PathLike) -> None:
         """Write every array (plus `tokens` and `token_strings`) to an .npz file."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # unique per process: parallel writers
         np.savez_compressed(tmp, tokens=self.tokens, token_strings=np.array(self.token_strings, dtype=str), **self.cache)
         os.replace(tmp, path)  # never leave a half-written file under the real name
 
