@@ -23,7 +23,7 @@ T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
 MAX_SLOTS = 9  # vectors side by side; longer prompts show their first and last tokens around "…"
 ROW_LABEL_WIDTH = 3.0
-SLOTS_LEFT, SLOTS_RIGHT = -3.4, 6.3  # x range of the vector columns (the last one's brace goes beyond)
+SLOTS_LEFT, SLOTS_RIGHT = -3.4, 5.6  # x range of the vector columns (the last one's brace and size go beyond)
 TOKEN_Y, POSITION_Y, SUM_Y = 1.15, -1.35, -0.1
 
 # Word lists on which the shipped model's embeddings show structure; words that are not one token are skipped.
