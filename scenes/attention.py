@@ -526,18 +526,18 @@ class MultiHeadAttention(GPTScene):
             for h in range(cfg.n_head):
                 thumb = PatternThumbnail(d.trace[f"blocks.{L}.attn.hook_pattern"][h], size)
                 kind = label(tr(T, kinds[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
-                kind.scale_to_fit_width(min(kind.width, size + 0.1)).next_to(thumb, DOWN, buff=0.06)
+                kind.scale_to_fit_width(min(kind.width, size + 0.1)).next_to(thumb, DOWN, buff=0.12)
                 self.grid_thumbnails[(L, h)] = thumb
                 cells.add(Group(thumb, kind))
-            cells.arrange(RIGHT, buff=0.15)
+            cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
             name = label(tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
             name.scale_to_fit_width(min(name.width, 1.2)).next_to(cells[0][0], LEFT, buff=0.2)
             rows.add(Group(name, cells))
         rows.arrange(DOWN, buff=0.12, aligned_edge=RIGHT)
         heads = VGroup(*[label(tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM)
                          .next_to(self.grid_thumbnails[(0, h)], UP, buff=0.08) for h in range(cfg.n_head)])
-        for text, h in zip(heads, range(cfg.n_head)):
-            text.scale_to_fit_width(min(text.width, size + 0.1)).next_to(self.grid_thumbnails[(0, h)], UP, buff=0.08)
+        for text, h in zip(heads, range(cfg.n_head)):  # clear of the chosen head's frame
+            text.scale_to_fit_width(min(text.width, size + 0.1)).next_to(self.grid_thumbnails[(0, h)], UP, buff=0.14)
         self.model_view = Group(heads, rows)
         fit(self.model_view, height=TOP - BOTTOM - 0.1).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.chosen_frame = SurroundingRectangle(self.grid_thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT,
