@@ -125,6 +125,7 @@ class ForwardPass(GPTScene):
         self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
+        _fit_width(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
         self.bars.move_to([BARS_LEFT, Y_STREAM - 0.55, 0], aligned_edge=LEFT)
         heading = _fit_width(label(tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
                              th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
