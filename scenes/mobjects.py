@@ -180,13 +180,18 @@ class TokenRow(VGroup):
         self.add(self.lines)
 
     def _cell(self, i: int, font_size: float) -> VGroup:
-        text = label(th.show_spaces(self.tokens[i]) or " ", font_size)
+        shown = th.show_spaces(self.tokens[i]) or " "
+        text = label("|" + shown, font_size)  # a full-height bar gives every token the same line box...
+        strut = text.submobjects[0]
+        text.remove(strut)  # ...and is dropped again, remembering where the line's middle was
+        text.text = shown
+        line_offset = strut.get_center()[1] - text.get_center()[1]
         id_mob = label(str(self.ids[i]), font_size * 0.7, th.DIM, mono=True) if self.ids is not None else None
         width = max(text.width, id_mob.width if id_mob else 0) + 0.16
         box = RoundedRectangle(corner_radius=0.06, width=width, height=font_size / 48 * 0.75 + 0.1,
                                stroke_color=th.token_color(i), stroke_width=2, fill_color=th.token_color(i),
                                fill_opacity=0.25)
-        text.move_to(box)
+        text.move_to(box).shift(DOWN * line_offset)  # centre the line, not the ink: baselines line up
         cell = VGroup(box, text)
         cell.index, cell.box, cell.text = i, box, text
         if id_mob is not None:
