@@ -40,6 +40,39 @@ def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = Fa
 _LABELS: dict[tuple, Text] = {}
 
 
+@lru_cache(maxsize=None)
+def _advance(size: float) -> float:
+    """How far apart two characters of the monospaced font sit."""
+    bars = Text("||", font=th.MONO, font_size=size)
+    return bars[1].get_center()[0] - bars[0].get_center()[0]
+
+
+@lru_cache(maxsize=None)
+def _glyph(char: str, size: float) -> tuple[VMobject, np.ndarray]:
+    """One character's outline and its centre relative to (left edge of its cell, middle of the line)."""
+    made = Text("|" + char, font=th.MONO, font_size=size)  # the bar marks the line's middle and cell 0
+    strut, glyph = made[0], VGroup(*made[1:])
+    cell_1_left = strut.get_center() + RIGHT * _advance(size) / 2
+    return glyph, glyph.get_center() - cell_1_left
+
+
+class GlyphText(VGroup):
+    """Short monospaced text (numbers, percentages) put together from cached glyphs.
+
+    Cheap enough to rebuild on every frame of a live readout. Before you move it,
+    its left edge is at x = 0 and the middle of its line at y = 0; `text` keeps the string.
+    """
+
+    def __init__(self, text: str, size: float = th.NUMBER_SIZE, color=th.TEXT) -> None:
+        super().__init__()
+        self.text = text
+        advance = _advance(size)
+        for i, char in enumerate(text):
+            if not char.isspace():
+                glyph, offset = _glyph(char, size)
+                self.add(glyph.copy().set_fill(color, 1).move_to(offset + RIGHT * i * advance))
+
+
 def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> Text:
     """A real number as text, with an explicit minus sign."""
     if np.isneginf(x):
@@ -340,7 +373,8 @@ class ProbabilityBars(VGroup):
             track = row[1]
             bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
             bar.move_to(track.get_left(), LEFT)
-            pct = label(f"{100 * p:.1f}%", self.font_size * 0.9, mono=True).next_to(track, RIGHT, buff=0.15)
+            pct = GlyphText(f"{100 * p:.1f}%", self.font_size * 0.9)
+            pct.shift([track.get_right()[0] + 0.15, track.get_center()[1], 0])
             row.submobjects[3] = self.percents.submobjects[i] = pct
         return self
 

@@ -16,7 +16,7 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number
+from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -49,6 +49,11 @@ def probability_bars(bars: Bars, rest_text: str, bar_length: float = 3.6) -> Pro
 def temperature_text(t: float) -> MathTypst:
     """T = 0.3 as a formula."""
     return MathTypst(f"T = {t:g}", color=th.HIGHLIGHT)
+
+
+def readout_number(t: float) -> GlyphText:
+    """The live temperature value beside "T =", e.g. 0.37."""
+    return GlyphText(f"{t:.2f}", th.LABEL_SIZE + 8, th.HIGHLIGHT)
 
 
 class Unembedding(GPTScene):
@@ -158,9 +163,10 @@ class Temperature(GPTScene):
         self.formula = MathTypst(SOFTMAX_T, color=th.TEXT).scale_to_fit_height(0.95)
         self.formula.move_to([-4.1, 1.3, 0])
         self.log_t = ValueTracker(0.0)
-        self.readout = temperature_text(1.0).scale_to_fit_height(0.4).next_to(self.formula, DOWN, buff=0.8)
-        self.readout.add_updater(lambda m: m.become(
-            temperature_text(round(self.temperature, 2)).scale_to_fit_height(0.4).move_to(m)))
+        self.readout = VGroup(MathTypst("T =", color=th.HIGHLIGHT).scale_to_fit_height(0.32), readout_number(1.0))
+        self.readout.arrange(RIGHT, buff=0.2).next_to(self.formula, DOWN, buff=0.8)
+        self.readout[1].add_updater(  # glyph text: cheap to rebuild on every frame of the sweep
+            lambda m: m.become(readout_number(self.temperature).move_to(m, aligned_edge=LEFT)))
         self.bars.add_updater(lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids)))
         self.play(Write(self.formula))
         self.play(FadeIn(self.bars), FadeIn(self.readout))
@@ -177,7 +183,7 @@ class Temperature(GPTScene):
         """Continuations at a low and a high temperature, sampled with the configured seed."""
         settings, model = self.data.settings, self.data.model
         self.bars.clear_updaters()
-        self.readout.clear_updaters()
+        self.readout[1].clear_updaters()
         self.samples = {t: generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
                         for t in (LOW_T, HIGH_T)}
         columns = VGroup()

@@ -102,3 +102,13 @@ def test_generation(case, rendered):
 @pytest.mark.parametrize("scene_cls", [Unembedding, Temperature, Generation], ids=lambda c: c.__name__)
 def test_golden(scene_cls, rendered, update_golden):
     compare_golden(rendered(scene_cls, "default")[1], scene_cls.__name__, update_golden)
+
+
+def test_glyph_text_keeps_text_and_baseline():
+    from scenes.mobjects import GlyphText
+
+    a, b = GlyphText("1.0%"), GlyphText("68.9%")
+    assert (a.text, b.text) == ("1.0%", "68.9%")
+    assert len(b) == 5 and abs(a.get_left()[0]) < 0.05  # left edge at x = 0
+    # the same characters sit at the same height whatever surrounds them
+    assert abs(a[1].get_center()[1] - b[2].get_center()[1]) < 1e-6  # the "." of each
