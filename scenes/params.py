@@ -114,7 +114,7 @@ class ParameterCount(GPTScene):
                                         th.SMALL_SIZE, th.DIM), HALF)
         self.like_gpt3_mob.next_to(self.check_mob, DOWN, buff=0.15).align_to(self.ours_header, LEFT)
         self.play(FadeIn(self.ours_rule), FadeIn(self.ours_total))
-        self.play(FadeIn(self.check_mob), FadeIn(self.like_gpt3_mob))
+        self.play(FadeIn(self.check_mob))
         self.end_step()
 
     def tally_gpt3(self) -> None:
@@ -143,7 +143,7 @@ class ParameterCount(GPTScene):
         self.gpt3_full_mob = _fit(label(tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
                                   HALF)
         self.gpt3_full_mob.next_to(self.gpt3_total, DOWN, buff=0.2).align_to(self.gpt3_header, LEFT)
-        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP))
+        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob))  # both sides alike
         ratio = total(self.gpt3_groups) / total(self.tally)
         self.show_caption(tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
         self.end_step(2)
