@@ -402,7 +402,9 @@ class AttentionHead(GPTScene):
                                     for c in self.value_columns.values()], run_time=1.2)
         self.play(FadeIn(self.z_column), FadeIn(z_name))
         show_only(self, self.pattern_grid, self.column_frame, formula, terms, equals, z_name, self.z_column)
-        self.show_caption(tr(T, "weighted_sum", query=quoted(d.tokens[i])))
+        shown = sum(k is not None for k in keys)
+        self.show_caption(tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
+                          tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
         self.end_step()
 
     def project_output(self) -> None:
