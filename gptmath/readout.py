@@ -27,7 +27,10 @@ class Bars:
 
 def bar_values(logits: np.ndarray, temperature: float, ids: Sequence[int]) -> list[float]:
     """softmax(logits / T) at the given token ids, then 1 − their sum (the rest)."""
-    probs = softmax_with_temperature(logits, temperature)
+    return _with_rest(softmax_with_temperature(logits, temperature), ids)
+
+
+def _with_rest(probs: np.ndarray, ids: Sequence[int]) -> list[float]:
     shown = [float(probs[i]) for i in ids]
     return [*shown, max(0.0, 1.0 - float(np.sum(shown)))]
 
@@ -39,5 +42,5 @@ def top_bars(logits: np.ndarray, temperature: float, k: int, token_strings: Call
     chosen = [c.token_id for c in top_k(logits, probs, k, token_strings)]
     chosen += [int(i) for i in include if int(i) not in chosen]
     chosen.sort(key=lambda i: -probs[i])  # stable: ties keep top_k's order
-    values = bar_values(logits, temperature, chosen)
+    values = _with_rest(probs, chosen)
     return Bars(chosen, token_strings(chosen), [float(logits[i]) for i in chosen], values[:-1], values[-1])
