@@ -14,7 +14,7 @@ from gptmath.heads import (
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, label, number
+from scenes.mobjects import AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
 SLOT = 1.0  # horizontal room for one token's vector column
@@ -47,15 +47,6 @@ def symbol(expr: str, color=WHITE, size: float = 30) -> MathTypst:
 
 def quoted(token: str) -> str:
     return f"“{th.show_spaces(token)}”"
-
-
-def fit(mob, width: float = th.CONTENT_WIDTH, height: float = TOP - BOTTOM):
-    """Shrink a mobject (never grow it) to fit inside width × height."""
-    if mob.width > width:
-        mob.scale_to_fit_width(width)
-    if mob.height > height:
-        mob.scale_to_fit_height(height)
-    return mob
 
 
 class VectorRow(VGroup):
@@ -392,7 +383,7 @@ class AttentionHead(GPTScene):
                   MoveScale(VGroup(self.pattern_grid, self.column_frame), factor, to))
         left = self.pattern_grid.get_right()[0] + 0.4
         width = th.FRAME_WIDTH / 2 - th.EDGE - left
-        fit(panel, width=width).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
+        fit(panel, width=width, height=TOP - BOTTOM).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
         self.value_panel = panel
         self.play(QuickFade(formula), LaggedStart(*[QuickFade(t) for t in terms], lag_ratio=0.1))
         show_only(self, self.pattern_grid, self.column_frame, formula, terms)
@@ -431,7 +422,7 @@ class AttentionHead(GPTScene):
                          (("r", WHITE, before), ("Delta", th.HIGHLIGHT, delta), ("r + Delta", WHITE, after))])
         token = label(th.show_spaces(d.tokens[i]), th.LABEL_SIZE, th.token_color(i))
         token.next_to(before.brackets, UP, buff=0.2)
-        self.residual = fit(VGroup(token, row, names)).move_to([0, (TOP + BOTTOM) / 2, 0])
+        self.residual = fit(VGroup(token, row, names), height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.remove(self.output_product)
         self.add(*self.output_product.submobjects)
         self.play(*fade_all_but(self, self.output_product.result), ReplacementTransform(self.output_product.result, delta))

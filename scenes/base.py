@@ -8,7 +8,7 @@ from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VM
 
 from scenes import theme as th
 from scenes.data import SceneData, scene_data
-from scenes.mobjects import label
+from scenes.mobjects import fit, label
 
 SLIDES = os.environ.get("GPTMANIM_SLIDES") == "1"
 FIGURES = os.environ.get("GPTMANIM_FIGURES")  # folder for a still of every step's end, or unset
@@ -40,8 +40,7 @@ class GPTScene(_Base):
     def show_title(self, text: str) -> VMobject:
         """Put (or replace) the title at the top left."""
         new = label(text, th.TITLE_SIZE).to_corner(UL, buff=th.EDGE)
-        if new.width > th.CONTENT_WIDTH:
-            new.scale_to_fit_width(th.CONTENT_WIDTH)
+        fit(new, th.CONTENT_WIDTH)
         self.play(FadeIn(new, shift=0.2 * DOWN) if self.title_mob is None else ReplacementTransform(self.title_mob, new))
         self.title_mob = new
         return new
@@ -49,8 +48,7 @@ class GPTScene(_Base):
     def show_caption(self, text: str) -> VMobject:
         """Put (or replace) a one-line explanation at the bottom of the frame."""
         new = label(text, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
-        if new.width > th.CONTENT_WIDTH:
-            new.scale_to_fit_width(th.CONTENT_WIDTH)
+        fit(new, th.CONTENT_WIDTH)
         self.captions.append((self.renderer.time, text))
         if self.caption_mob is None:
             self.play(FadeIn(new, shift=0.1 * UP), run_time=0.6)

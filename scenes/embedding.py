@@ -17,7 +17,7 @@ from gptmath.params import parameter_tally
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, label, number
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, number
 
 T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
@@ -55,8 +55,7 @@ def token_header(text: str, token_id: int, index: int, max_width: float) -> VGro
     name = label(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index))
     id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
     header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
-    if header.width > max_width:
-        header.scale_to_fit_width(max_width)
+    fit(header, max_width)
     return header
 
 
@@ -137,8 +136,7 @@ class Embedding(GPTScene):
 
     def row_label(self, key: str, y: float) -> VGroup:
         mob = label(tr(T, key), th.LABEL_SIZE)
-        if mob.width > ROW_LABEL_WIDTH:
-            mob.scale_to_fit_width(ROW_LABEL_WIDTH)
+        fit(mob, ROW_LABEL_WIDTH)
         return mob.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + mob.width / 2, y, 0])
 
     def add_positions(self) -> None:
@@ -263,8 +261,7 @@ class EmbeddingSpace(GPTScene):
         self.cloud.turn()
         pct = f"{100 * self.pca.explained.sum():.0f}"
         heading = label(tr(T, "pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
-        if heading.width > PANEL_WIDTH:
-            heading.scale_to_fit_width(PANEL_WIDTH)
+        fit(heading, PANEL_WIDTH)
         legend = VGroup(*[VGroup(Dot(radius=0.1, color=th.token_color(g)), label(tr(T, f"group_{g}"), th.LABEL_SIZE))
                           .arrange(RIGHT, buff=0.2) for g in groups]).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
         self.legend = VGroup(heading, legend).arrange(DOWN, buff=0.5)
@@ -279,8 +276,7 @@ class EmbeddingSpace(GPTScene):
     @staticmethod
     def fit_right_panel(mob: VGroup) -> VGroup:
         """Scale a group into the right half of the frame, beside the cloud."""
-        if mob.width > PANEL_WIDTH:
-            mob.scale_to_fit_width(PANEL_WIDTH)
+        fit(mob, PANEL_WIDTH)
         if mob.height > 5.6:
             mob.scale_to_fit_height(5.6)
         return mob.move_to([th.FRAME_WIDTH / 2 - th.EDGE - PANEL_WIDTH / 2, CLOUD_CENTRE[1], 0])
@@ -295,8 +291,7 @@ class EmbeddingSpace(GPTScene):
         self.neighbour_rows = VGroup()
         for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
             name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
-            if name.width > 2.2:
-                name.scale_to_fit_width(2.2)
+            fit(name, 2.2)
             bar = Rectangle(width=max(abs(cos), 0.01) * 2.4, height=0.26, stroke_width=0, fill_opacity=1,
                             fill_color=th.value_color(cos, 1.0))
             value = number(cos, 2, th.LABEL_SIZE - 4)

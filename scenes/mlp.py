@@ -13,7 +13,7 @@ from gptmath.model import activation
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import HeatMap, MatrixWithEllipses, TokenRow, VectorColumn, label, number
+from scenes.mobjects import HeatMap, MatrixWithEllipses, TokenRow, VectorColumn, fit, label, number
 
 T = "mlp"  # this module's catalogue: scenes/locales/mlp.toml
 N_STRONGEST = 5
@@ -28,12 +28,6 @@ def _labelled(mob: VMobject, text: str, direction: np.ndarray = UP, color=th.DIM
     tag = label(text, th.SMALL_SIZE, color)
     tag.next_to(mob, direction, buff=0.2)
     return VGroup(mob, tag)
-
-
-def _fit(group: VMobject, width: float = th.CONTENT_WIDTH) -> VMobject:
-    if group.width > width:
-        group.scale_to_fit_width(width)
-    return group
 
 
 class MLPBlock(GPTScene):
@@ -60,7 +54,7 @@ class MLPBlock(GPTScene):
     def show_input(self) -> None:
         token = th.show_spaces(self.data.tokens[self.P])
         self.where = label(tr(T, "where", position=self.P, token=token), th.LABEL_SIZE, th.HIGHLIGHT)
-        _fit(self.where, th.CONTENT_WIDTH / 2).to_corner(UR, buff=th.EDGE)
+        fit(self.where, th.CONTENT_WIDTH / 2).to_corner(UR, buff=th.EDGE)
         self.x_col = VectorColumn(self.hook("ln2.hook_normalized"), n_shown=6, cell_width=0.8)
         self.x_group = _labelled(self.x_col, tr(T, "input_label"))
         self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
@@ -186,7 +180,7 @@ class MLPBlock(GPTScene):
         eq = VGroup(matrix, vector, _symbol("+"), _labelled(bias, tr(T, "bias_label")), _symbol("="),
                     _labelled(result, tr(T, result_key), color=th.HIGHLIGHT))
         eq.arrange(RIGHT, buff=0.3)
-        return _fit(eq).move_to(0.2 * DOWN)
+        return fit(eq).move_to(0.2 * DOWN)
 
     def _activation_plot(self, pre: np.ndarray, post: np.ndarray) -> tuple[Axes, VMobject, VGroup]:
         """Axes spanning every pre-activation, the activation curve, and integer tick labels."""

@@ -73,6 +73,15 @@ class GlyphText(VGroup):
                 self.add(glyph.copy().set_fill(color, 1).move_to(offset + RIGHT * i * advance))
 
 
+def fit(mob: VMobject, width: float = th.CONTENT_WIDTH, height: float | None = None) -> VMobject:
+    """Shrink a mobject (never grow it) to fit within width, and height if given; returns it."""
+    if mob.width > width:
+        mob.scale_to_fit_width(width)
+    if height is not None and mob.height > height:
+        mob.scale_to_fit_height(height)
+    return mob
+
+
 def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> Text:
     """A real number as text, with an explicit minus sign."""
     if np.isneginf(x):
@@ -181,7 +190,7 @@ class MatrixWithEllipses(VGroup):
             for j, c in enumerate(cols):
                 text = "⋯" if c is None else th.show_spaces(col_labels[j])
                 mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
-                mob.scale_to_fit_width(min(mob.width, cell_width * 1.05)) if mob.width > cell_width * 1.05 else None
+                fit(mob, cell_width * 1.05)
                 mob.next_to(grid[j], UP, buff=0.22)
                 self.col_label_mobs.add(mob)
             self.add(self.col_label_mobs)
@@ -307,7 +316,7 @@ class AttentionGrid(VGroup):
                 if self.show_numbers:
                     shown = -np.inf if masked and mode == "scores" else (0.0 if masked else v)
                     num = number(shown, decimals, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT)
-                    num.scale_to_fit_width(min(num.width, cell * 0.86))
+                    fit(num, cell * 0.86)
                     box.add(num.move_to(sq))
                     self.shown_values[q, k] = shown if np.isinf(shown) else round(shown, decimals)
                 self.cells[(q, k)] = box
@@ -321,10 +330,10 @@ class AttentionGrid(VGroup):
             for i, tok in enumerate(tokens):
                 top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
                 top.scale_to_fit_height(min(top.height, 1.1))
-                top.scale_to_fit_width(min(top.width, cell * 0.9))
+                fit(top, cell * 0.9)
                 top.next_to(self.cells[(i, 0)], UP, buff=0.08)
                 left = label(th.show_spaces(tok), size, th.KEY)
-                left.scale_to_fit_width(min(left.width, 1.3))
+                fit(left, 1.3)
                 left.scale_to_fit_height(min(left.height, cell * 0.9))
                 left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
                 self.query_labels.add(top)
@@ -350,8 +359,7 @@ class ProbabilityBars(VGroup):
         self.bars, self.percents, self.label_mobs = VGroup(), VGroup(), VGroup()
         for i, text in enumerate(self.labels):
             name = label(th.show_spaces(text), font_size, mono=True)
-            if name.width > label_width:
-                name.scale_to_fit_width(label_width)
+            fit(name, label_width)
             track = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=th.ZERO, fill_opacity=1)
             bar = Rectangle(width=bar_length, height=bar_height, stroke_width=0, fill_color=color, fill_opacity=1)
             pct = VMobject()  # the percentage: set_probs writes it (a Text; DecimalNumber's % would need LaTeX)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from manim import (
     DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Indicate, LaggedStart, Line, Rectangle, RoundedRectangle,
-    VGroup, VMobject, interpolate_color,
+    VGroup, interpolate_color,
 )
 
 from gptmath.lens import change_sizes, logit_lens
@@ -12,7 +12,7 @@ from gptmath.sampling import softmax_with_temperature, top_k
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import HeatMap, ProbabilityBars, label, number
+from scenes.mobjects import HeatMap, ProbabilityBars, fit, label, number
 
 T = "overview"  # this module's catalogue: scenes/locales/overview.toml
 ATTN_COLOR, MLP_COLOR, OTHER_COLOR = th.KEY, th.TOKEN_COLORS[4], th.DIM
@@ -37,12 +37,6 @@ def _box(x: tuple[float, float], text: str, color) -> VGroup:
     return VGroup(rect, name.move_to(rect))
 
 
-def _fit_width(mob: VMobject, width: float) -> VMobject:
-    if mob.width > width:
-        mob.scale_to_fit_width(width)
-    return mob
-
-
 class ForwardPass(GPTScene):
     """Embeddings → every block (attention, MLP) → final LayerNorm → unembedding → next-token bars; logit lens."""
 
@@ -62,7 +56,7 @@ class ForwardPass(GPTScene):
     # -- steps ------------------------------------------------------------
     def embed(self) -> None:
         cfg, n = self.data.model.config, len(self.data.tokens)
-        names = VGroup(*[_fit_width(label(tr(T, key), th.SMALL_SIZE, th.DIM), LABEL_X[1] - LABEL_X[0])
+        names = VGroup(*[fit(label(tr(T, key), th.SMALL_SIZE, th.DIM), LABEL_X[1] - LABEL_X[0])
                          for key in ("residual", "changes", "lens")])
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
@@ -88,7 +82,7 @@ class ForwardPass(GPTScene):
             half = (width - 0.12) / 2
             attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), tr(T, "attn_box"), ATTN_COLOR)
             mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), tr(T, "mlp_box"), MLP_COLOR)
-            name = _fit_width(label(tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
+            name = fit(label(tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
             name.move_to([x0 + width / 2, Y_LAYER, 0])
             bars = VGroup(*[
                 Rectangle(width=min(0.35, half * 0.6), height=max(MAX_BAR * s / top, 0.01), stroke_width=0,
@@ -110,7 +104,7 @@ class ForwardPass(GPTScene):
         self.change_numbers = VGroup()
         for bars, values in zip(self.change_bars, self.change_values):
             for bar, v in zip(bars, values):
-                num = _fit_width(number(v, 1, th.NUMBER_SIZE, th.TEXT), self._slot_width())
+                num = fit(number(v, 1, th.NUMBER_SIZE, th.TEXT), self._slot_width())
                 self.change_numbers.add(num.next_to(bar, UP, buff=0.06))
         self.play(LaggedStart(*[FadeIn(n) for n in self.change_numbers], lag_ratio=0.1))
         self.show_caption(tr(T, "sizes", token=self.token))
@@ -125,9 +119,9 @@ class ForwardPass(GPTScene):
         self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
-        _fit_width(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
+        fit(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
         self.bars.move_to([BARS_LEFT, Y_STREAM - 0.55, 0], aligned_edge=LEFT)
-        heading = _fit_width(label(tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
+        heading = fit(label(tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
                              th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
         heading.next_to(self.bars, UP, buff=0.25).align_to(self.bars, LEFT)
         self.next_heading = heading
@@ -142,7 +136,7 @@ class ForwardPass(GPTScene):
         self.lens_cells = VGroup()
         widths = [EMBED_X[1] - EMBED_X[0] + 0.3] + [self._slot_width() * 2] * len(self.blocks)
         for guess, x, width in zip(self.lens, centers, widths):
-            text = _fit_width(label(th.show_spaces(guess.text), th.SMALL_SIZE, th.HIGHLIGHT, mono=True), width)
+            text = fit(label(th.show_spaces(guess.text), th.SMALL_SIZE, th.HIGHLIGHT, mono=True), width)
             pct = label(f"{100 * guess.prob:.0f}%", th.NUMBER_SIZE, th.DIM, mono=True)
             cell = VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0])
             self.lens_cells.add(cell)

@@ -9,7 +9,7 @@ from gptmath.params import GPT3, ParamGroup, n_matrices, parameter_tally, total,
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import label
+from scenes.mobjects import fit, label
 
 T = "params"  # this module's catalogue: scenes/locales/params.toml
 ROW = 0.31  # row pitch
@@ -28,17 +28,11 @@ def _formula(g: ParamGroup) -> str:
     return " × ".join(_n(f) for f in factors)
 
 
-def _fit(mob: VMobject, width: float) -> VMobject:
-    if mob.width > width:
-        mob.scale_to_fit_width(width)
-    return mob
-
-
 def _on_baseline(text: str, width: float) -> VMobject:
     """A name whose box always spans ascender to descender (an invisible trailing bar), so rows share a baseline."""
     mob = label(text + "|", th.SMALL_SIZE)
     mob[-1].set_opacity(0)
-    return _fit(mob, width)
+    return fit(mob, width)
 
 
 def _config(cfg: Config) -> VMobject:
@@ -58,9 +52,9 @@ class Table(VGroup):
             y = top - i * ROW
             name_mob = _on_baseline(name, 0.38 * width).move_to([left, y, 0], aligned_edge=LEFT)
             count_mob = label(count, th.NUMBER_SIZE, count_color, mono=True)
-            _fit(count_mob, 0.3 * width).move_to([left + width, y, 0], aligned_edge=RIGHT)
+            fit(count_mob, 0.3 * width).move_to([left + width, y, 0], aligned_edge=RIGHT)
             right = min(left + 0.71 * width - 0.1, count_mob.get_left()[0] - 0.2)
-            formula_mob = _fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True), right - name_mob.get_right()[0] - 0.2)
+            formula_mob = fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True), right - name_mob.get_right()[0] - 0.2)
             formula_mob.move_to([right, y, 0], aligned_edge=RIGHT)
             row = VGroup(name_mob, formula_mob, count_mob)
             row.name_mob, row.formula_mob, row.count_mob = name_mob, formula_mob, count_mob
@@ -82,9 +76,9 @@ class ParameterCount(GPTScene):
     # -- steps ------------------------------------------------------------
     def introduce(self) -> None:
         self.left = -th.FRAME_WIDTH / 2 + th.EDGE
-        self.ours_header = _fit(label(tr(T, "ours_header", model=self.data.model.name), th.LABEL_SIZE), HALF)
+        self.ours_header = fit(label(tr(T, "ours_header", model=self.data.model.name), th.LABEL_SIZE), HALF)
         self.ours_header.move_to([self.left, HEADER_Y, 0], aligned_edge=LEFT)
-        self.config_mob = _fit(_config(self.data.model.config), HALF)
+        self.config_mob = fit(_config(self.data.model.config), HALF)
         self.config_mob.next_to(self.ours_header, DOWN, buff=0.12).align_to(self.ours_header, LEFT)
         self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
         self.show_caption(tr(T, "intro"))
@@ -107,10 +101,10 @@ class ParameterCount(GPTScene):
         self.ours_total = Table([(tr(T, "total"), "", _n(total(self.tally)))], left, HALF, y - ROW * 0.6,
                                 count_color=th.HIGHLIGHT)
         self.total_mob = self.ours_total.rows[0].count_mob
-        self.check_mob = _fit(label(tr(T, "check"), th.SMALL_SIZE, th.DIM), HALF)
+        self.check_mob = fit(label(tr(T, "check"), th.SMALL_SIZE, th.DIM), HALF)
         self.check_mob.next_to(self.ours_total, DOWN, buff=0.1).align_to(self.ours_total.rows[0].count_mob, RIGHT)
         like = weight_matrix_tally(self.data.model.config)
-        self.like_gpt3_mob = _fit(label(tr(T, "ours_like_gpt3", n=_n(total(like)), k=_n(n_matrices(like))),
+        self.like_gpt3_mob = fit(label(tr(T, "ours_like_gpt3", n=_n(total(like)), k=_n(n_matrices(like))),
                                         th.SMALL_SIZE, th.DIM), HALF)
         self.like_gpt3_mob.next_to(self.check_mob, DOWN, buff=0.15).align_to(self.ours_header, LEFT)
         self.play(FadeIn(self.ours_rule), FadeIn(self.ours_total))
@@ -120,9 +114,9 @@ class ParameterCount(GPTScene):
     def tally_gpt3(self) -> None:
         self.gpt3_groups = weight_matrix_tally(GPT3)
         left = th.FRAME_WIDTH / 2 - th.EDGE - HALF
-        self.gpt3_header = _fit(label(tr(T, "gpt3_header"), th.LABEL_SIZE), HALF)
+        self.gpt3_header = fit(label(tr(T, "gpt3_header"), th.LABEL_SIZE), HALF)
         self.gpt3_header.move_to([left, HEADER_Y, 0], aligned_edge=LEFT)
-        self.gpt3_config = _fit(_config(GPT3), HALF).next_to(self.gpt3_header, DOWN, buff=0.12)
+        self.gpt3_config = fit(_config(GPT3), HALF).next_to(self.gpt3_header, DOWN, buff=0.12)
         self.gpt3_config.align_to(self.gpt3_header, LEFT)
         rows = [(tr(T, g.kind), _formula(g), _n(g.count)) for g in self.gpt3_groups]
         self.gpt3 = Table(rows, left, HALF, TOP)
@@ -140,7 +134,7 @@ class ParameterCount(GPTScene):
 
     def compare(self) -> None:
         full = total(parameter_tally(GPT3))
-        self.gpt3_full_mob = _fit(label(tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
+        self.gpt3_full_mob = fit(label(tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
                                   HALF)
         self.gpt3_full_mob.next_to(self.gpt3_total, DOWN, buff=0.2).align_to(self.gpt3_header, LEFT)
         self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob))  # both sides alike

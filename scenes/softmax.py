@@ -16,7 +16,7 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, label, number
+from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, fit, label, number
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -38,8 +38,7 @@ def probability_bars(bars: Bars, rest_text: str, bar_length: float = 3.6) -> Pro
                          bar_height=bar_height, font_size=min(th.LABEL_SIZE - 2, 62 * bar_height))
     row = pb.rows[-1]
     rest = label(rest_text, th.SMALL_SIZE, th.DIM)
-    if rest.width > 2.2:
-        rest.scale_to_fit_width(2.2)
+    fit(rest, 2.2)
     rest.move_to(row[1]).align_to(row[0], RIGHT)
     row.submobjects[0] = pb.label_mobs.submobjects[-1] = rest
     pb.bars[-1].set_fill(th.DIM)
@@ -81,19 +80,16 @@ class Unembedding(GPTScene):
             label(th.show_spaces(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3)
             for r, cell in zip(rows, self.logit_column.cells) if r is not None])
         for mob in self.logit_labels:
-            if mob.width > 1.6:
-                mob.scale_to_fit_width(1.6)
+            fit(mob, 1.6)
         times, equals = label("×", th.TITLE_SIZE), label("=", th.TITLE_SIZE)
         logits = VGroup(self.logit_column, self.logit_labels)
         product = VGroup(self.matrix, times, self.vector, equals, logits).arrange(RIGHT, buff=0.35)
         product.move_to(0.1 * DOWN)
-        if product.width > th.CONTENT_WIDTH:
-            product.scale_to_fit_width(th.CONTENT_WIDTH)
+        fit(product, th.CONTENT_WIDTH)
         logits_head = label(tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
         token = th.show_spaces(self.data.tokens[-1])
         vector_head = label(tr(T, "final_vector", token=token), th.SMALL_SIZE, th.DIM)
-        if vector_head.width > 4.5:
-            vector_head.scale_to_fit_width(4.5)
+        fit(vector_head, 4.5)
         vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
         self.product = VGroup(product, logits_head, vector_head)
         self.play(FadeIn(self.matrix), FadeIn(times))
@@ -239,8 +235,7 @@ class Generation(GPTScene):
         self.text = self.text_mob(0)
         box_text = label(tr(T, "model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
                          th.SMALL_SIZE)
-        if box_text.width > 4.6:
-            box_text.scale_to_fit_width(4.6)
+        fit(box_text, 4.6)
         box = RoundedRectangle(corner_radius=0.15, width=box_text.width + 0.5, height=0.9, stroke_color=th.KEY,
                                fill_color=th.KEY, fill_opacity=0.15)
         self.model_box = VGroup(box, box_text).move_to([-3.9, -1.4, 0])

@@ -8,7 +8,7 @@ from gptmath.tokens import char_spans
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import TokenRow, label
+from scenes.mobjects import TokenRow, fit, label
 
 
 T = "tokens"  # this module's catalogue: scenes/locales/tokens.toml
@@ -30,8 +30,7 @@ class Tokenization(GPTScene):
     def show_prompt(self) -> None:
         prompt = self.data.settings.prompt
         self.prompt_mob = label(prompt if len(prompt) < 80 else prompt[:77] + "…", th.LABEL_SIZE + 4)
-        if self.prompt_mob.width > th.CONTENT_WIDTH:
-            self.prompt_mob.scale_to_fit_width(th.CONTENT_WIDTH)
+        fit(self.prompt_mob, th.CONTENT_WIDTH)
         self.prompt_mob.move_to(2.3 * UP)
         self.play(FadeIn(self.prompt_mob))
         self.show_caption(tr(T, "intro"))
