@@ -7,11 +7,11 @@ the GPTMANIM_SETTINGS environment variable, holding these fields as JSON.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, fields
 
 from gptmath import GptMathError
+from gptmath.sampling import check_temperature
 
 ENV = "GPTMANIM_SETTINGS"
 DEFAULT_PROMPT = "Once upon a time, there was a little"
@@ -35,8 +35,7 @@ class Settings:
         """One clear error for values that can never work (range checks need the model)."""
         if not self.prompt:
             raise GptMathError("the prompt is empty: give some text, e.g. --prompt 'Once upon a time'")
-        if not (isinstance(self.temperature, (int, float)) and self.temperature > 0 and not math.isnan(self.temperature)):
-            raise GptMathError(f"temperature must be > 0 (got {self.temperature})")
+        check_temperature(self.temperature)
         if self.top_k < 1:
             raise GptMathError(f"top-k must be at least 1 (got {self.top_k})")
         from scenes.i18n import check_language
