@@ -18,12 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenes.cli import QUALITY_DIR, SCENE_DIR, SCENE_MODULE, prepare  # noqa: E402
+from scenes.cli import QUALITY_DIR, SCENE_DIR, SCENE_MODULE, prepare, video_seconds  # noqa: E402
 from scenes.settings import Settings  # noqa: E402
 
 
@@ -33,11 +31,6 @@ def render(file: Path, scene: str, quality: str, media: Path, env: dict) -> tupl
     subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--media_dir", str(media),
                     "--progress_bar", "none", "-v", "ERROR", str(file), scene], env=env, check=True)
     return time.time() - start, media / "videos" / file.stem / QUALITY_DIR[quality] / f"{scene}.mp4"
-
-
-def video_seconds(path: Path) -> float:
-    with av.open(str(path)) as f:
-        return float(f.duration / av.time_base)
 
 
 def main() -> None:

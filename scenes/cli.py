@@ -195,16 +195,21 @@ def join_videos(videos: list[Path], target: Path) -> Path:
 
 def join_subtitles(videos: list[Path], target: Path) -> Path:
     """The scenes' SRT files shifted to where each scene starts in the joined video."""
-    import av
-
     from scenes.subtitles import join_srt
 
     parts, offset = [], 0.0
     for video in videos:
         parts.append((video.with_suffix(".srt"), offset))
-        with av.open(str(video)) as f:
-            offset += float(f.duration / av.time_base)
+        offset += video_seconds(video)
     return join_srt(parts, target)
+
+
+def video_seconds(path: Path) -> float:
+    """A video file's length."""
+    import av
+
+    with av.open(str(path)) as f:
+        return float(f.duration / av.time_base)
 
 
 def build_slides(scenes: list[str], out: Path) -> Path:
