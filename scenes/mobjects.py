@@ -483,9 +483,13 @@ class TokenText(VGroup):
         self.add(self.lines)
 
 
-@lru_cache(maxsize=4096)
 def _text_width(text: str, font_size: float) -> float:
-    """Width of a short text in the language's font (0 for blank text), measured once per process."""
-    return label(text, font_size).width if text.strip() else 0.0
+    """Width of a short text in the language's font (0 for blank text), measured once per process and font."""
+    return _width_in_font(text, font_size, font())
+
+
+@lru_cache(maxsize=4096)
+def _width_in_font(text: str, font_size: float, font_name: str) -> float:
+    return label(text, font_size).width if text.strip() else 0.0  # label() draws in font_name, the current font
 
 

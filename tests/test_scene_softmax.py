@@ -112,3 +112,13 @@ def test_glyph_text_keeps_text_and_baseline():
     assert len(b) == 5 and abs(a.get_left()[0]) < 0.05  # left edge at x = 0
     # the same characters sit at the same height whatever surrounds them
     assert abs(a[1].get_center()[1] - b[2].get_center()[1]) < 1e-6  # the "." of each
+
+
+def test_text_widths_are_measured_per_language(tmp_path):
+    """Wrapping must not reuse widths measured in another language's font (an order-dependent bug)."""
+    from scenes.mobjects import _text_width
+
+    scene_ja, _ = render(Temperature, Settings(lang="ja"), tmp_path / "ja")
+    scene_en, frame = render(Temperature, Settings(), tmp_path / "en")
+    assert _text_width("Once upon", 20.0) > 0
+    compare_golden(frame, "Temperature", False)
