@@ -160,7 +160,7 @@ class MoveScale(Animation):
 def show_only(scene: GPTScene, *mobs) -> None:
     """After animating parts one by one, leave exactly these (plus title and caption) as the scene's mobjects."""
     scene.clear()
-    scene.add(*[m for m in (scene.title_mob, scene.caption_mob) if m is not None], *mobs)
+    scene.add(*[m for m in (scene.title_mob, *mobs, scene.caption_mob) if m is not None])
 
 
 def fade_all_but(*keep) -> list[Animation]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject
+from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject, config
 
 from scenes import theme as th
 from scenes.data import SceneData, scene_data
@@ -30,6 +30,9 @@ class GPTScene(_Base):
 
     def setup(self) -> None:
         super().setup()
+        # Manim's partial-movie cache hashes every mobject on screen before every play and wait: for grids of
+        # numbers that was 40% of AttentionHead's render time, more than re-rendering ever costs.
+        config.disable_caching = True
         self.camera.background_color = th.BACKGROUND
         self.data = scene_data()
         self.title_mob: VMobject | None = None
@@ -52,7 +55,8 @@ class GPTScene(_Base):
         self.captions.append((self.renderer.time, text))
         if self.caption_mob is None:
             self.play(FadeIn(new, shift=0.1 * UP), run_time=0.6)
-        else:
+        else:  # last in the scene's list, so the renderer redraws only the caption, not everything listed after it
+            self.bring_to_front(self.caption_mob)
             self.play(FadeOut(self.caption_mob), FadeIn(new), run_time=0.6)
         self.caption_mob = new
         return new

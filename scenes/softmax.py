@@ -6,8 +6,8 @@ import math
 import numpy as np
 from manim import (
     DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, GrowFromEdge, LaggedStart, MathTypst,
-    ReplacementTransform, RoundedRectangle, SurroundingRectangle, Transform, ValueTracker, VGroup, Write,
-    smooth,
+    ReplacementTransform, RoundedRectangle, SurroundingRectangle, Transform, UpdateFromFunc, ValueTracker, VGroup,
+    Write, smooth,
 )
 
 from gptmath.readout import Bars, bar_values, top_bars
@@ -161,25 +161,29 @@ class Temperature(GPTScene):
         self.log_t = ValueTracker(0.0)
         self.readout = VGroup(MathTypst("T =", color=th.HIGHLIGHT).scale_to_fit_height(0.32), readout_number(1.0))
         self.readout.arrange(RIGHT, buff=0.2).next_to(self.formula, DOWN, buff=0.8)
-        self.readout[1].add_updater(  # glyph text: cheap to rebuild on every frame of the sweep
-            lambda m: m.become(readout_number(self.temperature).move_to(m, aligned_edge=LEFT)))
-        self.bars.add_updater(lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids)))
         self.play(Write(self.formula))
         self.play(FadeIn(self.bars), FadeIn(self.readout))
         self.show_caption(tr(T, "temp_caption"))
         self.end_step()
 
+    def follow_temperature(self, readout: GlyphText) -> None:
+        """Rewrite the "T =" value (cached glyphs: cheap) when its two decimals change."""
+        new = readout_number(self.temperature)
+        if new.text != readout.text:
+            readout.become(new.move_to(readout, aligned_edge=LEFT))
+            readout.text = new.text
+
     def sweep(self, to: float, caption: str) -> None:
         """Slide the temperature (on a log scale) to `to` while the bars follow."""
-        self.play(self.log_t.animate.set_value(math.log(to)), run_time=4, rate_func=smooth)
+        self.play(self.log_t.animate.set_value(math.log(to)),
+                  UpdateFromFunc(self.bars, lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids))),
+                  UpdateFromFunc(self.readout[1], self.follow_temperature), run_time=4, rate_func=smooth)
         self.show_caption(tr(T, caption, n=f"{self.n_rest:,}"))
         self.end_step()
 
     def show_samples(self) -> None:
         """Continuations at a low and a high temperature, sampled with the configured seed."""
         settings, model = self.data.settings, self.data.model
-        self.bars.clear_updaters()
-        self.readout[1].clear_updaters()
         self.samples = {t: generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
                         for t in (LOW_T, HIGH_T)}
         columns = VGroup()
