@@ -15,14 +15,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .heads import head_kinds, previous_token_scores
+from .heads import favourite_tokens, head_kinds, previous_token_scores
 from .load import Model, load_model
 from .params import parameter_tally, total
 from .sampling import generate, softmax_with_temperature, top_k
 
 OPENINGS = ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"]
-HEAD_PROMPT = ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog. "
-               "One day, the dog ran after a big red ball.")
+HEAD_PROMPT = ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog, Max. "
+               "One day, Max ran after a big red ball. Lily said, \"Max, come back!\" But Max did not stop. He ran "
+               "to the pond and jumped in. Lily laughed and said, \"You silly dog!\" Tom, her friend, came with a "
+               "towel. They dried Max and went home. Mom made them warm soup. Lily was happy. She hugged Max and "
+               "said, \"I love you, Max.\"")
 
 
 def loss_curve(history: dict, path: Path, size: tuple[int, int] = (900, 420)) -> Path:
@@ -93,18 +96,35 @@ def top5_table(model: Model, prompt: str) -> str:
         f"| {i} | `{c.text}` | {c.prob:.1%} | {c.logit:.2f} |" for i, c in enumerate(rows, 1))
 
 
+def head_prompt_ids(model: Model) -> list[int]:
+    """HEAD_PROMPT's tokens, as many as the model's context holds."""
+    return model.encode(HEAD_PROMPT)[: model.config.n_ctx]
+
+
 def heads_table(model: Model) -> str:
-    trace = model.trace(HEAD_PROMPT)
+    """Per head: where it looks by position, and which token it picks out by content, on HEAD_PROMPT."""
+    trace = model.trace_ids(head_prompt_ids(model))
     kinds, prev = head_kinds(trace), previous_token_scores(trace)
-    header = "| layer | " + " | ".join(f"head {h}" for h in range(model.config.n_head)) + " |"
-    rows = [f"| {L} | " + " | ".join(f"{kinds[L][h]} ({prev[L, h]:.2f})" for h in range(model.config.n_head)) + " |"
-            for L in range(model.config.n_layer)]
-    order = np.argsort(-prev, axis=None)[:2]
-    best = ", ".join(f"layer {L} head {h} ({prev[L, h]:.2f})" for L, h in zip(*np.unravel_index(order, prev.shape)))
-    summary = (f"\n\nStrongest previous-token heads: {best}. A head counts as previous/first/self only above 0.5; "
-               "at this training length no head is that sharp, so the attention scenes show the broad, recency-"
-               "leaning patterns a small, briefly trained model really has. Longer training would sharpen them.")
-    return "\n".join([header, "|---" * (model.config.n_head + 1) + "|", *rows]) + summary
+    rows, picky = [], []
+    for L in range(model.config.n_layer):
+        for h in range(model.config.n_head):
+            fav = favourite_tokens(trace[f"blocks.{L}.attn.hook_pattern"][h], trace.token_strings)[0]
+            if fav.lift >= 4 and fav.share >= 0.15:
+                picky.append(f"layer {L} head {h} (`{fav.token}`, {fav.share:.0%} of its weight, ×{fav.lift:.0f})")
+            rows.append(f"| {L} | {h} | {kinds[L][h]} | {prev[L, h]:.2f} | `{fav.token}` | {fav.share:.0%} | "
+                        f"{fav.base:.0%} | ×{fav.lift:.1f} |")
+    L, h = np.unravel_index(np.argmax(prev), prev.shape)
+    if prev[L, h] > 0.5:
+        summary = (f"Layer {L} head {h} is a previous-token head: on average {prev[L, h]:.0%} of its weight goes to "
+                   "the token just before.")
+    else:
+        summary = (f"No head is a sharp previous-token head yet: the strongest, layer {L} head {h}, puts "
+                   f"{prev[L, h]:.0%} of its weight on the token just before.")
+    if picky:
+        summary += " Heads that pick tokens out by content: " + ", ".join(picky) + "."
+    return "\n".join([
+        "| layer | head | by position | previous-token weight | favourite token 2+ back | its share | its frequency | lift |",
+        "|---|---|---|---|---|---|---|---|", *rows]) + "\n\n" + summary
 
 
 def write_card(folder: Path, sources: Path) -> Path:
@@ -191,9 +211,12 @@ weight decay {cfg['weight_decay']}), linear warm-up then cosine decay; the comma
 
 ## Attention heads
 
-Where each head mostly looks on a story prompt (previous token / first token / itself / spread), with the mean
-weight it puts on the previous token in brackets. The attention scenes pick the head with the highest
-previous-token weight by default.
+Measured on a {len(head_prompt_ids(model))}-token story (`gptmath.card.HEAD_PROMPT`). "By position" is where a head puts
+most of its weight on average: the previous token, the first token, itself (each above 50%), or spread. The
+last columns look past position, at keys two or more places back: the token that gets most of the head's weight
+there, the share it gets, how often that token occurs among those keys, and the ratio of the two (lift; a head
+blind to content has lift 1). The attention scenes pick the head with the highest previous-token weight by
+default; `--layer`/`--head` choose another.
 
 {heads_table(model)}
 

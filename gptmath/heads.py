@@ -156,3 +156,35 @@ def head_kinds(trace: Trace, threshold: float = 0.5) -> list[list[str]]:
             row.append(best if share[best] > threshold else "spread")
         kinds.append(row)
     return kinds
+
+
+@dataclass
+class Favourite:
+    """A key token a head looks at more than its frequency explains."""
+
+    token: str
+    share: float  # of the head's attention beyond the nearest keys, the part that lands on this token
+    base: float  # of those keys, the part that are this token: the share a head blind to content would give
+    lift: float  # share / base
+
+
+def favourite_tokens(pattern: np.ndarray, tokens: list[str], skip: int = 2, n: int = 3) -> list[Favourite]:
+    """The tokens one head's pattern [query, key] favours among keys at least `skip` places back, most weight first.
+
+    Looking `skip` places back leaves out what the previous-token and self
+    patterns explain; what is left shows what the head picks out by content
+    (full stops, quotation marks, names...). Each query's far weights are
+    rescaled to sum to 1, so every query counts the same; a head that spreads
+    its weight evenly gets a lift of 1 for every token.
+    """
+    share: dict[str, float] = {}
+    base: dict[str, float] = {}
+    queries = range(skip, pattern.shape[-1])
+    for q in queries:
+        far = pattern[q, : q - skip + 1]  # [keys at least `skip` back]
+        far = far / far.sum() if far.sum() > 0 else np.full(len(far), 1 / len(far))
+        for k, w in enumerate(far):
+            share[tokens[k]] = share.get(tokens[k], 0.0) + float(w) / len(queries)
+            base[tokens[k]] = base.get(tokens[k], 0.0) + 1 / len(far) / len(queries)
+    best = sorted(share, key=share.get, reverse=True)[:n]
+    return [Favourite(t, share[t], base[t], share[t] / base[t]) for t in best]

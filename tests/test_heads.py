@@ -6,8 +6,8 @@ import pytest
 
 from gptmath import GptMathError, load_model
 from gptmath.heads import (
-    HEAD_KINDS, attention_scale, check_layer_head, check_position, combine_heads, head_kinds, head_output,
-    head_outputs, head_step, head_weights, pick_head, previous_token_scores, unmasked_scores, weighted_value_sum,
+    HEAD_KINDS, attention_scale, check_layer_head, check_position, combine_heads, favourite_tokens, head_kinds,
+    head_output, head_outputs, head_step, head_weights, pick_head, previous_token_scores, unmasked_scores, weighted_value_sum,
 )
 
 PROMPT = "Once upon a time, there was a little girl. She liked the dog."
@@ -113,3 +113,31 @@ def test_bad_layer_head_position_name_the_range(toy_model):
     with pytest.raises(GptMathError, match=r"positions 0\.\.3"):
         check_position(4, 4)
     assert check_position(4, -1) == 3
+
+
+def test_favourite_tokens_finds_what_a_head_picks_by_content():
+    tokens = ["The", " cat", ".", " It", " sat", ".", " A", " dog", " ran", "."]
+    p = len(tokens)
+    dots = [k for k, t in enumerate(tokens) if t == "."]
+    to_dots = np.zeros((p, p))
+    for q in range(p):
+        seen = [k for k in dots if k <= q - 2]
+        to_dots[q, seen or [q]] = 1 / max(len(seen), 1)  # all far weight on the full stops, once there is one
+    favourite = favourite_tokens(to_dots, tokens)[0]
+    assert favourite.token == "." and favourite.share > 0.7 and favourite.lift > 2
+    uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    assert all(f.lift == pytest.approx(1) for f in favourite_tokens(uniform, tokens, n=p))
+    assert sum(f.share for f in favourite_tokens(uniform, tokens, n=p)) == pytest.approx(1)
+
+
+def test_card_head_table_has_a_row_per_head_and_names_the_strongest(toy_model):
+    from gptmath.card import head_prompt_ids, heads_table
+
+    table = heads_table(toy_model)
+    cfg = toy_model.config
+    rows = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [tuple(map(int, r.split("|")[1:3])) for r in rows] == [(L, h) for L in range(cfg.n_layer)
+                                                                  for h in range(cfg.n_head)]
+    prev = previous_token_scores(toy_model.trace_ids(head_prompt_ids(toy_model)))
+    L, h = np.unravel_index(np.argmax(prev), prev.shape)
+    assert f"layer {L} head {h}" in table.lower()
