@@ -309,6 +309,10 @@ class AttentionGrid(VGroup):
         scale = float(np.abs(finite).max()) if finite.size else 1.0
         self.cells = {}
         grid = VGroup()
+        shown_all = np.where(self.masked, -np.inf if mode == "scores" else 0.0, self.values)
+        widest = max(len(f"{v:.{decimals}f}") for v in shown_all.ravel())  # "−∞" is narrower than any number
+        size = min(th.NUMBER_SIZE, cell * 26)
+        size = min(size, size * cell * 0.86 / (widest * _advance(size)))  # one size for all: monospaced widths
         for k in range(p):  # rows: keys
             for q in range(p):  # columns: queries
                 v = self.values[q, k]
@@ -318,10 +322,8 @@ class AttentionGrid(VGroup):
                             fill_opacity=0.35 if masked else 1)
                 box = VGroup(sq) if self.show_numbers else sq  # a heat map's cells are bare squares
                 if self.show_numbers:
-                    shown = -np.inf if masked and mode == "scores" else (0.0 if masked else v)
-                    num = number(shown, decimals, min(th.NUMBER_SIZE, cell * 26), th.DIM if masked else th.TEXT)
-                    fit(num, cell * 0.86)
-                    box.add(num.move_to(sq))
+                    shown = shown_all[q, k]
+                    box.add(number(shown, decimals, size, th.DIM if masked else th.TEXT).move_to(sq))
                     self.shown_values[q, k] = shown if np.isinf(shown) else round(shown, decimals)
                 self.cells[(q, k)] = box
                 grid.add(box)
