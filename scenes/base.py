@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from manim import DOWN, UL, UP, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject, config
+import numpy as np
+from manim import DOWN, UL, UP, Camera, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject, config
+from PIL import Image
 
 from scenes import theme as th
 from scenes.data import SceneData, scene_data
@@ -19,6 +21,23 @@ else:
     _Base = Scene
 
 
+class GPTCamera(Camera):
+    """Manim's Cairo camera, but an image (a heat map, a pattern thumbnail) is blended into the frame only where it is.
+
+    Manim pads every image to the whole frame and blends all of it, on every frame:
+    at 1080p that made 24 pattern thumbnails most of MultiHeadAttention's render time.
+    Blending just the image's bounding box gives the same pixels about 3x faster.
+    """
+
+    def overlay_PIL_image(self, pixel_array: np.ndarray, image: Image.Image) -> None:
+        box = image.getbbox()  # where the padded, frame-sized image has any pixel
+        if box is None:
+            return
+        x0, y0, x1, y1 = box
+        region = pixel_array[y0:y1, x0:x1]
+        region[:] = np.asarray(Image.alpha_composite(Image.fromarray(region), image.crop(box)))
+
+
 class GPTScene(_Base):
     """A scene that draws one stage of the configured model's real forward pass.
 
@@ -27,6 +46,9 @@ class GPTScene(_Base):
     """
 
     data: SceneData
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(camera_class=GPTCamera, **kwargs)
 
     def setup(self) -> None:
         super().setup()

@@ -36,3 +36,20 @@ def test_probability_bars_rewrite_only_when_probabilities_change():
     bars.set_probs([0.5, 0.5])
     assert [p.text for p in bars.percents] == ["50.0%", "50.0%"]
     assert bars.bars[0].width == pytest.approx(0.5 * bars.bar_length, rel=1e-3)
+
+
+def test_gpt_camera_blends_images_exactly_like_manims_camera():
+    from manim import Camera
+
+    from scenes.base import GPTCamera
+    from scenes.mobjects import PatternThumbnail
+
+    pattern = np.tril(np.random.default_rng(0).random((6, 6)))
+    thumb = PatternThumbnail(pattern / pattern.sum(axis=1, keepdims=True), 2.0).shift(np.array([1.5, -0.5, 0]))
+    frames = []
+    for camera_class in (Camera, GPTCamera):
+        camera = camera_class(pixel_width=320, pixel_height=180, background_color="#102030")
+        camera.capture_mobjects([thumb])
+        frames.append(camera.pixel_array.copy())
+    assert (frames[0] != frames[0][0, 0]).any()  # the thumbnail is in the frame
+    np.testing.assert_array_equal(frames[0], frames[1])
