@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .heads import favourite_tokens, head_kinds, previous_token_scores
+from .heads import favourite_tokens, head_kinds, pick_head, previous_token_scores
 from .load import Model, load_model
 from .params import parameter_tally, total
 from .sampling import generate, softmax_with_temperature, top_k
@@ -113,7 +113,7 @@ def heads_table(model: Model) -> str:
                 picky.append(f"layer {L} head {h} (`{fav.token}`, {fav.share:.0%} of its weight, ×{fav.lift:.0f})")
             rows.append(f"| {L} | {h} | {kinds[L][h]} | {prev[L, h]:.2f} | `{fav.token}` | {fav.share:.0%} | "
                         f"{fav.base:.0%} | ×{fav.lift:.1f} |")
-    L, h = np.unravel_index(np.argmax(prev), prev.shape)
+    L, h = pick_head(trace)
     if prev[L, h] > 0.5:
         summary = (f"Layer {L} head {h} is a previous-token head: on average {prev[L, h]:.0%} of its weight goes to "
                    "the token just before.")

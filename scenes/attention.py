@@ -203,7 +203,7 @@ class AttentionHead(GPTScene):
         for j, i in enumerate(self.shown):
             if i is not None:
                 text = label(th.show_spaces(d.tokens[i]), th.SMALL_SIZE, th.token_color(i))
-                text.scale_to_fit_width(min(text.width, SLOT * 0.95))
+                fit(text, SLOT * 0.95)
                 self.token_labels.add(text.next_to(self.x_row.columns[i].brackets, UP, buff=0.12))
         self.inputs = VGroup(self.token_labels, self.x_row)
         self.inputs.shift(UP * (TOP - self.inputs.get_top()[1]))
@@ -362,7 +362,7 @@ class AttentionHead(GPTScene):
                 terms.add(label("⋯", th.LABEL_SIZE, th.DIM))
                 continue
             name = label(th.show_spaces(d.tokens[k]), th.SMALL_SIZE, th.KEY)
-            name.scale_to_fit_width(min(name.width, 0.95))
+            fit(name, 0.95)
             weight = number(self.step.weights[k], 2, th.NUMBER_SIZE + 2, th.weight_color(1.0))
             column = VectorColumn(v[k], border_color=th.VALUE, **col)
             self.value_columns[k], self.weight_labels[k] = column, weight
@@ -452,7 +452,7 @@ class MultiHeadAttention(GPTScene):
         names = [label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                  for h in range(n)]
         for name, thumb in zip(names, self.thumbnails):
-            name.scale_to_fit_width(min(name.width, size + 0.2)).next_to(thumb, UP, buff=0.1)
+            fit(name, size + 0.2).next_to(thumb, UP, buff=0.1)
         self.heads = Group(*[Group(name, thumb) for name, thumb in zip(names, self.thumbnails)])
         self.heads.arrange(RIGHT, buff=0.25).next_to([0, TOP, 0], DOWN, buff=0.05)
         self.heads.shift(LEFT * (self.heads.get_center()[0] + 0.8))  # room for the sum on the right
@@ -519,18 +519,17 @@ class MultiHeadAttention(GPTScene):
             for h in range(cfg.n_head):
                 thumb = PatternThumbnail(d.trace[f"blocks.{L}.attn.hook_pattern"][h], size)
                 kind = label(tr(T, kinds[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
-                kind.scale_to_fit_width(min(kind.width, size + 0.1)).next_to(thumb, DOWN, buff=0.12)
+                fit(kind, size + 0.1).next_to(thumb, DOWN, buff=0.12)
                 self.grid_thumbnails[(L, h)] = thumb
                 cells.add(Group(thumb, kind))
             cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
             name = label(tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
-            name.scale_to_fit_width(min(name.width, 1.2)).next_to(cells[0][0], LEFT, buff=0.2)
+            fit(name, 1.2).next_to(cells[0][0], LEFT, buff=0.2)
             rows.add(Group(name, cells))
         rows.arrange(DOWN, buff=0.12, aligned_edge=RIGHT)
-        heads = VGroup(*[label(tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM)
-                         .next_to(self.grid_thumbnails[(0, h)], UP, buff=0.08) for h in range(cfg.n_head)])
-        for text, h in zip(heads, range(cfg.n_head)):  # clear of the chosen head's frame
-            text.scale_to_fit_width(min(text.width, size + 0.1)).next_to(self.grid_thumbnails[(0, h)], UP, buff=0.14)
+        heads = VGroup(*[fit(label(tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
+                         .next_to(self.grid_thumbnails[(0, h)], UP, buff=0.14)  # clear of the chosen head's frame
+                         for h in range(cfg.n_head)])
         self.model_view = Group(heads, rows)
         fit(self.model_view, height=TOP - BOTTOM - 0.1).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.chosen_frame = SurroundingRectangle(self.grid_thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT,

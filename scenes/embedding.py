@@ -276,9 +276,7 @@ class EmbeddingSpace(GPTScene):
     @staticmethod
     def fit_right_panel(mob: VGroup) -> VGroup:
         """Scale a group into the right half of the frame, beside the cloud."""
-        fit(mob, PANEL_WIDTH)
-        if mob.height > 5.6:
-            mob.scale_to_fit_height(5.6)
+        fit(mob, PANEL_WIDTH, height=5.6)
         return mob.move_to([th.FRAME_WIDTH / 2 - th.EDGE - PANEL_WIDTH / 2, CLOUD_CENTRE[1], 0])
 
     def show_neighbours(self) -> None:

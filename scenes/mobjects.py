@@ -87,10 +87,14 @@ def fit(mob: VMobject, width: float = th.CONTENT_WIDTH, height: float | None = N
     return mob
 
 
+def number_text(x: float, decimals: int = 2) -> str:
+    """How `number` writes x: fixed decimals, an explicit minus sign, −∞."""
+    return "−∞" if np.isneginf(x) else f"{x:.{decimals}f}".replace("-", "−")
+
+
 def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> GlyphText:
-    """A real number in the monospaced font, with an explicit minus sign (from cached glyphs: grids show hundreds)."""
-    text = "−∞" if np.isneginf(x) else f"{x:.{decimals}f}".replace("-", "−")
-    return GlyphText(text, size, color)
+    """A real number in the monospaced font (from cached glyphs: grids show hundreds)."""
+    return GlyphText(number_text(x, decimals), size, color)
 
 
 def brackets(group: VMobject, buff: float = 0.08, tip: float = 0.12, color=WHITE) -> VGroup:
@@ -310,7 +314,7 @@ class AttentionGrid(VGroup):
         self.cells = {}
         grid = VGroup()
         shown_all = np.where(self.masked, -np.inf if mode == "scores" else 0.0, self.values)
-        widest = max(len(f"{v:.{decimals}f}") for v in shown_all.ravel())  # "−∞" is narrower than any number
+        widest = max(len(number_text(v, decimals)) for v in shown_all.ravel())
         size = min(th.NUMBER_SIZE, cell * 26)
         size = min(size, size * cell * 0.86 / (widest * _advance(size)))  # one size for all: monospaced widths
         for k in range(p):  # rows: keys
@@ -335,12 +339,10 @@ class AttentionGrid(VGroup):
             size = min(th.SMALL_SIZE, max(8.0, cell * 30))
             for i, tok in enumerate(tokens):
                 top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
-                top.scale_to_fit_height(min(top.height, 1.1))
-                fit(top, cell * 0.9)
+                fit(top, cell * 0.9, height=1.1)
                 top.next_to(self.cells[(i, 0)], UP, buff=0.08)
                 left = label(th.show_spaces(tok), size, th.KEY)
-                fit(left, 1.3)
-                left.scale_to_fit_height(min(left.height, cell * 0.9))
+                fit(left, 1.3, height=cell * 0.9)
                 left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
                 self.query_labels.add(top)
                 self.key_labels.add(left)

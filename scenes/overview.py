@@ -31,9 +31,7 @@ def _box(x: tuple[float, float], text: str, color) -> VGroup:
     rect = RoundedRectangle(corner_radius=0.08, width=x[1] - x[0], height=BOX_HEIGHT, stroke_color=color,
                             stroke_width=2, fill_color=interpolate_color(th.BACKGROUND, color, 0.25),
                             fill_opacity=1).move_to([(x[0] + x[1]) / 2, Y_STREAM, 0])
-    name = label(text, th.SMALL_SIZE, th.TEXT)
-    if name.width > rect.width - 0.08:
-        name.scale_to_fit_width(rect.width - 0.08)
+    name = fit(label(text, th.SMALL_SIZE, th.TEXT), rect.width - 0.08)
     return VGroup(rect, name.move_to(rect))
 
 
