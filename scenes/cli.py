@@ -139,7 +139,9 @@ def write_data(data, out: Path) -> list[Path]:
 def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[str, bool, float, list[Path], Path]:
     """Render one scene in its own manim process; returns (scene, ok, seconds, files, log)."""
     module = SCENE_MODULE[scene]
-    media, logs = out / "media", out / "logs"
+    # Each process its own media folder: manim caches text and Typst SVGs there under content hashes, written
+    # without a lock, so scenes rendered at once could read each other's half-written files.
+    media, logs = out / "media" / scene, out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = os.environ | settings.to_env()
     if run["figures"]:

@@ -130,6 +130,8 @@ def test_failing_scene_keeps_the_others(toy_dir, tmp_path, monkeypatch):
     assert cli.render_all(settings, run, tmp_path / "out") == 1
     assert sorted((tmp_path / "out" / "figures").glob("Tokenization_*.png"))
     assert "boom" in (tmp_path / "out" / "logs" / "Broken.log").read_text()
+    media = tmp_path / "out" / "media"  # no text cache shared between scenes rendering at once
+    assert (media / "Tokenization" / "texts").is_dir() and not (media / "texts").exists()
 
 
 def test_slides_write_an_html_file(toy_dir, tmp_path):
