@@ -25,15 +25,84 @@ def check_position(n_positions: int, position: int) -> int:
     return position % n_positions
 
 
+# --------------------------------------------------------------------------
+# Head detectors, TransformerLens' way: the mean attention a head puts on a mask
+# --------------------------------------------------------------------------
+
+def previous_token_mask(tokens: np.ndarray) -> np.ndarray:
+    """[q, k] True where key k is the token just before query q."""
+    p = len(tokens)
+    return np.eye(p, k=-1, dtype=bool)
+
+
+def duplicate_token_mask(tokens: np.ndarray) -> np.ndarray:
+    """[q, k] True where key k is an earlier occurrence of query q's own token."""
+    tokens = np.asarray(tokens)
+    return np.tril(tokens[:, None] == tokens[None, :], k=-1)
+
+
+def induction_mask(tokens: np.ndarray) -> np.ndarray:
+    """[q, k] True where key k follows an earlier occurrence of query q's token ("what came next last time")."""
+    tokens = np.asarray(tokens)
+    mask = np.zeros((len(tokens), len(tokens)), dtype=bool)
+    mask[:, 1:] = tokens[:, None] == tokens[None, :-1]  # key k's previous token equals the query's token
+    return np.tril(mask, k=-1)  # the earlier occurrence (k-1) lies before the query; k itself may be q-1 at most
+
+
+def mask_scores(patterns: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[..., h]: each head's weight on the mask, averaged over the queries that have any masked key.
+
+    patterns is [..., h, q, k]; a head scoring 1 puts all its weight on the
+    mask, a head spreading evenly over p keys scores about (mask keys)/p.
+    """
+    rows = mask.any(axis=-1)  # [q] queries with something to find
+    if not rows.any():
+        return np.zeros(patterns.shape[:-2])
+    on_mask = (patterns * mask).sum(axis=-1)  # [..., h, q]
+    return on_mask[..., rows].mean(axis=-1)
+
+
+def trace_patterns(trace: Trace) -> np.ndarray:
+    """[n_layer, h, p, p]: every layer's attention patterns stacked."""
+    return np.stack([trace[f"blocks.{L}.attn.hook_pattern"] for L in range(trace.n_layers)])
+
+
 def previous_token_scores(trace: Trace) -> np.ndarray:
     """[n_layer, n_head]: mean attention each head pays from a token to the one before it."""
-    scores = []
-    for L in range(trace.n_layers):
-        pattern = trace[f"blocks.{L}.attn.hook_pattern"]  # [h, p, p]
-        p = pattern.shape[-1]
-        prev = pattern[:, np.arange(1, p), np.arange(p - 1)] if p > 1 else np.zeros((pattern.shape[0], 1))
-        scores.append(prev.mean(axis=-1))
-    return np.array(scores)
+    return mask_scores(trace_patterns(trace), previous_token_mask(trace.tokens))
+
+
+def duplicate_token_scores(trace: Trace) -> np.ndarray:
+    """[n_layer, n_head]: mean attention from a token to earlier copies of itself."""
+    return mask_scores(trace_patterns(trace), duplicate_token_mask(trace.tokens))
+
+
+def induction_scores(trace: Trace) -> np.ndarray:
+    """[n_layer, n_head]: mean attention from a token to what followed its earlier occurrences."""
+    return mask_scores(trace_patterns(trace), induction_mask(trace.tokens))
+
+
+def repeated_random_tokens(vocab: int, length: int, seed: int, first: int, skip: tuple[int, ...] = ()) -> np.ndarray:
+    """[1 + 2·length]: `first` (e.g. <|endoftext|>), `length` random ordinary tokens, then the same tokens again."""
+    rng = np.random.default_rng(seed)
+    allowed = np.setdiff1d(np.arange(vocab), np.array(skip, dtype=int))
+    half = rng.choice(allowed, size=length, replace=False)
+    return np.concatenate([[first], half, half]).astype(np.int64)
+
+
+def copying_gain(logits: np.ndarray, tokens: np.ndarray, length: int) -> float:
+    """Nats per token: loss on the first copy minus loss on the repeat of a repeated_random_tokens sequence.
+
+    logits is [p, V] for the sequence; both halves are scored on the same
+    targets (tokens 2..length of the random run), so the difference is what
+    reading the first copy is worth when predicting the second.
+    """
+    logp = logits - logits.max(axis=-1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+    nll = -logp[np.arange(len(tokens) - 1), tokens[1:]]  # [p-1] loss predicting token t+1 at t
+    first = nll[1:length]  # predicting tokens 2..length of the first copy
+    repeat = nll[length + 1:2 * length]  # the same tokens in the second copy
+    return float(first.mean() - repeat.mean())
 
 
 def pick_head(trace: Trace, layer: int | None = None) -> tuple[int, int]:

@@ -141,3 +141,45 @@ def test_card_head_table_has_a_row_per_head_and_names_the_strongest(toy_model):
     prev = previous_token_scores(toy_model.trace_ids(head_prompt_ids(toy_model)))
     L, h = np.unravel_index(np.argmax(prev), prev.shape)
     assert f"layer {L} head {h}" in table.lower()
+
+
+def test_detectors_score_a_pure_pattern_one_and_a_uniform_one_about_one_over_p():
+    from gptmath.heads import duplicate_token_scores, induction_scores, mask_scores, previous_token_mask
+
+    half = np.array([5, 9, 2, 7, 4, 8])
+    tokens = np.concatenate([[0], half, half])  # <eot>, six tokens, the same six again
+    p, n = len(tokens), len(half)
+    prev = np.eye(p, k=-1)
+    prev[0, 0] = 1
+    induct = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]  # uniform where nothing is to be found
+    dup = induct.copy()
+    for q in range(n + 1, p):
+        induct[q] = 0
+        induct[q, q - n + 1] = 1  # the token after this token's first copy
+        dup[q] = 0
+        dup[q, q - n] = 1  # this token's first copy
+    uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    trace = _trace_with_patterns(np.stack([np.stack([prev, induct, dup, uniform])]))
+    trace.tokens = tokens
+    assert previous_token_scores(trace)[0, 0] == pytest.approx(1)
+    assert induction_scores(trace)[0, 1] == pytest.approx(1)
+    assert duplicate_token_scores(trace)[0, 2] == pytest.approx(1)
+    assert induction_scores(trace)[0, 0] == pytest.approx(0)  # one back is not "what came next last time"
+    # a uniform head over the repeat's queries: one key of q+1 each, about 1/p
+    expect = np.mean([1 / (q + 1) for q in range(n + 1, p)])
+    assert induction_scores(trace)[0, 3] == pytest.approx(expect)
+    assert mask_scores(uniform[None], previous_token_mask(tokens[:1])[:1, :1]).shape == (1,)
+
+
+def test_copying_gain_is_the_loss_saved_on_the_repeat():
+    from gptmath.heads import copying_gain, repeated_random_tokens
+
+    n, V = 10, 50
+    tokens = repeated_random_tokens(V, n, seed=3, first=0, skip=(0,))
+    assert tokens[0] == 0 and 0 not in tokens[1:] and (tokens[1:n + 1] == tokens[n + 1:]).all()
+    uniform = np.zeros((len(tokens), V))
+    assert copying_gain(uniform, tokens, n) == pytest.approx(0)
+    copier = uniform.copy()
+    for t in range(n + 1, 2 * n):
+        copier[t, tokens[t + 1]] = 20.0  # sure of the next token only on the repeat
+    assert copying_gain(copier, tokens, n) == pytest.approx(np.log(V), abs=0.01)

@@ -1,0 +1,53 @@
+"""Chat: the template gptmath renders is the one transformers renders; chat documents are honest requests."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gptmath import GptMathError
+from gptmath.chat import END, ROLE_TOKENS, SYSTEM_PROMPT, chat_prompt, read_chat_template
+from gptmath.train import chat_document, story_request
+
+MESSAGES = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
+
+
+def test_template_text_and_tokens_match_transformers(toy_dir):
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(toy_dir)
+    template = read_chat_template(toy_dir)
+    for messages in (MESSAGES, [{"role": "system", "content": "Be brief."}, *MESSAGES,
+                                {"role": "assistant", "content": "Max ran."}, {"role": "user", "content": "More!"}]):
+        want = hf.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        assert chat_prompt(template, messages) == want
+    text = chat_prompt(template, MESSAGES)
+    assert text.startswith(f"<|system|>{SYSTEM_PROMPT}{END}\n<|user|>") and text.endswith("<|assistant|>")
+    # role markers are single tokens, and the ids decode back to the same roles
+    tok = Tokenizer.from_file(str(toy_dir / "tokenizer.json"))
+    ids = tok.encode(text, add_special_tokens=False).ids
+    markers = [tok.id_to_token(i) for i in ids if tok.id_to_token(i) in ROLE_TOKENS]
+    assert markers == ["<|system|>", END, "<|user|>", END, "<|assistant|>"]
+    assert tok.decode(ids, skip_special_tokens=False) == text
+
+
+def test_bad_messages_and_missing_template_are_one_line_errors():
+    with pytest.raises(GptMathError, match="no chat template"):
+        chat_prompt(None, MESSAGES)
+    with pytest.raises(GptMathError, match="role"):
+        chat_prompt("{{ messages }}", [{"role": "robot", "content": "hi"}])
+
+
+def test_story_requests_name_what_the_story_contains():
+    story = "Once upon a time, there was a little brown dog named Max. Max liked to dig in the garden with Sue."
+    rng = random.Random(0)
+    requests = [story_request(story, rng) for _ in range(40)]
+    named = [r for r in requests if "Max" in r]
+    assert len(named) > 20 and all("dog" in r for r in named)
+    for r in requests:
+        if "Max" not in r:  # otherwise three words, each from the story
+            words = r.rstrip(".").replace(",", "").split()[-4:]
+            assert all(w in story for w in words if w != "and")
+    doc = chat_document(story, random.Random(1))
+    assert doc.startswith(f"<|system|>{SYSTEM_PROMPT}{END}\n<|user|>") and doc.endswith(f"<|assistant|>{story}{END}")
