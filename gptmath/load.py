@@ -1,4 +1,4 @@
-"""Load any GPT-2-family checkpoint (folder or hub id) into numpy weights + tokenizer."""
+"""Find a checkpoint (folder or hub id), read its files, and hand them to the family's converter."""
 from __future__ import annotations
 
 import hashlib
@@ -8,13 +8,13 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from tokenizers import Tokenizer
 
+from .convert import convert
 from .errors import GptMathError
-from .model import Block, Config, Weights, forward
+from .model import Config, Weights, forward
 from .tokens import byte_pieces
 from .trace import Trace
 
@@ -49,16 +49,21 @@ class Model:
         return ["".join(p.text for p in byte_pieces(self.token_bytes(i))) for i in ids]
 
     def token_bytes(self, token_id: int) -> bytes:
-        """The raw bytes a byte-level BPE token stands for."""
-        return self._byte_table[int(token_id)]
+        """The raw bytes a byte-level BPE token stands for.
+
+        An embedding row the tokenizer has no token for (checkpoints pad their
+        vocabulary, e.g. Pythia's 50,277 tokens to 50,304 rows) reads <unused N>.
+        """
+        table, i = self._byte_table, int(token_id)
+        return table[i] if i < len(table) and table[i] is not None else f"<unused {i}>".encode()
 
     @cached_property
-    def _byte_table(self) -> list[bytes]:
+    def _byte_table(self) -> list[bytes | None]:
         from .tokens import byte_level_decoder
 
         decode = byte_level_decoder()
         pieces = [self.tokenizer.id_to_token(i) for i in range(self.tokenizer.get_vocab_size())]
-        return [decode(p) if p is not None else b"" for p in pieces]
+        return [decode(p) if p is not None else None for p in pieces]
 
     def trace(self, prompt: str) -> Trace:
         """One forward pass over the prompt, every intermediate value recorded."""
@@ -79,7 +84,7 @@ def _quiet_transformers() -> None:
 
 
 def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
-    """Load a GPT-2 checkpoint: None for the shipped default, a folder, or a hub id."""
+    """Load a checkpoint of any supported family: None for the shipped default, a folder, or a hub id."""
     source = str(name_or_path) if name_or_path is not None else str(DEFAULT_MODEL)
     path = Path(source).expanduser()
     if path.exists():
@@ -90,50 +95,80 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise GptMathError(f"the default model is missing from {DEFAULT_MODEL}: restore assets/ from git")
     elif source.startswith((".", "~", "/")) or source.count("/") > 1:
         raise GptMathError(f"no model folder at {source}: check the path")
-    weights, tokenizer = _read_folder(path) if path.is_dir() else (None, None)
-    if weights is None:  # sharded, .bin, half precision or a hub id: let transformers read it
-        weights, tokenizer = _read_with_transformers(source)
+    read, revision = _read_folder(path) if path.is_dir() else None, None
+    if read is None:  # .bin weights, no tokenizer.json, or a hub id: let transformers read it
+        weights, tokenizer, revision = _read_with_transformers(source)
+    else:
+        weights, tokenizer = read
     if tokenizer.encode("Once upon a time", add_special_tokens=False).ids == []:
         raise GptMathError(f"the tokenizer of {source!r} turns text into no tokens: re-save it with save_pretrained")
-    return Model(name=_display_name(source), weights=weights, tokenizer=tokenizer, fingerprint=_fingerprint(source))
+    return Model(name=_display_name(source), weights=weights, tokenizer=tokenizer,
+                 fingerprint=_fingerprint(source, revision))
 
 
-# GPT2Config's defaults, for keys a config.json may leave out.
-GPT2_DEFAULTS = {"n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
-                 "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "scale_attn_weights": True,
-                 "scale_attn_by_inverse_layer_idx": False, "tie_word_embeddings": True, "vocab_size": 50257,
-                 "model_type": "gpt2"}
+def _weight_files(path: Path) -> list[Path]:
+    """The folder's safetensors files: model.safetensors, or every shard of a sharded checkpoint."""
+    return sorted(path.glob("model*.safetensors"))
 
 
-def _read_folder(path: Path) -> tuple[Weights | None, Tokenizer | None]:
-    """A save_pretrained folder with one float32 model.safetensors and a tokenizer.json, read without torch."""
-    files = path / "config.json", path / "model.safetensors", path / "tokenizer.json"
-    if not all(f.is_file() for f in files):
-        return None, None
-    from safetensors.numpy import load_file
-
+def _read_folder(path: Path) -> tuple[Weights, Tokenizer] | None:
+    """A save_pretrained folder with safetensors weights and a tokenizer.json, read without torch (else None)."""
+    config_file, tokenizer_file, weight_files = path / "config.json", path / "tokenizer.json", _weight_files(path)
+    if not (config_file.is_file() and tokenizer_file.is_file() and weight_files):
+        return None
     try:
-        config = SimpleNamespace(**(GPT2_DEFAULTS | json.loads(files[0].read_text())))
-        state = load_file(files[1])
-        tokenizer = Tokenizer.from_file(str(files[2]))
+        config = json.loads(config_file.read_text())
+        state = {}
+        for f in weight_files:
+            state |= read_safetensors(f)
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    except _UnsupportedDtype:
+        return None
     except Exception as exc:  # bad JSON, a damaged weights file, a broken tokenizer: one line for the user
         raise GptMathError(f"could not load model {str(path)!r}: {_first_line(exc)}") from None
-    if any(v.dtype != np.float32 for v in state.values()):
-        return None, None
-    state = {k if k.startswith(("transformer.", "lm_head.")) else f"transformer.{k}": v for k, v in state.items()}
-    try:
-        return weights_from_state_dict(config_from_hf(config), state), tokenizer
-    except KeyError as exc:
-        raise GptMathError(f"could not load model {str(path)!r}: weight {exc} is missing") from None
+    return convert(config, state), tokenizer
 
 
-def _read_with_transformers(source: str) -> tuple[Weights, Tokenizer]:
-    """Any checkpoint transformers can load (folder or hub id), converted to float32 numpy."""
+class _UnsupportedDtype(Exception):
+    """A safetensors tensor this reader cannot turn into float32 (transformers reads it instead)."""
+
+
+def safetensors_header(file: Path) -> tuple[dict, int]:
+    """A safetensors file's JSON header (names, dtypes, shapes, offsets) and where its data begins."""
+    with open(file, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(n)), 8 + n
+
+
+_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "F64": np.float64}
+
+
+def read_safetensors(file: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as float32 numpy (bfloat16 widened by hand: numpy has no bfloat16)."""
+    header, start = safetensors_header(file)
+    data = file.read_bytes()
+    state = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in _DTYPES:
+            raise _UnsupportedDtype(info["dtype"])
+        begin, end = info["data_offsets"]
+        raw = np.frombuffer(data, _DTYPES[info["dtype"]], offset=start + begin,
+                            count=(end - begin) // np.dtype(_DTYPES[info["dtype"]]).itemsize)
+        if info["dtype"] == "BF16":  # bfloat16 is the top half of a float32
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        state[name] = raw.astype(np.float32).reshape(info["shape"])  # a writable copy
+    return state
+
+
+def _read_with_transformers(source: str) -> tuple[Weights, Tokenizer, str | None]:
+    """Any checkpoint transformers can load (folder or hub id) as float32 numpy, with its hub revision."""
     _quiet_transformers()
-    from transformers import AutoTokenizer, GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
-        hf = GPT2LMHeadModel.from_pretrained(source)
+        hf = AutoModelForCausalLM.from_pretrained(source)
     except Exception as exc:  # transformers raises many types; the user needs one line
         raise GptMathError(f"could not load model {source!r}: {_first_line(exc)}") from None
     try:
@@ -141,19 +176,24 @@ def _read_with_transformers(source: str) -> tuple[Weights, Tokenizer]:
     except Exception as exc:
         raise GptMathError(f"could not load the tokenizer of {source!r}: {_first_line(exc)}") from None
     state = {k: v.detach().float().numpy().copy() for k, v in hf.state_dict().items()}
-    return weights_from_state_dict(config_from_hf(hf.config), state), tokenizer
+    return convert(hf.config.to_dict(), state), tokenizer, getattr(hf.config, "_commit_hash", None)
 
 
-def _fingerprint(source: str) -> str:
-    """A hash of a model folder's files (config, weights, tokenizer), or the hub id itself."""
+def _fingerprint(source: str, revision: str | None = None) -> str:
+    """Changes whenever a folder's files change, without reading the weights: names, sizes, mtimes, headers.
+
+    For a hub id it is the id and the revision (commit) transformers loaded.
+    """
     path = Path(source)
     if not path.is_dir():
-        return f"hub:{source}"
+        return f"hub:{source}@{revision or 'latest'}"
     h = hashlib.sha256()
     for f in sorted(path.iterdir()):
         if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
+            stat = f.stat()
+            h.update(f"{f.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+            if f.suffix == ".safetensors":
+                h.update(json.dumps(safetensors_header(f)[0], sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -165,43 +205,3 @@ def _first_line(exc: BaseException) -> str:
 def _display_name(source: str) -> str:
     path = Path(source)
     return path.name if path.exists() else source
-
-
-def config_from_hf(c) -> Config:
-    """Our Config from a transformers GPT2Config."""
-    if getattr(c, "model_type", "gpt2") != "gpt2":
-        raise GptMathError(f"model type {c.model_type!r} is not GPT-2: gptmath reads GPT-2-family checkpoints")
-    return Config(
-        n_layer=c.n_layer, n_head=c.n_head, d_model=c.n_embd, d_mlp=c.n_inner or 4 * c.n_embd,
-        n_ctx=c.n_positions, vocab_size=c.vocab_size, layer_norm_eps=c.layer_norm_epsilon,
-        activation=c.activation_function, scale_attn_weights=c.scale_attn_weights,
-        scale_attn_by_inverse_layer_idx=c.scale_attn_by_inverse_layer_idx,
-        tied_embeddings=bool(getattr(c, "tie_word_embeddings", True)),
-    )
-
-
-def weights_from_state_dict(cfg: Config, sd: dict[str, np.ndarray]) -> Weights:
-    """Arrange a GPT2LMHeadModel state dict (numpy float32) into our Weights."""
-    d = cfg.d_model
-
-    def blk(i: int) -> Block:
-        g = lambda name: sd[f"transformer.h.{i}.{name}"]  # noqa: E731
-        W_qkv, b_qkv = g("attn.c_attn.weight"), g("attn.c_attn.bias")  # [d, 3d], [3d]
-        return Block(
-            ln1_w=g("ln_1.weight"), ln1_b=g("ln_1.bias"),
-            W_Q=W_qkv[:, :d], W_K=W_qkv[:, d:2 * d], W_V=W_qkv[:, 2 * d:],
-            b_Q=b_qkv[:d], b_K=b_qkv[d:2 * d], b_V=b_qkv[2 * d:],
-            W_O=g("attn.c_proj.weight"), b_O=g("attn.c_proj.bias"),
-            ln2_w=g("ln_2.weight"), ln2_b=g("ln_2.bias"),
-            W_in=g("mlp.c_fc.weight"), b_in=g("mlp.c_fc.bias"),
-            W_out=g("mlp.c_proj.weight"), b_out=g("mlp.c_proj.bias"),
-        )
-
-    W_E = sd["transformer.wte.weight"]
-    W_U = sd.get("lm_head.weight", W_E).T  # [d, V] (absent from the file when tied)
-    return Weights(
-        config=cfg, W_E=W_E, W_pos=sd["transformer.wpe.weight"],
-        blocks=[blk(i) for i in range(cfg.n_layer)],
-        ln_f_w=sd["transformer.ln_f.weight"], ln_f_b=sd["transformer.ln_f.bias"],
-        W_U=np.ascontiguousarray(W_U),
-    )

@@ -1,11 +1,14 @@
-"""A GPT-2 forward pass in plain numpy that records every intermediate value.
+"""A decoder-only GPT forward pass in plain numpy that records every intermediate value.
 
-Read it top to bottom like nanoGPT's model.py: weights, then one small
-function per stage, then `forward`, which chains them and writes each result
-into a trace under its TransformerLens name (no batch dimension).
+Read it top to bottom like nanoGPT's model.py: the config and weights, then one
+small function per stage, then `forward`, which chains them and writes each
+result into a trace under its TransformerLens name (see hooks.py; no batch
+dimension). One code path serves every family gptmath reads (GPT-2, GPT-Neo,
+GPT-NeoX/Pythia, Llama/Mistral/SmolLM2, Qwen2); the Config says which norm,
+positions, attention and MLP a model has, and convert.py maps checkpoints in.
 
-Shapes: p positions, d model width, h heads, dh head size, m MLP width,
-V vocabulary.
+Shapes: p positions, d model width, h query heads, kv key/value heads,
+dh head size, m MLP width, V vocabulary (embedding rows).
 """
 from __future__ import annotations
 
@@ -14,63 +17,85 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import hooks
 from .errors import GptMathError
+from .ops import activation, layer_norm, linear, rms, rms_norm, rotary, softmax
 from .trace import Trace
+
+__all__ = ["Block", "Config", "Weights", "activation", "attention_scale", "forward", "softmax", "unembed"]
 
 
 @dataclass(frozen=True)
 class Config:
-    """The numbers that fix a GPT-2's shape."""
+    """The numbers that fix a model's shape, and which variant of each stage it uses."""
 
     n_layer: int
     n_head: int
     d_model: int
     d_mlp: int
     n_ctx: int
-    vocab_size: int
-    layer_norm_eps: float = 1e-5
+    vocab_size: int  # rows of the embedding matrix (may exceed the tokenizer's size)
+    layer_norm_eps: float = 1e-5  # eps of every norm, LayerNorm or RMSNorm
     activation: str = "gelu_new"
-    scale_attn_weights: bool = True
+    scale_attn_weights: bool = True  # scores are q·k/√dh (False: plain q·k, as in GPT-Neo)
     scale_attn_by_inverse_layer_idx: bool = False
     tied_embeddings: bool = True
+    family: str = "gpt2"  # the checkpoint's model_type, for display only
+    norm: str = "layernorm"  # "layernorm" (centre, scale, shift) or "rmsnorm" (scale only)
+    positions: str = "learned"  # "learned" (added to the embedding) or "rotary" (turns q and k)
+    rotary_fraction: float = 1.0  # share of each head's coordinates that rotary turns
+    rotary_base: float = 10_000.0
+    mlp: str = "plain"  # "plain" (up, activation, down) or "gated" (activation(gate) ⊙ up, down)
+    parallel: bool = False  # attention and MLP both read the block's input (GPT-NeoX)
+    n_kv_head: int = 0  # key/value heads shared by groups of query heads; 0: one per query head
+    d_head: int = 0  # 0: d_model // n_head
+    windows: tuple[int | None, ...] = ()  # per layer: how many latest keys a query sees (None: all); (): all
+
+    def __post_init__(self) -> None:
+        # Fill in the defaults that depend on other fields (the dataclass is frozen).
+        object.__setattr__(self, "n_kv_head", self.n_kv_head or self.n_head)
+        object.__setattr__(self, "d_head", self.d_head or self.d_model // self.n_head)
+        object.__setattr__(self, "windows", tuple(self.windows) or (None,) * self.n_layer)
 
     @property
-    def d_head(self) -> int:
-        return self.d_model // self.n_head
+    def rotary_dims(self) -> int:
+        """How many coordinates of each query/key head rotary turns (the rest pass through)."""
+        return int(self.d_head * self.rotary_fraction) if self.positions == "rotary" else 0
 
 
 @dataclass
 class Block:
-    """One transformer block's weights; matrices act on row vectors (x @ W)."""
+    """One transformer block's weights; matrices act on row vectors (x @ W). None: the model has no such weight."""
 
     ln1_w: np.ndarray  # [d]
-    ln1_b: np.ndarray  # [d]
-    W_Q: np.ndarray  # [d, d]   (heads side by side: columns H*dh .. (H+1)*dh)
-    W_K: np.ndarray  # [d, d]
-    W_V: np.ndarray  # [d, d]
-    b_Q: np.ndarray  # [d]
-    b_K: np.ndarray  # [d]
-    b_V: np.ndarray  # [d]
-    W_O: np.ndarray  # [d, d]
-    b_O: np.ndarray  # [d]
+    ln1_b: np.ndarray | None  # [d]  (None for RMSNorm)
+    W_Q: np.ndarray  # [d, h*dh]   (heads side by side: columns H*dh .. (H+1)*dh)
+    W_K: np.ndarray  # [d, kv*dh]
+    W_V: np.ndarray  # [d, kv*dh]
+    b_Q: np.ndarray | None  # [h*dh]
+    b_K: np.ndarray | None  # [kv*dh]
+    b_V: np.ndarray | None  # [kv*dh]
+    W_O: np.ndarray  # [h*dh, d]
+    b_O: np.ndarray | None  # [d]
     ln2_w: np.ndarray  # [d]
-    ln2_b: np.ndarray  # [d]
-    W_in: np.ndarray  # [d, m]
-    b_in: np.ndarray  # [m]
-    W_out: np.ndarray  # [m, d]
-    b_out: np.ndarray  # [d]
+    ln2_b: np.ndarray | None  # [d]
+    W_in: np.ndarray  # [d, m]  the up projection
+    b_in: np.ndarray | None  # [m]
+    W_out: np.ndarray  # [m, d]  the down projection
+    b_out: np.ndarray | None  # [d]
+    W_gate: np.ndarray | None = None  # [d, m]  gated MLPs only
 
 
 @dataclass
 class Weights:
-    """All of a GPT-2's parameters as float32 numpy arrays."""
+    """All of a model's parameters as float32 numpy arrays."""
 
     config: Config
     W_E: np.ndarray  # [V, d]  token embedding
-    W_pos: np.ndarray  # [n_ctx, d]  position embedding
+    W_pos: np.ndarray | None  # [n_ctx, d]  position embedding (None for rotary models)
     blocks: list[Block]
     ln_f_w: np.ndarray  # [d]
-    ln_f_b: np.ndarray  # [d]
+    ln_f_b: np.ndarray | None  # [d]  (None for RMSNorm)
     W_U: np.ndarray  # [d, V]  unembedding (W_E transposed when tied)
 
 
@@ -78,99 +103,94 @@ class Weights:
 # The stages
 # --------------------------------------------------------------------------
 
-def embed(W: Weights, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token and position embeddings for ids [p]: two [p, d] arrays."""
-    return W.W_E[ids], W.W_pos[np.arange(len(ids))]
+def norm(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, cfg: Config) -> np.ndarray:
+    """The model's norm of each row of x [p, d]: LayerNorm or RMSNorm."""
+    if cfg.norm == "rmsnorm":
+        return rms_norm(x, w, cfg.layer_norm_eps)
+    return layer_norm(x, w, b, cfg.layer_norm_eps)
 
 
-def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    """Normalise each row of x [p, d] to mean 0 and variance 1, then scale and shift."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w + b
-
-
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(x) / sum(exp(x)) along an axis; -inf entries get weight 0."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-
-
-def activation(x: np.ndarray, name: str) -> np.ndarray:
-    """The MLP's non-linearity; GPT-2 uses the tanh approximation of GELU."""
-    if name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
-    if name == "gelu":
-        return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
-    if name == "relu":
-        return np.maximum(x, 0)
-    if name in ("silu", "swish"):
-        return x / (1.0 + np.exp(-x))
-    raise GptMathError(f"activation function {name!r} is not supported by gptmath")
-
-
-def attention_scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
-    """q, k [p, h, dh] -> scores [h, p_query, p_key], later keys masked to -inf."""
-    scores = np.einsum("qhd,khd->hqk", q, k) * scale
-    p = q.shape[0]
-    future = np.triu(np.ones((p, p), dtype=bool), k=1)  # key after query
-    scores[:, future] = -np.inf
-    return scores
+def norm_scale(x: np.ndarray, cfg: Config) -> np.ndarray:
+    """[p, 1]: what the norm divides each row by (LayerNorm first subtracts the row's mean)."""
+    centred = x - x.mean(axis=-1, keepdims=True) if cfg.norm == "layernorm" else x
+    return rms(centred, cfg.layer_norm_eps)
 
 
 def attention_scale(cfg: Config, layer: int) -> float:
-    """The factor multiplying q·k: 1/√d_head, and 1/(layer+1) more for layer-scaled models."""
+    """The factor multiplying q·k: 1/√d_head (or 1), and 1/(layer+1) more for layer-scaled models."""
     scale = 1 / math.sqrt(cfg.d_head) if cfg.scale_attn_weights else 1.0
     return scale / (layer + 1) if cfg.scale_attn_by_inverse_layer_idx else scale
 
 
-def attention(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict, name: str) -> np.ndarray:
+def attention_scores(q: np.ndarray, k: np.ndarray, scale: float, window: int | None) -> np.ndarray:
+    """q, k [p, h, dh] -> scores [h, p_query, p_key]; later keys (and keys beyond the window) masked to -inf."""
+    scores = np.einsum("qhd,khd->hqk", q, k) * scale
+    query, key = np.indices(scores.shape[1:])
+    hidden = key > query  # key after query
+    if window is not None:
+        hidden |= query - key >= window  # too far back for a local-attention layer
+    scores[:, hidden] = -np.inf
+    return scores
+
+
+def share_kv(x: np.ndarray, n_head: int) -> np.ndarray:
+    """Key or value heads [p, kv, dh] repeated for their groups of query heads -> [p, h, dh]."""
+    return np.repeat(x, n_head // x.shape[1], axis=1)
+
+
+def attention(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict) -> np.ndarray:
     """Causal multi-head self-attention on x [p, d] (already normalised)."""
-    p, h, dh = x.shape[0], cfg.n_head, cfg.d_head
-    q = (x @ blk.W_Q + blk.b_Q).reshape(p, h, dh)  # [p, h, dh]
-    k = (x @ blk.W_K + blk.b_K).reshape(p, h, dh)
-    v = (x @ blk.W_V + blk.b_V).reshape(p, h, dh)
-    scores = attention_scores(q, k, attention_scale(cfg, layer))  # [h, p, p]
+    p, h, kv, dh = x.shape[0], cfg.n_head, cfg.n_kv_head, cfg.d_head
+    q = linear(x, blk.W_Q, blk.b_Q).reshape(p, h, dh)  # [p, h, dh]
+    k = linear(x, blk.W_K, blk.b_K).reshape(p, kv, dh)  # [p, kv, dh]
+    v = linear(x, blk.W_V, blk.b_V).reshape(p, kv, dh)
+    cache.update({hooks.attn(layer, "q"): q, hooks.attn(layer, "k"): k, hooks.attn(layer, "v"): v})
+    if cfg.positions == "rotary":  # position enters here: each (q, k) coordinate pair turns by a position angle
+        q = rotary(q, cfg.rotary_dims, cfg.rotary_base)
+        k = rotary(k, cfg.rotary_dims, cfg.rotary_base)
+        cache.update({hooks.attn(layer, "rot_q"): q, hooks.attn(layer, "rot_k"): k})
+    scores = attention_scores(q, share_kv(k, h), attention_scale(cfg, layer), cfg.windows[layer])  # [h, p, p]
     pattern = softmax(scores, axis=-1)  # each query's weights over keys sum to 1
-    z = np.einsum("hqk,khd->qhd", pattern, v)  # [p, h, dh]
-    out = z.reshape(p, h * dh) @ blk.W_O + blk.b_O  # [p, d]
-    cache.update({
-        f"{name}.hook_q": q, f"{name}.hook_k": k, f"{name}.hook_v": v,
-        f"{name}.hook_attn_scores": scores, f"{name}.hook_pattern": pattern,
-        f"{name}.hook_z": z,
-    })
+    z = np.einsum("hqk,khd->qhd", pattern, share_kv(v, h))  # [p, h, dh]
+    cache.update({hooks.attn(layer, "attn_scores"): scores, hooks.attn(layer, "pattern"): pattern,
+                  hooks.attn(layer, "z"): z})
+    return linear(z.reshape(p, h * dh), blk.W_O, blk.b_O)  # [p, d]
+
+
+def mlp(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict) -> np.ndarray:
+    """Position-wise MLP on x [p, d]: up to m, non-linearity (gated or not), back down to d."""
+    if cfg.mlp == "gated":
+        pre = x @ blk.W_gate  # [p, m]  the gate, before its activation
+        pre_linear = linear(x, blk.W_in, blk.b_in)  # [p, m]  the up projection
+        post = activation(pre, cfg.activation) * pre_linear  # [p, m]
+        cache[hooks.mlp(layer, "pre_linear")] = pre_linear
+    else:
+        pre = linear(x, blk.W_in, blk.b_in)  # [p, m]
+        post = activation(pre, cfg.activation)  # [p, m]
+    cache[hooks.mlp(layer, "pre")] = pre
+    cache[hooks.mlp(layer, "post")] = post
+    return linear(post, blk.W_out, blk.b_out)  # [p, d]
+
+
+def normalize(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, cfg: Config, cache: dict, module: str) -> np.ndarray:
+    """norm(x), recording the divisor (`{module}.hook_scale`) and the result (`{module}.hook_normalized`)."""
+    cache[hooks.hook(module, "scale")] = norm_scale(x, cfg)
+    cache[hooks.hook(module, "normalized")] = out = norm(x, w, b, cfg)
     return out
 
 
-def mlp(x: np.ndarray, blk: Block, cfg: Config, cache: dict, name: str) -> np.ndarray:
-    """Position-wise MLP on x [p, d]: up to m, non-linearity, back down to d."""
-    pre = x @ blk.W_in + blk.b_in  # [p, m]
-    post = activation(pre, cfg.activation)  # [p, m]
-    cache[f"{name}.hook_pre"] = pre
-    cache[f"{name}.hook_post"] = post
-    return post @ blk.W_out + blk.b_out  # [p, d]
-
-
 def block(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict) -> np.ndarray:
-    """One pre-LayerNorm transformer block: x + attn(ln1(x)), then + mlp(ln2(.))."""
-    name = f"blocks.{layer}"
-    cache[f"{name}.hook_resid_pre"] = x
-    x1 = layer_norm(x, blk.ln1_w, blk.ln1_b, cfg.layer_norm_eps)
-    cache[f"{name}.ln1.hook_normalized"] = x1
-    attn_out = attention(x1, blk, cfg, layer, cache, f"{name}.attn")
-    cache[f"{name}.hook_attn_out"] = attn_out
-    x = x + attn_out
-    cache[f"{name}.hook_resid_mid"] = x
-    x2 = layer_norm(x, blk.ln2_w, blk.ln2_b, cfg.layer_norm_eps)
-    cache[f"{name}.ln2.hook_normalized"] = x2
-    mlp_out = mlp(x2, blk, cfg, cache, f"{name}.mlp")
-    cache[f"{name}.hook_mlp_out"] = mlp_out
-    x = x + mlp_out
-    cache[f"{name}.hook_resid_post"] = x
+    """One pre-norm block: x + attn(ln1(x)) + mlp(ln2(.)), where the MLP reads x + attn(...) or, parallel, x."""
+    cache[hooks.resid(layer, "pre")] = x
+    x1 = normalize(x, blk.ln1_w, blk.ln1_b, cfg, cache, hooks.ln(layer, 1))
+    cache[hooks.out(layer, "attn")] = attn_out = attention(x1, blk, cfg, layer, cache)
+    mlp_in = x if cfg.parallel else x + attn_out  # GPT-NeoX's parallel block has no halfway residual
+    if not cfg.parallel:
+        cache[hooks.resid(layer, "mid")] = mlp_in
+    x2 = normalize(mlp_in, blk.ln2_w, blk.ln2_b, cfg, cache, hooks.ln(layer, 2))
+    cache[hooks.out(layer, "mlp")] = mlp_out = mlp(x2, blk, cfg, layer, cache)
+    x = x + attn_out + mlp_out
+    cache[hooks.resid(layer, "post")] = x
     return x
 
 
@@ -185,17 +205,17 @@ def forward(W: Weights, ids: np.ndarray | list[int], token_strings: list[str] | 
     if ids.min() < 0 or ids.max() >= cfg.vocab_size:
         raise GptMathError(f"token ids must lie in 0..{cfg.vocab_size - 1}")
     cache: dict[str, np.ndarray] = {}
-    tok, pos = embed(W, ids)  # [p, d] each
-    cache["hook_embed"], cache["hook_pos_embed"] = tok, pos
-    x = tok + pos
+    x = cache[hooks.EMBED] = W.W_E[ids]  # [p, d]
+    if W.W_pos is not None:  # learned positions are added here; rotary models turn q and k instead
+        cache[hooks.POS_EMBED] = pos = W.W_pos[np.arange(len(ids))]  # [p, d]
+        x = x + pos
     for layer, blk in enumerate(W.blocks):
         x = block(x, blk, cfg, layer, cache)
-    x = layer_norm(x, W.ln_f_w, W.ln_f_b, cfg.layer_norm_eps)
-    cache["ln_final.hook_normalized"] = x
-    cache["logits"] = x @ W.W_U  # [p, V]
+    x = normalize(x, W.ln_f_w, W.ln_f_b, cfg, cache, hooks.LN_FINAL)
+    cache[hooks.LOGITS] = x @ W.W_U  # [p, V]
     return Trace(tokens=ids, token_strings=token_strings or [str(i) for i in ids], cache=cache)
 
 
 def unembed(W: Weights, resid: np.ndarray) -> np.ndarray:
-    """Final LayerNorm then unembedding of any residual vectors [..., d] -> logits [..., V]."""
-    return layer_norm(resid, W.ln_f_w, W.ln_f_b, W.config.layer_norm_eps) @ W.W_U
+    """Final norm then unembedding of any residual vectors [..., d] -> logits [..., V]."""
+    return norm(resid, W.ln_f_w, W.ln_f_b, W.config) @ W.W_U

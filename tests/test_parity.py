@@ -92,14 +92,14 @@ def test_trace_has_every_documented_key_and_shape(toy_model):
     c = toy_model.config
     p, h, dh, d, m, V = len(trace.tokens), c.n_head, c.d_head, c.d_model, c.d_mlp, c.vocab_size
     shapes = {"tokens": (p,), "hook_embed": (p, d), "hook_pos_embed": (p, d),
-              "ln_final.hook_normalized": (p, d), "logits": (p, V)}
+              "ln_final.hook_scale": (p, 1), "ln_final.hook_normalized": (p, d), "logits": (p, V)}
     for L in range(c.n_layer):
         b = f"blocks.{L}"
-        shapes |= {f"{b}.hook_resid_pre": (p, d), f"{b}.ln1.hook_normalized": (p, d),
+        shapes |= {f"{b}.hook_resid_pre": (p, d), f"{b}.ln1.hook_scale": (p, 1), f"{b}.ln1.hook_normalized": (p, d),
                    f"{b}.attn.hook_q": (p, h, dh), f"{b}.attn.hook_k": (p, h, dh), f"{b}.attn.hook_v": (p, h, dh),
                    f"{b}.attn.hook_attn_scores": (h, p, p), f"{b}.attn.hook_pattern": (h, p, p),
                    f"{b}.attn.hook_z": (p, h, dh), f"{b}.hook_attn_out": (p, d), f"{b}.hook_resid_mid": (p, d),
-                   f"{b}.ln2.hook_normalized": (p, d), f"{b}.mlp.hook_pre": (p, m), f"{b}.mlp.hook_post": (p, m),
+                   f"{b}.ln2.hook_scale": (p, 1), f"{b}.ln2.hook_normalized": (p, d), f"{b}.mlp.hook_pre": (p, m), f"{b}.mlp.hook_post": (p, m),
                    f"{b}.hook_mlp_out": (p, d), f"{b}.hook_resid_post": (p, d)}
     assert {k: trace[k].shape for k in shapes} == shapes
     assert set(trace.keys()) == set(shapes)
@@ -123,7 +123,7 @@ def test_direct_folder_read_equals_transformers_read(toy_dirs):
 
     for folder in toy_dirs.values():
         fast_w, fast_t = _read_folder(folder)
-        slow_w, slow_t = _read_with_transformers(str(folder))
+        slow_w, slow_t, _ = _read_with_transformers(str(folder))
         assert fast_w.config == slow_w.config
         np.testing.assert_array_equal(fast_w.W_U, slow_w.W_U)
         for a, b in zip(fast_w.blocks, slow_w.blocks):

@@ -1,0 +1,76 @@
+"""The pure numpy operations a GPT is built from: norms, rotary positions, softmax, activations.
+
+Each takes and returns plain arrays; nothing here knows about layers, hooks or checkpoints.
+Shapes: p positions, d width, h heads, dh head size.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import GptMathError
+
+
+def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """x @ W, plus the bias when the model has one (row vectors: x [..., n_in], W [n_in, n_out])."""
+    return x @ W if b is None else x @ W + b
+
+
+def rms(x: np.ndarray, eps: float) -> np.ndarray:
+    """[..., 1]: the root mean square of each row of x, with eps inside the root."""
+    return np.sqrt((x**2).mean(axis=-1, keepdims=True) + eps)
+
+
+def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    """Normalise each row of x [p, d] to mean 0 and variance 1, then scale and shift."""
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / rms(centred, eps) * w + b
+
+
+def rms_norm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
+    """Divide each row of x [p, d] by its root mean square (no centring, no shift), then scale."""
+    return x / rms(x, eps) * w
+
+
+def rotary_angles(n_positions: int, rotary_dims: int, base: float) -> np.ndarray:
+    """[p, rotary_dims/2]: the angle each coordinate pair turns by at each position (position × frequency)."""
+    inv_freq = 1.0 / base ** (np.arange(0, rotary_dims, 2, dtype=np.float64) / rotary_dims)
+    return np.arange(n_positions, dtype=np.float64)[:, None] * inv_freq[None, :]
+
+
+def rotary(x: np.ndarray, rotary_dims: int, base: float) -> np.ndarray:
+    """Rotary position embedding of queries or keys x [p, h, dh].
+
+    The first `rotary_dims` coordinates of each head form pairs (i, i + rotary_dims/2)
+    (transformers' rotate_half layout); pair i at position t turns by t / base^(2i/rotary_dims).
+    The remaining coordinates pass through unchanged.
+    """
+    half = rotary_dims // 2
+    angles = rotary_angles(x.shape[0], rotary_dims, base)[:, None, :]  # [p, 1, half]
+    cos, sin = np.cos(angles).astype(x.dtype), np.sin(angles).astype(x.dtype)
+    a, b, rest = x[..., :half], x[..., half:rotary_dims], x[..., rotary_dims:]
+    return np.concatenate([a * cos - b * sin, b * cos + a * sin, rest], axis=-1)
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x) / sum(exp(x)) along an axis; -inf entries get weight 0."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def activation(x: np.ndarray, name: str) -> np.ndarray:
+    """The MLP's non-linearity by its transformers name; GPT-2 uses the tanh approximation of GELU."""
+    if name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+    if name == "gelu":
+        return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
+    if name == "relu":
+        return np.maximum(x, 0)
+    if name in ("silu", "swish"):
+        return x * (0.5 * (1.0 + np.tanh(0.5 * x)))  # x·sigmoid(x), written without overflow
+    raise GptMathError(f"activation function {name!r} is not supported by gptmath")
