@@ -74,6 +74,20 @@ class GPTScene(_Base):
         self.steps_done = 0
         self.captions: list[tuple[float, str]] = []  # (time shown, text) for subtitles
 
+    def get_moving_and_static_mobjects(self, animations) -> tuple[list, list]:
+        """Manim's split, with the moving mobjects kept as the roots of their groups, so each frame draws them as they are now.
+
+        Manim lists every family member (each submobject separately) when a
+        play starts and draws that list on every frame. A group that swaps a
+        submobject during the play (new percentages, a rewritten number) then
+        has its old submobject drawn too, under the new one. Listing only the
+        roots makes every frame read each group's current submobjects: the same
+        mobjects in the same order, minus the ones no longer on screen.
+        """
+        moving, static = super().get_moving_and_static_mobjects(animations)
+        inside = {id(sub) for mob in moving for sub in mob.get_family()[1:]}
+        return [mob for mob in moving if id(mob) not in inside], static
+
     def show_title(self, text: str) -> VMobject:
         """Put (or replace) the title at the top left."""
         new = label(text, th.TITLE_SIZE).to_corner(UL, buff=th.EDGE)

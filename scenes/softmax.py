@@ -202,12 +202,17 @@ class Temperature(GPTScene):
 
 
 class Generation(GPTScene):
-    """The loop: text → model → probabilities → weighted random pick → appended → again."""
+    """The loop: text → model → probabilities → weighted random pick among the top k → appended → again.
+
+    The pick is top-k sampling with k = the number of bars (settings.top_k), so every
+    picked token is one the viewer sees; the other tokens' share is marked as not drawn.
+    """
 
     def construct(self) -> None:
         self.show_title(tr(T, "gen_title"))
         self.steps = generate(self.data.model, self.data.settings.prompt, N_GENERATE,
-                              temperature=self.data.settings.temperature, seed=self.data.settings.seed)
+                              temperature=self.data.settings.temperature, seed=self.data.settings.seed,
+                              top_k_only=self.data.settings.top_k)
         self.chosen_tokens = self.data.model.token_strings([s.chosen for s in self.steps])
         self.show_loop()
         for i in range(len(self.steps)):
@@ -227,7 +232,7 @@ class Generation(GPTScene):
         k = min(self.data.settings.top_k, MAX_BARS)
         top = top_bars(step.trace["logits"][-1], self.data.settings.temperature, k, model.token_strings,
                        include=[step.chosen])
-        rest = tr(T, "rest", n=f"{model.config.vocab_size - len(top.ids):,}")
+        rest = tr(T, "rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
         bars = probability_bars(top, rest, bar_length=3.2).move_to([3.2, -0.35, 0])
         bars.top = top
         return bars
@@ -264,7 +269,7 @@ class Generation(GPTScene):
         self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
         if i == 0:
-            self.show_caption(tr(T, "pick_caption", t=f"{self.data.settings.temperature:g}",
+            self.show_caption(tr(T, "pick_caption", k=self.data.settings.top_k, t=f"{self.data.settings.temperature:g}",
                                  seed=self.data.settings.seed))
             self.end_step(0.5)
         new_text = self.text_mob(i + 1)

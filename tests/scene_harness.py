@@ -31,14 +31,18 @@ def shown(value: float, decimals: int = 2) -> str:
     return f"{value:.{decimals}f}".replace("-", "−")
 
 
-def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, height: int = HEIGHT):
-    """Run a scene's construct with the given settings; return (scene, last frame as RGB array)."""
+def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, height: int = HEIGHT,
+           animate: bool = False, frame_rate: int = 5):
+    """Run a scene's construct with the given settings; return (scene, last frame as RGB array).
+
+    Like `manim -s` (animations skipped) unless `animate`: then every frame is drawn, though none is written.
+    """
     old = os.environ.get(ENV)
     os.environ.update(settings.to_env())
     scene_data.cache_clear()
     try:
-        with tempconfig({"pixel_width": width, "pixel_height": height, "frame_rate": 5,
-                         "media_dir": str(tmp_path / "media"), "save_last_frame": True, "write_to_movie": False,
+        with tempconfig({"pixel_width": width, "pixel_height": height, "frame_rate": frame_rate,
+                         "media_dir": str(tmp_path / "media"), "save_last_frame": not animate, "write_to_movie": False,
                          "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none"}):
             scene = scene_cls()
             scene.render()

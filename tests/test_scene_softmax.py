@@ -89,9 +89,13 @@ def test_temperature(case, rendered):
 def test_generation(case, rendered):
     scene, _ = rendered(Generation, case)
     model, settings = scene.data.model, scene.data.settings
-    steps = generate(model, settings.prompt, N_GENERATE, temperature=settings.temperature, seed=settings.seed)
+    steps = generate(model, settings.prompt, N_GENERATE, temperature=settings.temperature, seed=settings.seed,
+                     top_k_only=settings.top_k)
     chosen = [s.chosen for s in steps]
     assert [s.chosen for s in scene.steps] == chosen
+    for step in steps:  # top-k sampling: every pick is one of the k likeliest, the tokens with bars
+        logits = step.trace["logits"][-1]
+        assert step.chosen in np.argsort(-logits, kind="stable")[:settings.top_k]
     assert scene.result.tokens == [*scene.data.tokens, *model.token_strings(chosen)]
     last = steps[-1]
     assert last.chosen in scene.bars.top.ids  # the picked token always has its bar

@@ -1,0 +1,66 @@
+"""Every frame written to the video shows exactly what is on screen: no stale or half-drawn mobjects.
+
+Manim draws an animation's frames as a cached background of the mobjects it
+believes are still, plus the moving ones. Each scene is rendered small, at a
+low frame rate, with animations; at sampled frames the frame written is
+compared with a fresh render of every mobject on screen.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from manim.renderer.cairo_renderer import CairoRenderer
+from manim.utils.iterables import list_update
+
+from scenes.attention import AttentionHead, MultiHeadAttention
+from scenes.embedding import Embedding, EmbeddingSpace
+from scenes.mlp import MLPBlock
+from scenes.overview import ForwardPass
+from scenes.params import ParameterCount
+from scenes.softmax import Generation, Temperature, Unembedding
+from scenes.tokens import Tokenization
+from scenes.settings import Settings
+from tests.scene_harness import render
+
+SCENES = [Tokenization, Embedding, EmbeddingSpace, AttentionHead, MultiHeadAttention, MLPBlock, ForwardPass,
+          Unembedding, Temperature, Generation, ParameterCount]
+EVERY = 3  # compare every third frame written
+TOLERANCE = 0.002  # share of pixels that may differ (by more than 40 of 255) between the two renders
+
+
+class FrameChecker:
+    """Wraps the renderer's per-frame path: after each sampled frame, render everything afresh and compare."""
+
+    def __init__(self) -> None:
+        self.calls, self.checked, self.bad = 0, 0, []
+
+    def __call__(self, original):
+        checker = self
+
+        def render(renderer: CairoRenderer, scene, time, moving_mobjects=None) -> None:
+            original(renderer, scene, time, moving_mobjects)
+            checker.calls += 1
+            if checker.calls % EVERY:
+                return
+            camera = renderer.camera
+            written = camera.pixel_array.copy()
+            camera.reset()
+            camera.capture_mobjects(list_update(scene.mobjects, scene.foreground_mobjects))
+            fresh = camera.pixel_array.copy()
+            camera.pixel_array[:] = written
+            off = (np.abs(written[..., :3].astype(int) - fresh[..., :3]).max(axis=-1) > 40).mean()
+            checker.checked += 1
+            if off > TOLERANCE:
+                checker.bad.append((round(renderer.time, 2), round(float(off), 4)))
+
+        return render
+
+
+@pytest.mark.parametrize("scene_cls", SCENES, ids=lambda c: c.__name__)
+def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path, monkeypatch):
+    checker = FrameChecker()
+    monkeypatch.setattr(CairoRenderer, "render", checker(CairoRenderer.render))
+    render(scene_cls, Settings(), tmp_path, width=320, height=180, animate=True, frame_rate=4)
+    assert checker.checked > 5, "too few frames were checked: did the scene animate?"
+    assert not checker.bad, f"{len(checker.bad)} of {checker.checked} sampled frames differ from what is on screen " \
+                            f"(time s, share of pixels): {checker.bad[:5]}"
