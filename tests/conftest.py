@@ -5,6 +5,7 @@ import pytest
 
 from gptmath import load_model
 from gptmath.toy import make_toy_model
+from tests.families import make_family_models
 
 # name -> keyword arguments of make_toy_model (odd head counts, other activations, custom MLP width...)
 TOY_SHAPES = {
@@ -39,3 +40,9 @@ def toy_dir(toy_dirs):
 @pytest.fixture(scope="session")
 def toy_model(toy_dir):
     return load_model(toy_dir)
+
+
+@pytest.fixture(scope="session")
+def family_dirs(tmp_path_factory) -> dict:
+    """tests/families.py's random Llama, Mistral, Qwen2, GPT-NeoX and GPT-Neo checkpoints, by shape name."""
+    return make_family_models(tmp_path_factory.mktemp("families"))
