@@ -117,6 +117,7 @@ def gpt_neo(c: dict, state: State) -> Weights:
         n_ctx=c.get("max_position_embeddings", 2048), vocab_size=c.get("vocab_size", 50257),
         layer_norm_eps=c.get("layer_norm_epsilon", 1e-5), activation=c.get("activation_function", "gelu_new"),
         scale_attn_weights=False, tied_embeddings=bool(c.get("tie_word_embeddings", True)), family="gpt_neo",
+        qkv_bias=False,
         windows=tuple(window if kind == "local" else None for kind in _gpt_neo_layers(c)[:L]),
     )
     sd = _strip(state, "transformer.")
@@ -146,14 +147,16 @@ def gpt_neo(c: dict, state: State) -> Weights:
 def gpt_neox(c: dict, state: State) -> Weights:
     d, h, L = c.get("hidden_size", 6144), c.get("num_attention_heads", 64), c.get("num_hidden_layers", 44)
     base, fraction = _rope(c, default_fraction=0.25)
+    sd = _strip(state, "gpt_neox.")
     cfg = Config(
         n_layer=L, n_head=h, d_model=d, d_mlp=c.get("intermediate_size", 4 * d),
         n_ctx=c.get("max_position_embeddings", 2048), vocab_size=c.get("vocab_size", 50432),
         layer_norm_eps=c.get("layer_norm_eps", 1e-5), activation=c.get("hidden_act", "gelu"),
         tied_embeddings=bool(c.get("tie_word_embeddings", False)), family="gpt_neox", positions="rotary",
         rotary_fraction=fraction, rotary_base=base, parallel=bool(c.get("use_parallel_residual", True)),
+        qkv_bias="layers.0.attention.query_key_value.bias" in sd, out_bias="layers.0.attention.dense.bias" in sd,
     )
-    sd, dh = _strip(state, "gpt_neox."), cfg.d_head
+    dh = cfg.d_head
 
     def blk(i: int) -> Block:
         g = lambda name: sd[f"layers.{i}.{name}"]  # noqa: E731
@@ -200,6 +203,7 @@ def llama(c: dict, state: State) -> Weights:
     if c.get("mlp_bias"):
         raise GptMathError("MLP biases (mlp_bias=true) are not supported by gptmath for Llama-style models")
     base, fraction = _rope(c)
+    sd = _strip(state, "model.")
     cfg = Config(
         n_layer=L, n_head=h, d_model=d, d_mlp=c.get("intermediate_size", 11008),
         n_ctx=c.get("max_position_embeddings", 2048), vocab_size=c.get("vocab_size", 32000),
@@ -207,9 +211,9 @@ def llama(c: dict, state: State) -> Weights:
         tied_embeddings=bool(c.get("tie_word_embeddings", False)), family=c.get("model_type", "llama"),
         norm="rmsnorm", positions="rotary", rotary_fraction=fraction, rotary_base=base, mlp="gated",
         n_kv_head=c.get("num_key_value_heads") or h, d_head=c.get("head_dim") or d // h,
-        windows=_sliding_windows(c, L),
+        windows=_sliding_windows(c, L), qkv_bias="layers.0.self_attn.q_proj.bias" in sd,
+        out_bias="layers.0.self_attn.o_proj.bias" in sd, mlp_bias=False,
     )
-    sd = _strip(state, "model.")
 
     def blk(i: int) -> Block:
         g = lambda name: sd[f"layers.{i}.{name}"]  # noqa: E731

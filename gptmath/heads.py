@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import hooks
 from .errors import GptMathError
 from .model import Config, Weights, attention_scale
 from .trace import Trace
@@ -64,7 +65,7 @@ def mask_scores(patterns: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def trace_patterns(trace: Trace) -> np.ndarray:
     """[n_layer, h, p, p]: every layer's attention patterns stacked."""
-    return np.stack([trace[f"blocks.{L}.attn.hook_pattern"] for L in range(trace.n_layers)])
+    return np.stack([trace[hooks.attn(L, "pattern")] for L in range(trace.n_layers)])
 
 
 def previous_token_scores(trace: Trace) -> np.ndarray:
@@ -120,30 +121,43 @@ def pick_head(trace: Trace, layer: int | None = None) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class HeadWeights:
-    """One head's slices of a layer's attention weights (row-vector convention: x @ W)."""
+    """One head's slices of a layer's attention weights (row-vector convention: x @ W); None: no such bias."""
 
     W_Q: np.ndarray  # [d, dh]
-    W_K: np.ndarray  # [d, dh]
+    W_K: np.ndarray  # [d, dh]  (its key/value head's, shared with the rest of its group)
     W_V: np.ndarray  # [d, dh]
-    b_Q: np.ndarray  # [dh]
-    b_K: np.ndarray  # [dh]
-    b_V: np.ndarray  # [dh]
+    b_Q: np.ndarray | None  # [dh]
+    b_K: np.ndarray | None  # [dh]
+    b_V: np.ndarray | None  # [dh]
     W_O: np.ndarray  # [dh, d]  the rows of the layer's W_O that read this head's z
 
 
+def kv_head(cfg: Config, head: int) -> int:
+    """The key/value head query head `head` reads (itself, unless groups of query heads share one)."""
+    return head // (cfg.n_head // cfg.n_kv_head)
+
+
 def head_weights(weights: Weights, layer: int, head: int) -> HeadWeights:
-    """Head `head` of layer `layer`: columns H*dh:(H+1)*dh of W_Q/W_K/W_V, the same rows of W_O."""
+    """Head `head` of layer `layer`: columns H*dh:(H+1)*dh of W_Q (of W_K/W_V for its kv head), rows of W_O."""
     cfg = weights.config
     check_layer_head(cfg, layer, head)
-    blk, cols = weights.blocks[layer], slice(head * cfg.d_head, (head + 1) * cfg.d_head)
-    return HeadWeights(W_Q=blk.W_Q[:, cols], W_K=blk.W_K[:, cols], W_V=blk.W_V[:, cols],
-                       b_Q=blk.b_Q[cols], b_K=blk.b_K[cols], b_V=blk.b_V[cols], W_O=blk.W_O[cols, :])
+    blk, dh, kv = weights.blocks[layer], cfg.d_head, kv_head(cfg, head)
+    cols, kv_cols = slice(head * dh, (head + 1) * dh), slice(kv * dh, (kv + 1) * dh)
+    part = lambda b, c: None if b is None else b[c]  # noqa: E731
+    return HeadWeights(W_Q=blk.W_Q[:, cols], W_K=blk.W_K[:, kv_cols], W_V=blk.W_V[:, kv_cols],
+                       b_Q=part(blk.b_Q, cols), b_K=part(blk.b_K, kv_cols), b_V=part(blk.b_V, kv_cols),
+                       W_O=blk.W_O[cols, :])
+
+
+def head_qk(trace: Trace, cfg: Config, layer: int, head: int) -> tuple[np.ndarray, np.ndarray]:
+    """The query and key vectors [p, dh] whose dot products make the head's scores (after rotary, if any)."""
+    q, k = ("rot_q", "rot_k") if cfg.positions == "rotary" else ("q", "k")
+    return trace[hooks.attn(layer, q)][:, head], trace[hooks.attn(layer, k)][:, kv_head(cfg, head)]
 
 
 def unmasked_scores(trace: Trace, cfg: Config, layer: int, head: int) -> np.ndarray:
     """[query, key]: q·k times the scale for every pair, before the causal mask hides later keys."""
-    q = trace[f"blocks.{layer}.attn.hook_q"][:, head]  # [p, dh]
-    k = trace[f"blocks.{layer}.attn.hook_k"][:, head]
+    q, k = head_qk(trace, cfg, layer, head)  # [p, dh] each
     return (q @ k.T) * attention_scale(cfg, layer)
 
 
@@ -173,11 +187,11 @@ def head_step(trace: Trace, weights: Weights, layer: int, head: int, position: i
     """Head (layer, head) at query `position`: weighted value sum, output projection, residual update."""
     check_layer_head(weights.config, layer, head)
     position = check_position(trace.n_positions, position)
-    pattern = trace[f"blocks.{layer}.attn.hook_pattern"][head, position]  # [p]
-    values = trace[f"blocks.{layer}.attn.hook_v"][:, head]  # [p, dh]
+    pattern = trace[hooks.attn(layer, "pattern")][head, position]  # [p]
+    values = trace[hooks.attn(layer, "v")][:, kv_head(weights.config, head)]  # [p, dh]
     z = weighted_value_sum(pattern, values)
     out = head_output(z, head_weights(weights, layer, head).W_O)
-    resid = trace[f"blocks.{layer}.hook_resid_pre"][position]
+    resid = trace[hooks.resid(layer, "pre")][position]
     return HeadStep(weights=pattern, values=values, z=z, output=out, resid_before=resid, resid_after=resid + out)
 
 
@@ -186,14 +200,14 @@ def head_outputs(trace: Trace, weights: Weights, layer: int, position: int) -> n
     cfg = weights.config
     check_layer_head(cfg, layer)
     position = check_position(trace.n_positions, position)
-    z = trace[f"blocks.{layer}.attn.hook_z"][position]  # [h, dh]
+    z = trace[hooks.attn(layer, "z")][position]  # [h, dh]
     W_O = weights.blocks[layer].W_O.reshape(cfg.n_head, cfg.d_head, cfg.d_model)
     return np.einsum("hd,hdm->hm", z, W_O)
 
 
-def combine_heads(outputs: np.ndarray, b_O: np.ndarray) -> np.ndarray:
-    """The attention output: the heads' outputs [h, d] summed, plus the output bias [d]."""
-    return outputs.sum(axis=0) + b_O
+def combine_heads(outputs: np.ndarray, b_O: np.ndarray | None) -> np.ndarray:
+    """The attention output: the heads' outputs [h, d] summed, plus the output bias [d] if the model has one."""
+    return outputs.sum(axis=0) if b_O is None else outputs.sum(axis=0) + b_O
 
 
 # --------------------------------------------------------------------------
@@ -212,7 +226,7 @@ def head_kinds(trace: Trace, threshold: float = 0.5) -> list[list[str]]:
     """
     kinds = []
     for L in range(trace.n_layers):
-        pattern = trace[f"blocks.{L}.attn.hook_pattern"]  # [h, p, p]
+        pattern = trace[hooks.attn(L, "pattern")]  # [h, p, p]
         p = pattern.shape[-1]
         row = []
         for pat in pattern:

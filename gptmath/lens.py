@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import hooks
 from .errors import GptMathError
 from .heads import check_position
 from .model import Weights, unembed
@@ -15,8 +16,8 @@ from .trace import Trace
 def lens_residuals(trace: Trace, position: int = -1) -> np.ndarray:
     """[n_layer + 1, d]: the residual vector at one position before the first block and after each block."""
     P = check_position(trace.n_positions, position)
-    stages = [trace["blocks.0.hook_resid_pre"][P]]
-    stages += [trace[f"blocks.{L}.hook_resid_post"][P] for L in range(trace.n_layers)]
+    stages = [trace[hooks.resid(0, "pre")][P]]
+    stages += [trace[hooks.resid(L, "post")][P] for L in range(trace.n_layers)]
     return np.stack(stages)
 
 
@@ -34,7 +35,7 @@ def logit_lens(W: Weights, trace: Trace, token_strings: Callable[[Sequence[int]]
 def change_sizes(trace: Trace, position: int = -1) -> np.ndarray:
     """[n_layer, 2]: the length (L2 norm) of what attention and then the MLP add to the residual at a position."""
     P = check_position(trace.n_positions, position)
-    return np.array([[np.linalg.norm(trace[f"blocks.{L}.hook_{part}_out"][P]) for part in ("attn", "mlp")]
+    return np.array([[np.linalg.norm(trace[hooks.out(L, part)][P]) for part in ("attn", "mlp")]
                      for L in range(trace.n_layers)])
 
 
@@ -42,6 +43,6 @@ def strongest_neurons(trace: Trace, layer: int, position: int = -1, k: int = 5) 
     """Indices of the k MLP neurons with the largest activation at a position, strongest first."""
     if not 0 <= layer < trace.n_layers:
         raise GptMathError(f"layer {layer} is out of range: this model has layers 0..{trace.n_layers - 1}")
-    post = trace[f"blocks.{layer}.mlp.hook_post"][check_position(trace.n_positions, position)]
+    post = trace[hooks.mlp(layer, "post")][check_position(trace.n_positions, position)]
     return np.argsort(-post, kind="stable")[:min(k, len(post))]
 

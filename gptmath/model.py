@@ -47,6 +47,9 @@ class Config:
     rotary_base: float = 10_000.0
     mlp: str = "plain"  # "plain" (up, activation, down) or "gated" (activation(gate) ⊙ up, down)
     parallel: bool = False  # attention and MLP both read the block's input (GPT-NeoX)
+    qkv_bias: bool = True  # query/key/value projections have biases
+    out_bias: bool = True  # the attention output projection has a bias
+    mlp_bias: bool = True  # the MLP's up and down projections have biases
     n_kv_head: int = 0  # key/value heads shared by groups of query heads; 0: one per query head
     d_head: int = 0  # 0: d_model // n_head
     windows: tuple[int | None, ...] = ()  # per layer: how many latest keys a query sees (None: all); (): all

@@ -1,8 +1,9 @@
 """Counting a GPT's parameters by kind, two ways.
 
-`parameter_tally` counts every parameter the way transformers stores a GPT-2
-(biases, LayerNorms and position embeddings included, a tied unembedding
-counted once): its total equals `sum(p.numel() for p in model.parameters())`.
+`parameter_tally` counts every parameter the way transformers stores the model
+(biases, norms and position embeddings included, a tied unembedding counted
+once): its total equals `sum(p.numel() for p in model.parameters())` for every
+family gptmath reads (GPT-2, GPT-Neo, GPT-NeoX, Llama, Mistral, Qwen2).
 
 `weight_matrix_tally` counts weight matrices only, the way 3Blue1Brown counts
 GPT-3 (no biases, LayerNorms or position embeddings; one query, key and value
@@ -25,7 +26,7 @@ GPT3 = Config(n_layer=96, n_head=96, d_model=12_288, d_mlp=4 * 12_288, n_ctx=204
 class ParamGroup:
     """`copies` arrays of one `shape`, all of one kind (e.g. every layer's query weights)."""
 
-    kind: str  # query, key, value, output, mlp_up, mlp_down, token_embedding, ... (scene catalogue keys)
+    kind: str  # query, key, value, output, mlp_gate, mlp_up, mlp_down, token_embedding, ... (scene catalogue keys)
     shape: tuple[int, ...]
     copies: int
 
@@ -50,37 +51,46 @@ def n_matrices(groups: list[ParamGroup]) -> int:
 
 
 def parameter_tally(cfg: Config) -> list[ParamGroup]:
-    """Every parameter of a GPT-2 by kind, in forward-pass order; sums to transformers' parameter count.
+    """Every parameter by kind, in forward-pass order; sums to transformers' parameter count.
 
-    Vector kinds (biases, LayerNorms) have a one-dimensional shape holding all
-    of one layer's (or LayerNorm's) entries. A tied unembedding has 0 copies.
+    Vector kinds (biases, norms) have a one-dimensional shape holding all of
+    one layer's (or norm's) entries. A tied unembedding has 0 copies; kinds a
+    model lacks (position embeddings with rotary, a gate without a gated MLP,
+    biases) are left out.
     """
-    d, m, L = cfg.d_model, cfg.d_mlp, cfg.n_layer
-    return [
-        ParamGroup("token_embedding", (cfg.vocab_size, d), 1),
-        ParamGroup("position_embedding", (cfg.n_ctx, d), 1),
-        ParamGroup("query", (d, d), L),
-        ParamGroup("key", (d, d), L),
-        ParamGroup("value", (d, d), L),
-        ParamGroup("output", (d, d), L),
+    d, m, L, V = cfg.d_model, cfg.d_mlp, cfg.n_layer, cfg.vocab_size
+    q, kv = cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head  # query width, key/value width
+    biases = (q + 2 * kv) * cfg.qkv_bias + d * cfg.out_bias + (m + d) * cfg.mlp_bias  # one layer's
+    norm = 2 * d if cfg.norm == "layernorm" else d  # LayerNorm: scale and shift; RMSNorm: scale only
+    groups = [
+        ParamGroup("token_embedding", (V, d), 1),
+        ParamGroup("position_embedding", (cfg.n_ctx, d), 1) if cfg.positions == "learned" else None,
+        ParamGroup("query", (d, q), L),
+        ParamGroup("key", (d, kv), L),
+        ParamGroup("value", (d, kv), L),
+        ParamGroup("output", (q, d), L),
+        ParamGroup("mlp_gate", (d, m), L) if cfg.mlp == "gated" else None,
         ParamGroup("mlp_up", (d, m), L),
         ParamGroup("mlp_down", (m, d), L),
-        ParamGroup("biases", (3 * d + d + m + d,), L),  # query/key/value, output, MLP up, MLP down
-        ParamGroup("layer_norms", (2 * d,), 2 * L + 1),  # scale and shift; two per layer plus the final one
-        ParamGroup("unembedding", (d, cfg.vocab_size), 0 if cfg.tied_embeddings else 1),
+        ParamGroup("biases", (biases,), L) if biases else None,  # query/key/value, output, MLP up, MLP down
+        ParamGroup("layer_norms", (norm,), 2 * L + 1),  # two per layer plus the final one
+        ParamGroup("unembedding", (d, V), 0 if cfg.tied_embeddings else 1),
     ]
+    return [g for g in groups if g is not None]
 
 
 def weight_matrix_tally(cfg: Config) -> list[ParamGroup]:
     """Weight matrices only, per head for query/key/value, the unembedding always counted (3Blue1Brown's way)."""
-    d, dh, m, L, H, V = cfg.d_model, cfg.d_head, cfg.d_mlp, cfg.n_layer, cfg.n_head, cfg.vocab_size
-    return [
+    d, dh, m, L, V = cfg.d_model, cfg.d_head, cfg.d_mlp, cfg.n_layer, cfg.vocab_size
+    groups = [
         ParamGroup("token_embedding", (V, d), 1),
-        ParamGroup("query", (d, dh), L * H),
-        ParamGroup("key", (d, dh), L * H),
-        ParamGroup("value", (d, dh), L * H),
-        ParamGroup("output", (d, d), L),
+        ParamGroup("query", (d, dh), L * cfg.n_head),
+        ParamGroup("key", (d, dh), L * cfg.n_kv_head),  # shared key/value heads counted once
+        ParamGroup("value", (d, dh), L * cfg.n_kv_head),
+        ParamGroup("output", (cfg.n_head * dh, d), L),
+        ParamGroup("mlp_gate", (d, m), L) if cfg.mlp == "gated" else None,
         ParamGroup("mlp_up", (d, m), L),
         ParamGroup("mlp_down", (m, d), L),
         ParamGroup("unembedding", (d, V), 1),
     ]
+    return [g for g in groups if g is not None]

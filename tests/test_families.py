@@ -201,3 +201,46 @@ def test_unsupported_families_and_rotary_scaling_say_so(family_dirs, tmp_path):
         (folder / "config.json").write_text(json.dumps(config))
         with pytest.raises(GptMathError, match=message):
             load_model(folder)
+
+
+def test_cache_key_follows_the_files_without_reading_the_weights(family_dirs, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from safetensors.numpy import save_file
+
+    from gptmath.cache import trace_key
+    from gptmath.load import _fingerprint, read_safetensors
+
+    folder = shutil.copytree(family_dirs["llama-3H-gqa3-tied"], tmp_path / "m")
+    model = load_model(folder)
+    before = trace_key(model, PROMPT)
+    with monkeypatch.context() as m:  # the key comes from names, sizes, mtimes and headers, not from every byte
+        m.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read all of {self.name}"))
+        assert _fingerprint(str(folder)) == model.fingerprint
+    weights = folder / "model.safetensors"
+    state = read_safetensors(weights)
+    state["model.norm.weight"][0] += 1.0  # same names, shapes and size: only the mtime tells
+    save_file(state, weights, metadata={"format": "pt"})
+    after = trace_key(load_model(folder), PROMPT)
+    assert after != before
+    assert _fingerprint("org/model", "abc123") != _fingerprint("org/model", "def456")
+    assert "abc123" in _fingerprint("org/model", "abc123")
+
+
+@pytest.mark.parametrize("name", ["llama-4H-gqa2-untied", "mistral-window3", "neox-3H-rot25-padded", "qwen2-5H-tied"])
+def test_one_heads_pieces_rebuild_the_layer(name, family_dirs):
+    """heads.py's per-head view (shared key/value heads, rotary q·k, no output bias) adds up to the trace."""
+    from gptmath.heads import combine_heads, head_outputs, head_step, unmasked_scores
+
+    model = load_model(family_dirs[name])
+    cfg, trace, L = model.config, model.trace(PROMPT), model.config.n_layer - 1
+    scores = trace[hooks.attn(L, "attn_scores")]
+    for head in range(cfg.n_head):
+        visible = np.isfinite(scores[head])
+        np.testing.assert_allclose(unmasked_scores(trace, cfg, L, head)[visible], scores[head][visible], rtol=1e-4,
+                                   atol=1e-5)
+        step = head_step(trace, model.weights, L, head, -1)
+        np.testing.assert_allclose(step.z, trace[hooks.attn(L, "z")][-1, head], atol=1e-5)
+    attn_out = combine_heads(head_outputs(trace, model.weights, L, -1), model.weights.blocks[L].b_O)
+    np.testing.assert_allclose(attn_out, trace[hooks.out(L, "attn")][-1], atol=1e-5)

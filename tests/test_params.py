@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from transformers import GPT2LMHeadModel
+from transformers import AutoModelForCausalLM, GPT2LMHeadModel
 
 from gptmath import DEFAULT_MODEL, load_model
 from gptmath.params import GPT3, n_matrices, parameter_tally, total, weight_matrix_tally
 from tests.conftest import TOY_SHAPES
+from tests.families import FAMILY_SHAPES
 
 
 def _hf_count(folder) -> int:
@@ -17,6 +18,14 @@ def _hf_count(folder) -> int:
 def test_tally_equals_transformers_for_toy_shapes(name, toy_dirs):
     folder = toy_dirs[name]
     assert total(parameter_tally(load_model(folder).config)) == _hf_count(folder)
+
+
+@pytest.mark.parametrize("name", FAMILY_SHAPES)
+def test_tally_equals_transformers_for_every_family(name, family_dirs):
+    """RMSNorm without shifts, grouped key/value heads, gates, missing biases, no position embedding: all counted."""
+    folder = family_dirs[name]
+    hf = AutoModelForCausalLM.from_pretrained(folder)
+    assert total(parameter_tally(load_model(folder).config)) == sum(p.numel() for p in hf.parameters())
 
 
 def test_tally_equals_transformers_for_default_model():
