@@ -21,6 +21,7 @@ from pathlib import Path
 from gptmath import GptMathError
 
 from scenes.settings import Settings
+from scenes.slides import build_slides
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE_DIR = Path(__file__).resolve().parent
@@ -43,6 +44,10 @@ SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
 RUN_OPTIONS = {"scenes": None, "quality": "l", "jobs": os.cpu_count() or 1, "out": "out", "figures": False,
                "data": False, "slides": False, "video": True}
+
+
+class RenderFailed(GptMathError):
+    """Rendering began and part of it failed (exit code 1); other errors are bad input (exit code 2)."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,18 +78,40 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def typed(action: argparse.Action, value, where: str):
+    """A value from a config file or from Python, as the command line would parse it, or a one-line error."""
+    kind = bool if action.nargs == 0 else action.type or str
+    if action.nargs == "*":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif kind in (str, Path):
+        ok = isinstance(value, (str, os.PathLike))
+    else:
+        ok = isinstance(value, (int, float) if kind is float else kind) and isinstance(value, bool) == (kind is bool)
+    if not ok:
+        want = "a list of scene names" if action.nargs == "*" else kind.__name__
+        raise GptMathError(f"{action.dest} in {where} must be {want}, not {value!r}")
+    return value if action.nargs == "*" else kind(value)
+
+
+def check_types(values: dict, where: str) -> dict:
+    """Config-file or Python values (None: the default) in the types the command line gives them."""
+    actions = {a.dest: a for a in parser()._actions}
+    return {k: v if v is None else typed(actions[k], v, where) for k, v in values.items()}
+
+
 def merge_options(args: argparse.Namespace) -> tuple[Settings, dict]:
     """Defaults < config file < command line; returns the scene settings and the run options."""
     from_file: dict = {}
     if args.config is not None:
         try:
-            from_file = tomllib.loads(args.config.read_text(encoding="utf-8"))
+            from_file = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise GptMathError(f"cannot read config file {args.config}: {exc}") from None
     setting_names = {f.name for f in fields(Settings)}
     unknown = set(from_file) - setting_names - set(RUN_OPTIONS)
     if unknown:
         raise GptMathError(f"unknown key(s) in {args.config}: {', '.join(sorted(unknown))}")
+    from_file = check_types(from_file, str(args.config))
     cli = {k: v for k, v in vars(args).items() if v is not None and v != []}
 
     def pick(name: str, default):
@@ -173,7 +200,7 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
             os.replace(srt, target.with_suffix(".srt"))
             files.append(target.with_suffix(".srt"))
     if ok and run["figures"]:
-        files += sorted((out / "figures").glob(f"{scene}_*.png"))
+        files += sorted((out / "figures").glob(f"{scene}_*.*"))
     return scene, ok, time.time() - start, files, log
 
 
@@ -214,53 +241,63 @@ def video_seconds(path: Path) -> float:
         return float(f.duration / av.time_base)
 
 
-def build_slides(scenes: list[str], out: Path) -> Path:
-    """Convert the rendered slides into one self-contained HTML file."""
-    target = out / "slides.html"
-    cmd = [sys.executable, "-m", "manim_slides", "convert", "--to", "html", "--one-file", "--folder",
-           str(out / "slides_work" / "slides"), *scenes, str(target)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0 or not target.exists():
-        raise GptMathError(f"slide conversion failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
-    return target
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list:
         print("\n".join(f"{i:2d}. {cls}  (scenes/{mod}.py)" for i, (mod, cls) in enumerate(SCENES, 1)))
         return 0
     try:
-        settings, run = merge_options(args)
-        check_run(run)
-        out = Path(run["out"]).resolve()
-        print(f"Loading {settings.model or 'the shipped model'} and running the forward pass once…", flush=True)
-        data = prepare(settings)
-        print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
-              f"position {data.position}", flush=True)
-        if run["data"]:
-            for path in write_data(data, out / "data"):
-                print(f"  data: {path}")
+        produce(*merge_options(args))
     except GptMathError as exc:
         print(f"render: error: {exc}", file=sys.stderr)
-        return 2
-    return render_all(settings, run, out)
+        return 1 if isinstance(exc, RenderFailed) else 2
+    return 0
 
 
-def render_all(settings: Settings, run: dict, out: Path) -> int:
-    """Render the chosen scenes in parallel, then join videos and build slides; returns the exit code."""
+def render(scenes: str | list[str] | None = None, **options) -> list[Path]:
+    """The command line from Python: `render(["AttentionHead"], prompt="...", quality="l", figures=True)`.
+
+    Options are the long options with underscores (`top_k=5`, `video=False`, `config="lecture.toml"`), with
+    the same defaults, config file and checks. Returns the files written; raises GptMathError (one line) on
+    bad input, before anything is written, and RenderFailed when a scene or the slides fail."""
+    args = parser().parse_args([])
+    unknown = set(options) - (set(vars(args)) - {"list", "scenes"})
+    if unknown:
+        raise GptMathError(f"unknown option(s) {', '.join(sorted(unknown))}: use the long options of "
+                           f"./render.sh --help with underscores (top_k=5)")
+    options["scenes"] = [scenes] if isinstance(scenes, str) else scenes
+    vars(args).update(check_types(options, "render()"))
+    return produce(*merge_options(args))
+
+
+def produce(settings: Settings, run: dict) -> list[Path]:
+    """Check, compute the trace once, then write what `run` asks for; returns the files written."""
+    check_run(run)
+    out = Path(run["out"]).resolve()
+    print(f"Loading {settings.model or 'the shipped model'} and running the forward pass once…", flush=True)
+    data = prepare(settings)
+    print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
+          f"position {data.position}", flush=True)
+    written = write_data(data, out / "data") if run["data"] else []
+    for path in written:
+        print(f"  data: {path}")
+    return written + render_all(settings, run, out)
+
+
+def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
+    """Render the chosen scenes in parallel, then join videos and build slides; returns the files written."""
     if not (run["video"] or run["figures"] or run["slides"]):
-        return 0
+        return []
     scenes = [s for s in SCENE_MODULE if s in run["scenes"]]  # story order
     jobs = min(run["jobs"], len(scenes))
     print(f"Rendering {len(scenes)} scene(s) at quality {run['quality']} with {jobs} job(s) into {out}", flush=True)
-    failed, done = [], 0
+    failed, written = [], []
     start = time.time()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(render_one, s, settings, run, out) for s in scenes]
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), 1):
             scene, ok, seconds, files, log = future.result()
-            done += 1
+            written += files
             where = ", ".join(str(f) for f in files[:1]) + (f" (+{len(files) - 1} more)" if len(files) > 1 else "")
             print(f"  [{done}/{len(scenes)}] {'ok  ' if ok else 'FAIL'} {scene:<20} {seconds:6.1f} s  "
                   f"{where if ok else f'see {log}'}", flush=True)
@@ -268,17 +305,17 @@ def render_all(settings: Settings, run: dict, out: Path) -> int:
                 failed.append(scene)
     print(f"Rendered in {time.time() - start:.0f} s", flush=True)
     if failed:
-        print(f"render: error: {len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
-              f"(logs in {out / 'logs'})", file=sys.stderr)
-        return 1
+        raise RenderFailed(f"{len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
+                           f"(logs in {out / 'logs'})")
     if run["video"] and len(scenes) > 1:
         videos = [out / "videos" / f"{list(SCENE_MODULE).index(s) + 1:02d}_{s}.mp4" for s in scenes]
-        print(f"Joined video: {join_videos(videos, out / 'gpt.mp4')}")
-        print(f"Subtitles: {join_subtitles(videos, out / 'gpt.srt')}")
+        written += [join_videos(videos, out / "gpt.mp4"), join_subtitles(videos, out / "gpt.srt")]
+        print(f"Joined video: {written[-2]}\nSubtitles: {written[-1]}")
     if run["slides"]:
         try:
-            print(f"Slides: {build_slides(scenes, out)}")
+            slides = build_slides(scenes, out)
         except GptMathError as exc:
-            print(f"render: error: {exc}", file=sys.stderr)
-            return 1
-    return 0
+            raise RenderFailed(str(exc)) from None
+        written += slides
+        print(f"Slides: {', '.join(map(str, slides))}")
+    return written

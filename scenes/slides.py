@@ -1,0 +1,76 @@
+"""Slides from the scenes' manim-slides steps: one HTML file that needs no network, and a PowerPoint file.
+
+manim-slides' HTML template loads reveal.js from a CDN. We point its `cdn_url` at a placeholder and replace
+every placeholder address with a data URI of the same file from the copy of reveal.js in scenes/vendor, so
+the presentation opens from a USB stick with no network. Videos are data URIs too (manim-slides --one-file).
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from gptmath import GptMathError
+
+REVEAL = Path(__file__).resolve().parent / "vendor" / "reveal.js"
+PLACEHOLDER = "gptmanim-vendored-reveal.js"
+REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def convert(folder: Path, scenes: list[str], target: Path, *options: str) -> Path:
+    """Run `manim-slides convert` on the scenes' slide folder; one-line error on failure."""
+    cmd = [sys.executable, "-m", "manim_slides", "convert", "--folder", str(folder), *options, *scenes, str(target)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0 or not target.exists():
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no message"]
+        raise GptMathError(f"slide conversion to {target.suffix} failed: {last[0]}")
+    return target
+
+
+def data_uri(path: Path) -> str:
+    """A file as a base64 data URI, typed by its suffix."""
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def inline_reveal(html: str) -> str:
+    """Replace each placeholder address with the vendored file's data URI; refuse anything still remote."""
+    def local(match: re.Match) -> str:
+        path = REVEAL / match.group(1)
+        if not path.is_file():
+            raise GptMathError(f"manim-slides' template wants reveal.js file {match.group(1)}, "
+                               f"which scenes/vendor/reveal.js lacks")
+        return data_uri(path)
+
+    html = re.sub(rf"{re.escape(PLACEHOLDER)}/([\w./-]+)", local, html)
+    if remote := REMOTE.search(html):
+        raise GptMathError(f"slides.html would still load something from the web: {remote.group(0)}…")
+    return html
+
+
+def build_html(folder: Path, scenes: list[str], target: Path) -> Path:
+    """One HTML file with the videos and reveal.js inside."""
+    draft = convert(folder, scenes, folder.parent / target.name, "--to", "html", "--one-file",
+                    f"-ccdn_url={PLACEHOLDER}")
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_text(inline_reveal(draft.read_text(encoding="utf-8")), encoding="utf-8")
+    os.replace(partial, target)
+    return target
+
+
+def build_pptx(folder: Path, scenes: list[str], target: Path) -> Path:
+    """A PowerPoint file, one slide per step, each with its video (playing when the slide opens)."""
+    draft = convert(folder, scenes, folder.parent / target.name, "--to", "pptx")
+    os.replace(draft, target)
+    return target
+
+
+def build_slides(scenes: list[str], out: Path) -> list[Path]:
+    """out/slides.html and out/slides.pptx from the steps rendered into out/slides_work; earlier files stay
+    until the new ones are complete."""
+    folder = out / "slides_work" / "slides"
+    return [build_html(folder, scenes, out / "slides.html"), build_pptx(folder, scenes, out / "slides.pptx")]
