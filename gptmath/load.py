@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,13 @@ class Model:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def decode(self, ids: list[int] | np.ndarray) -> str:
-        return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
+        """The text of token ids; an embedding row the tokenizer has no token for reads <unused N>."""
+        parts = []
+        for known, run in groupby((int(i) for i in ids), key=lambda i: i < self.tokenizer.get_vocab_size()):
+            run = list(run)
+            parts.append(self.tokenizer.decode(run, skip_special_tokens=False) if known
+                         else "".join(f"<unused {i}>" for i in run))
+        return "".join(parts)
 
     def token_strings(self, ids: list[int] | np.ndarray) -> list[str]:
         """What each token stands for as text (a lone UTF-8 byte shows as <xx>)."""

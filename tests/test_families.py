@@ -176,6 +176,8 @@ def test_padded_rows_get_honest_labels(family_dirs):
     assert V == n_tokens + 20
     assert model.token_strings([n_tokens - 1, n_tokens, V - 1])[1:] == [f"<unused {n_tokens}>", f"<unused {V - 1}>"]
     assert model.trace_ids([0, V - 1]).token_strings[1] == f"<unused {V - 1}>"
+    assert model.decode([*model.encode("Once"), V - 2, V - 1, *model.encode(" upon")]) == \
+        f"Once<unused {V - 2}><unused {V - 1}> upon"
 
 
 @pytest.mark.parametrize("name", FAMILY_SHAPES)
