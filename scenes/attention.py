@@ -239,8 +239,9 @@ class AttentionHead(GPTScene):
                                    (th.KEY, WHITE, th.KEY, th.KEY))
         self.key_product.move_to(self.query_product)
         old, new = self.query_product, self.key_product
-        self.play(*[ReplacementTransform(a, b) for a, b in
-                    ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))])
+        parts = ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))
+        self.play(*[FadeOut(a) for a, _ in parts], run_time=0.5)  # other numbers: no morphing one into the other
+        self.play(*[FadeIn(b) for _, b in parts], run_time=0.7)
         show_only(self, self.inputs, self.key_product)
         self.show_caption(tr(T, "key_product"))
         self.end_step()
@@ -427,7 +428,7 @@ class AttentionHead(GPTScene):
         self.add(*self.output_product.submobjects)
         self.play(*fade_all_but(self, self.output_product.result), ReplacementTransform(self.output_product.result, delta))
         self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
-        self.play(FadeIn(equals), TransformFromCopy(VGroup(before, delta), after), FadeIn(names[2]))
+        self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
         show_only(self, self.residual)
         self.show_caption(tr(T, "residual", query=quoted(d.tokens[i])))
         self.end_step(2)
@@ -502,8 +503,8 @@ class MultiHeadAttention(GPTScene):
         self.play(FadeIn(arrows), LaggedStart(*[FadeIn(c, shift=0.2 * DOWN) for c in self.output_columns],
                                               lag_ratio=0.1), FadeIn(token))
         self.play(FadeIn(pluses), FadeIn(plus_b[:2]), FadeIn(b_name))
-        self.play(FadeIn(plus_b[2]), TransformFromCopy(VGroup(*self.output_columns, self.bias_column),
-                                                        self.result_column), FadeIn(result_name))
+        self.merge([((*self.output_columns, self.bias_column), self.result_column)], FadeIn(plus_b[2]),
+                   FadeIn(result_name), copies=True, run_time=1.0)
         show_only(self, self.heads, self.sum_group, result_name)
         self.show_caption(tr(T, "combine", query=quoted(d.tokens[i])))
         self.end_step()

@@ -5,7 +5,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from manim import DOWN, UL, UP, Camera, FadeIn, FadeOut, ReplacementTransform, Scene, VMobject, config
+from collections.abc import Sequence
+
+from manim import DOWN, UL, UP, Animation, Camera, FadeIn, FadeOut, Mobject, ReplacementTransform, Scene, VMobject, config
 from manim.mobject.types.image_mobject import AbstractImageMobject
 from PIL import Image
 
@@ -95,6 +97,19 @@ class GPTScene(_Base):
         self.play(FadeIn(new, shift=0.2 * DOWN) if self.title_mob is None else ReplacementTransform(self.title_mob, new))
         self.title_mob = new
         return new
+
+    def merge(self, pairs: Sequence[tuple[Sequence[Mobject], Mobject]], *also: Animation, copies: bool = False,
+              run_time: float = 1.2) -> None:
+        """Each (sources, target): the sources glide into the target's place and vanish, then the targets appear.
+
+        For sums and products: the numbers of the sources never morph into the
+        target's numbers, so no frame shows digits that are neither. With
+        `copies` the sources stay where they are and copies of them move.
+        """
+        moves = [FadeOut(src.copy() if copies else src, target_position=target) for sources, target in pairs
+                 for src in sources]
+        self.play(*moves, *also, run_time=run_time)
+        self.play(*[FadeIn(target) for _, target in pairs], run_time=0.5)
 
     def show_caption(self, text: str) -> VMobject:
         """Put (or replace) a one-line explanation at the bottom of the frame."""

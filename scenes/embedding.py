@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, ORIGIN, RIGHT, UP, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle, ReplacementTransform,
+    DOWN, LEFT, ORIGIN, RIGHT, UP, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle,
     SurroundingRectangle, TransformFromCopy, ValueTracker, VGroup, Write, linear,
 )
 
@@ -154,10 +154,9 @@ class Embedding(GPTScene):
     def sum_vectors(self) -> None:
         """Token and position vectors merge into their sum, the first residual vectors."""
         self.sum_label = self.row_label("sum_row", SUM_Y)
-        merge = [anim for t, p, s in zip(self.token_vectors, self.position_vectors, self.residuals)
-                 for anim in (ReplacementTransform(t, s), FadeOut(p, target_position=s))]
-        self.play(*merge, FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label),
-                  self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP), run_time=1.5)
+        self.merge([((t, p), s) for t, p, s in zip(self.token_vectors, self.position_vectors, self.residuals)],
+                   FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label),
+                   self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP))
         self.show_caption(tr(T, "sum_caption"))
         self.end_step(2)
 

@@ -194,7 +194,9 @@ class MLPBlock(GPTScene):
         axes.next_to(self.pre_group, RIGHT, buff=0.9).shift(0.1 * DOWN)
         curve = axes.plot_line_graph(xs, ys, add_vertex_dots=False, line_color=th.TEXT, stroke_width=3)
         step = max(1, int(np.ceil((hi - lo) / 6)))
-        ticks = VGroup(*[number(v, 0, th.NUMBER_SIZE, th.DIM).next_to(axes.c2p(v, 0), DOWN, buff=0.1)
+        # x labels go on the side of the axis the curve is not on (below GELU's dip they would sit on the curve)
+        ticks = VGroup(*[number(v, 0, th.NUMBER_SIZE, th.DIM).next_to(
+                             axes.c2p(v, 0), UP if activation(np.array([v]), self.cfg.activation)[0] < 0 else DOWN, buff=0.1)
                          for v in range(int(np.ceil(lo)), int(np.floor(hi)) + 1, step) if v != 0])
         ticks.add(*[number(v, 0, th.NUMBER_SIZE, th.DIM).next_to(axes.c2p(0, v), LEFT, buff=0.1)
                     for v in range(int(np.ceil(ylo + pad)), int(np.floor(yhi)) + 1, step) if v != 0])

@@ -262,8 +262,9 @@ class Generation(GPTScene):
         fast = i > 1
         if i == 0:
             self.play(Create(self.arrow_out), FadeIn(new_bars))
-        else:
-            self.play(ReplacementTransform(self.bars, new_bars), run_time=0.6 if fast else 1)
+        else:  # a new set of tokens: the old bars go, then the new ones come (morphing would blend their numbers)
+            self.play(FadeOut(self.bars), run_time=0.3 if fast else 0.5)
+            self.play(FadeIn(new_bars), run_time=0.3 if fast else 0.5)
         self.bars = new_bars
         row = self.bars.rows[self.bars.top.ids.index(self.steps[i].chosen)]
         self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)

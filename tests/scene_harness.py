@@ -9,10 +9,13 @@ regenerate them with:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from manim import tempconfig
+from manim.renderer.cairo_renderer import CairoRenderer
 from PIL import Image
 
 from scenes.data import scene_data
@@ -56,8 +59,54 @@ def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, he
     return scene, frame
 
 
+@contextmanager
+def after_each_frame(callback: Callable[[CairoRenderer, object], None]):
+    """Call callback(renderer, scene) right after every animation frame is drawn (inside a render(animate=True))."""
+    original = CairoRenderer.render
+
+    def render_and_call(renderer, scene, time, moving_mobjects=None) -> None:
+        original(renderer, scene, time, moving_mobjects)
+        callback(renderer, scene)
+
+    CairoRenderer.render = render_and_call
+    try:
+        yield
+    finally:
+        CairoRenderer.render = original
+
+
+def frames_at(scene_cls, settings: Settings, tmp_path: Path, times: dict[str, float], frame_rate: int = 5):
+    """Render with animations; return (scene, {name: the first frame drawn at or after that many seconds})."""
+    frames: dict[str, np.ndarray] = {}
+
+    def grab(renderer, scene) -> None:
+        for name, t in times.items():
+            if name not in frames and renderer.time >= t:
+                frames[name] = np.asarray(renderer.camera.get_image().convert("RGB"))
+
+    with after_each_frame(grab):
+        scene, _ = render(scene_cls, settings, tmp_path, animate=True, frame_rate=frame_rate)
+    missing = set(times) - set(frames)
+    assert not missing, f"{scene_cls.__name__} ended before {sorted(missing)}: the scene got shorter"
+    return scene, frames
+
+
+BLOCK = 12  # pixels: a digit at 480p is about 6 × 9
+
+
+def frame_difference(want: np.ndarray, got: np.ndarray) -> tuple[float, float]:
+    """(share of pixels off by more than 60, worst share of such pixels in any BLOCK × BLOCK tile)."""
+    off = np.abs(want.astype(int) - got.astype(int)).max(axis=-1) > 60
+    h, w = (off.shape[0] // BLOCK) * BLOCK, (off.shape[1] // BLOCK) * BLOCK
+    tiles = off[:h, :w].reshape(h // BLOCK, BLOCK, w // BLOCK, BLOCK).mean(axis=(1, 3))
+    return float(off.mean()), float(tiles.max())
+
+
 def compare_golden(frame: np.ndarray, name: str, update: bool) -> None:
-    """Assert the frame looks like tests/golden/<name>.png (mean error < 3/255, < 1.5% pixels off by > 60)."""
+    """Assert the frame looks like tests/golden/<name>.png: under 0.3% of pixels off, and no tile more than 15% off.
+
+    The tile check is what catches a single missing or changed number (a few dozen pixels in one place).
+    """
     path = GOLDEN / f"{name}.png"
     if update or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,11 +116,10 @@ def compare_golden(frame: np.ndarray, name: str, update: bool) -> None:
         return
     want = np.asarray(Image.open(path).convert("RGB")).astype(int)
     assert want.shape == frame.shape, f"{name}: frame size {frame.shape} != golden {want.shape}"
-    diff = np.abs(want - frame.astype(int))
-    mean, off = diff.mean(), (diff.max(axis=-1) > 60).mean()
-    if mean >= 3 or off >= 0.015:
+    off, worst = frame_difference(want, frame)
+    if off >= 0.003 or worst > 0.15:
         Image.fromarray(frame).save(path.with_name(f"{name}.actual.png"))
-        raise AssertionError(f"{name}: frame differs from golden (mean {mean:.2f}, {off:.1%} pixels off); "
+        raise AssertionError(f"{name}: frame differs from golden ({off:.2%} pixels off, worst tile {worst:.0%}); "
                              f"see {path.name[:-4]}.actual.png, or regenerate with --update-golden")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from manim.renderer.cairo_renderer import CairoRenderer
 from manim.utils.iterables import list_update
 
 from scenes.attention import AttentionHead, MultiHeadAttention
@@ -20,7 +19,7 @@ from scenes.params import ParameterCount
 from scenes.softmax import Generation, Temperature, Unembedding
 from scenes.tokens import Tokenization
 from scenes.settings import Settings
-from tests.scene_harness import render
+from tests.scene_harness import after_each_frame, render
 
 SCENES = [Tokenization, Embedding, EmbeddingSpace, AttentionHead, MultiHeadAttention, MLPBlock, ForwardPass,
           Unembedding, Temperature, Generation, ParameterCount]
@@ -29,38 +28,32 @@ TOLERANCE = 0.002  # share of pixels that may differ (by more than 40 of 255) be
 
 
 class FrameChecker:
-    """Wraps the renderer's per-frame path: after each sampled frame, render everything afresh and compare."""
+    """After every EVERY-th frame drawn, render everything on screen afresh and compare."""
 
     def __init__(self) -> None:
         self.calls, self.checked, self.bad = 0, 0, []
 
-    def __call__(self, original):
-        checker = self
-
-        def render(renderer: CairoRenderer, scene, time, moving_mobjects=None) -> None:
-            original(renderer, scene, time, moving_mobjects)
-            checker.calls += 1
-            if checker.calls % EVERY:
-                return
-            camera = renderer.camera
-            written = camera.pixel_array.copy()
-            camera.reset()
-            camera.capture_mobjects(list_update(scene.mobjects, scene.foreground_mobjects))
-            fresh = camera.pixel_array.copy()
-            camera.pixel_array[:] = written
-            off = (np.abs(written[..., :3].astype(int) - fresh[..., :3]).max(axis=-1) > 40).mean()
-            checker.checked += 1
-            if off > TOLERANCE:
-                checker.bad.append((round(renderer.time, 2), round(float(off), 4)))
-
-        return render
+    def __call__(self, renderer, scene) -> None:
+        self.calls += 1
+        if self.calls % EVERY:
+            return
+        camera = renderer.camera
+        written = camera.pixel_array.copy()
+        camera.reset()
+        camera.capture_mobjects(list_update(scene.mobjects, scene.foreground_mobjects))
+        fresh = camera.pixel_array.copy()
+        camera.pixel_array[:] = written
+        off = (np.abs(written[..., :3].astype(int) - fresh[..., :3]).max(axis=-1) > 40).mean()
+        self.checked += 1
+        if off > TOLERANCE:
+            self.bad.append((round(renderer.time, 2), round(float(off), 4)))
 
 
 @pytest.mark.parametrize("scene_cls", SCENES, ids=lambda c: c.__name__)
-def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path, monkeypatch):
+def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path):
     checker = FrameChecker()
-    monkeypatch.setattr(CairoRenderer, "render", checker(CairoRenderer.render))
-    render(scene_cls, Settings(), tmp_path, width=320, height=180, animate=True, frame_rate=4)
+    with after_each_frame(checker):
+        render(scene_cls, Settings(), tmp_path, width=320, height=180, animate=True, frame_rate=4)
     assert checker.checked > 5, "too few frames were checked: did the scene animate?"
     assert not checker.bad, f"{len(checker.bad)} of {checker.checked} sampled frames differ from what is on screen " \
                             f"(time s, share of pixels): {checker.bad[:5]}"
