@@ -1,4 +1,7 @@
-"""gptmath: a transparent GPT-2 forward pass in numpy that records every stage.
+"""gptmath: a transparent GPT forward pass in numpy that records every stage.
+
+Reads GPT-2, GPT-Neo, GPT-NeoX/Pythia, Llama/Mistral/SmolLM2 and Qwen2 checkpoints;
+trace keys are TransformerLens hook names (built in gptmath.hooks).
 
     from gptmath import load_model
     model = load_model()                 # the small GPT-2 shipped in assets/

@@ -119,6 +119,13 @@ def norm_scale(x: np.ndarray, cfg: Config) -> np.ndarray:
     return rms(centred, cfg.layer_norm_eps)
 
 
+def normalize(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, cfg: Config, cache: dict, module: str) -> np.ndarray:
+    """norm(x), recording the divisor (`{module}.hook_scale`) and the result (`{module}.hook_normalized`)."""
+    cache[hooks.hook(module, "scale")] = norm_scale(x, cfg)
+    cache[hooks.hook(module, "normalized")] = out = norm(x, w, b, cfg)
+    return out
+
+
 def attention_scale(cfg: Config, layer: int) -> float:
     """The factor multiplying q·k: 1/√d_head (or 1), and 1/(layer+1) more for layer-scaled models."""
     scale = 1 / math.sqrt(cfg.d_head) if cfg.scale_attn_weights else 1.0
@@ -173,13 +180,6 @@ def mlp(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict) -> np.n
     cache[hooks.mlp(layer, "pre")] = pre
     cache[hooks.mlp(layer, "post")] = post
     return linear(post, blk.W_out, blk.b_out)  # [p, d]
-
-
-def normalize(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, cfg: Config, cache: dict, module: str) -> np.ndarray:
-    """norm(x), recording the divisor (`{module}.hook_scale`) and the result (`{module}.hook_normalized`)."""
-    cache[hooks.hook(module, "scale")] = norm_scale(x, cfg)
-    cache[hooks.hook(module, "normalized")] = out = norm(x, w, b, cfg)
-    return out
 
 
 def block(x: np.ndarray, blk: Block, cfg: Config, layer: int, cache: dict) -> np.ndarray:

@@ -246,3 +246,17 @@ def test_one_heads_pieces_rebuild_the_layer(name, family_dirs):
         np.testing.assert_allclose(step.z, trace[hooks.attn(L, "z")][-1, head], atol=1e-5)
     attn_out = combine_heads(head_outputs(trace, model.weights, L, -1), model.weights.blocks[L].b_O)
     np.testing.assert_allclose(attn_out, trace[hooks.out(L, "attn")][-1], atol=1e-5)
+
+
+def test_rotary_turns_coordinate_pairs_by_position_angles():
+    """Each pair (i, i + r/2) keeps its length, and q·k after rotary depends only on how far apart q and k are."""
+    from gptmath.ops import rotary
+
+    rng = np.random.default_rng(0)
+    q = np.repeat(rng.standard_normal((1, 2, 12)), 7, axis=0)  # the same vector at positions 0..6
+    k = np.repeat(rng.standard_normal((1, 2, 12)), 7, axis=0)
+    rq, rk = rotary(q, 8, 10_000.0), rotary(k, 8, 10_000.0)
+    np.testing.assert_allclose(rq[..., :4] ** 2 + rq[..., 4:8] ** 2, q[..., :4] ** 2 + q[..., 4:8] ** 2, rtol=1e-12)
+    np.testing.assert_array_equal(rq[..., 8:], q[..., 8:])  # beyond the rotary part: untouched
+    dots = np.einsum("qhd,khd->hqk", rq, rk)
+    np.testing.assert_allclose(dots[:, 3, 1], dots[:, 6, 4], rtol=1e-10)  # both two positions apart
