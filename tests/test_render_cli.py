@@ -60,6 +60,13 @@ def test_bad_config_key_is_named(tmp_path):
     assert r.returncode == 2 and "unknown key(s) in" in r.stderr and "colour" in r.stderr
 
 
+def test_config_values_of_the_wrong_type_are_named(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("top_k = '5'\n")
+    r = run_cli("--config", str(cfg))
+    assert r.returncode == 2 and r.stderr.strip() == f"render: error: top_k in {cfg} must be int, not '5'"
+
+
 def test_trace_cache_hits_and_invalidates(toy_dirs, tmp_path, monkeypatch):
     model = load_model(toy_dirs["2L3H"])
     first = cached_trace(model, "Once upon a time", tmp_path)
