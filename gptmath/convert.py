@@ -27,7 +27,8 @@ def convert(config: dict, state: State) -> Weights:
     try:
         return CONVERTERS[family](config, state)
     except KeyError as exc:
-        raise GptMathError(f"weight {exc} is missing from the {family} checkpoint: re-save it with save_pretrained") from None
+        raise GptMathError(f"weight {exc} is missing from the {family} checkpoint: "
+                           "re-save it with save_pretrained") from None
 
 
 def _linear(W: np.ndarray) -> np.ndarray:
@@ -55,7 +56,8 @@ def _rope(c: dict, default_fraction: float = 1.0) -> tuple[float, float]:
     if kind != "default":
         raise GptMathError(f"rotary scaling {kind!r} is not supported by gptmath: use a checkpoint with plain rotary")
     base = params.get("rope_theta", c.get("rope_theta", c.get("rotary_emb_base", 10_000.0)))
-    fraction = params.get("partial_rotary_factor", c.get("partial_rotary_factor", c.get("rotary_pct", default_fraction)))
+    fraction = params.get("partial_rotary_factor",
+                          c.get("partial_rotary_factor", c.get("rotary_pct", default_fraction)))
     return float(base), float(fraction)
 
 

@@ -25,6 +25,9 @@ from .trace import Trace
 __all__ = ["Block", "Config", "Weights", "activation", "attention_scale", "forward", "softmax", "unembed"]
 
 
+_KINDS = {(n, p, m) for n in ("layernorm", "rmsnorm") for p in ("learned", "rotary") for m in ("plain", "gated")}
+
+
 @dataclass(frozen=True)
 class Config:
     """The numbers that fix a model's shape, and which variant of each stage it uses."""
@@ -59,6 +62,13 @@ class Config:
         object.__setattr__(self, "n_kv_head", self.n_kv_head or self.n_head)
         object.__setattr__(self, "d_head", self.d_head or self.d_model // self.n_head)
         object.__setattr__(self, "windows", tuple(self.windows) or (None,) * self.n_layer)
+        if self.n_head % self.n_kv_head or len(self.windows) != self.n_layer or self.rotary_dims % 2:
+            raise GptMathError(f"inconsistent model config ({self.n_head} query heads over {self.n_kv_head} key/value "
+                               f"heads, {len(self.windows)} windows for {self.n_layer} layers, {self.rotary_dims} "
+                               "rotary dims): check config.json")
+        if (self.norm, self.positions, self.mlp) not in _KINDS:
+            raise GptMathError(f"unknown norm/positions/MLP {self.norm}/{self.positions}/{self.mlp}: "
+                               "see gptmath.model.Config")
 
     @property
     def rotary_dims(self) -> int:

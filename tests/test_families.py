@@ -260,3 +260,12 @@ def test_rotary_turns_coordinate_pairs_by_position_angles():
     np.testing.assert_array_equal(rq[..., 8:], q[..., 8:])  # beyond the rotary part: untouched
     dots = np.einsum("qhd,khd->hqk", rq, rk)
     np.testing.assert_allclose(dots[:, 3, 1], dots[:, 6, 4], rtol=1e-10)  # both two positions apart
+
+
+def test_inconsistent_config_is_one_clear_error():
+    from gptmath import Config, GptMathError
+
+    with pytest.raises(GptMathError, match="4 query heads over 3 key/value heads"):
+        Config(n_layer=1, n_head=4, n_kv_head=3, d_model=16, d_mlp=32, n_ctx=8, vocab_size=10)
+    with pytest.raises(GptMathError, match="unknown norm"):
+        Config(n_layer=1, n_head=4, d_model=16, d_mlp=32, n_ctx=8, vocab_size=10, norm="batchnorm")
