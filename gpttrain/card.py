@@ -1,6 +1,6 @@
-"""Write the model card (README.md + loss_curve.png) of a model trained by gptmath.train.
+"""Write the model card (README.md + loss_curve.png) of a model trained by gpttrain.train.
 
-    python -m gptmath.card --model assets/models/tinytales-gpt2 --sources ../shared/corpus/SOURCES.md
+    python -m gpttrain.card --model assets/models/tinytales-gpt2 --sources ../shared/corpus/SOURCES.md
 
 Everything in the card is measured: the training log, held-out losses, a
 forward pass for the top-5 table, seeded samples, and head patterns.
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .heads import favourite_tokens, head_kinds, pick_head, previous_token_scores
-from .load import Model, load_model
-from .params import parameter_tally, total
-from .sampling import generate, softmax_with_temperature, top_k
+from gptmath.heads import favourite_tokens, head_kinds, pick_head, previous_token_scores
+from gptmath.load import Model, load_model
+from gptmath.params import parameter_tally, total
+from gptmath.sampling import generate, softmax_with_temperature, top_k
 
 OPENINGS = ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"]
 HEAD_PROMPT = ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog, Max. "
@@ -140,7 +140,7 @@ def write_card(folder: Path, sources: Path) -> Path:
     notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
     per_source = "\n".join(f"| {name} | {s['nats_per_token']:.3f} | {s['bits_per_byte']:.3f} |"
                            for name, s in zip(corpus_names, best["per_source"]))
-    command = (f"python -m gptmath.train --corpus {' '.join(cfg['corpus'])} --mix {' '.join(map(str, cfg['mix']))} "
+    command = (f"python -m gpttrain.train --corpus {' '.join(cfg['corpus'])} --mix {' '.join(map(str, cfg['mix']))} "
                f"--out {cfg['out']} --work {cfg['work']} --n-layer {cfg['n_layer']} --n-head {cfg['n_head']} "
                f"--d-model {cfg['d_model']} --n-ctx {cfg['n_ctx']} --vocab-size {cfg['vocab_size']} "
                f"--steps {cfg['steps']} --eval-every {cfg['eval_every']} --warmup {cfg['warmup']} --lr {cfg['lr']} "
@@ -211,7 +211,7 @@ weight decay {cfg['weight_decay']}), linear warm-up then cosine decay; the comma
 
 ## Attention heads
 
-Measured on a {len(head_prompt_ids(model))}-token story (`gptmath.card.HEAD_PROMPT`). "By position" is where a head puts
+Measured on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPT`). "By position" is where a head puts
 most of its weight on average: the previous token, the first token, itself (each above 50%), or spread. The
 last columns look past position, at keys two or more places back: the token that gets most of the head's weight
 there, the share it gets, how often that token occurs among those keys, and the ratio of the two (lift; a head
@@ -231,10 +231,10 @@ Weights: trained from scratch by this project; the training data's licences abov
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .load import DEFAULT_MODEL
+    from gptmath.load import DEFAULT_MODEL
 
-    ap = argparse.ArgumentParser(prog="python -m gptmath.card", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model folder written by gptmath.train")
+    ap = argparse.ArgumentParser(prog="python -m gpttrain.card", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model folder written by gpttrain.train")
     ap.add_argument("--sources", type=Path, default=Path("../shared/corpus/SOURCES.md"), help="the corpus' SOURCES.md")
     args = ap.parse_args(argv)
     print(write_card(args.model, args.sources))

@@ -1,6 +1,6 @@
 """Train the project's small GPT-2 from a text corpus, reproducibly.
 
-    python -m gptmath.train --corpus ../shared/corpus --out assets/models/tinytales-gpt2
+    python -m gpttrain.train --corpus ../shared/corpus --out assets/models/tinytales-gpt2
 
 Steps: split documents (separated by <|endoftext|> lines) into train and
 held-out sets, turn a share of the stories into chats (a system line, a user
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chat import CHAT_TEMPLATE, ROLE_TOKENS, SYSTEM_PROMPT
+from gptmath.chat import CHAT_TEMPLATE, ROLE_TOKENS, SYSTEM_PROMPT
 
 EOT = "<|endoftext|>"
 
@@ -219,7 +219,7 @@ def measure_heads(model, texts: list[np.ndarray], n_vocab: int, eot: int, skip: 
     """
     import torch
 
-    from .heads import copying_gain, induction_mask, mask_scores, previous_token_mask, repeated_random_tokens
+    from gptmath.heads import copying_gain, induction_mask, mask_scores, previous_token_mask, repeated_random_tokens
 
     def patterns(ids: np.ndarray):
         out = model(torch.from_numpy(ids[None].astype(np.int64)), output_attentions=True)
@@ -278,7 +278,7 @@ def prepare(cfg: TrainConfig) -> Data:
         tokenizer.save_pretrained(saved)
     train = [encode_stream(tokenizer, shuffled(tr, cfg.seed)) for tr, _ in splits]
     tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])
-    from .tokens import byte_level_decoder
+    from gptmath.tokens import byte_level_decoder
 
     decode = byte_level_decoder()
     pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
@@ -427,7 +427,7 @@ def save_model(model, tokenizer, out: Path, cfg: TrainConfig, history: History, 
 
 def main(argv: list[str] | None = None) -> None:
     d = TrainConfig(corpus=[], out="", work="")
-    ap = argparse.ArgumentParser(prog="python -m gptmath.train", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m gpttrain.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", nargs="+", required=True, help="corpus .txt files or folders of them")
     ap.add_argument("--out", required=True, help="folder for the trained model (save_pretrained)")
     ap.add_argument("--work", default="runs/train", help="folder for resumable checkpoints (default runs/train)")

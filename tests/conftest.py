@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from gptmath import load_model
-from gptmath.toy import make_toy_model
+from gpttrain.toy import make_toy_model
 from tests.families import make_family_models
 
 # name -> keyword arguments of make_toy_model (odd head counts, other activations, custom MLP width...)

@@ -3,7 +3,7 @@
 Each is a real transformers model (random weights, then noise on every
 parameter so biases and norm weights are not trivially 0 and 1) with a
 byte-level BPE tokenizer trained with the `tokenizers` library, like
-gptmath.toy's GPT-2s.
+gpttrain.toy's GPT-2s.
 
     folder = make_family_model(tmp_path / "llama", "llama", num_attention_heads=3, ...)
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gptmath.toy import TOY_TEXT
+from gpttrain.toy import TOY_TEXT
 
 EOT = "<|endoftext|>"
 

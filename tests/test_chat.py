@@ -7,7 +7,7 @@ import pytest
 
 from gptmath import GptMathError
 from gptmath.chat import END, ROLE_TOKENS, SYSTEM_PROMPT, chat_prompt, read_chat_template
-from gptmath.train import chat_document, story_request
+from gpttrain.train import chat_document, story_request
 
 MESSAGES = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
 

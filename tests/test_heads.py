@@ -131,7 +131,7 @@ def test_favourite_tokens_finds_what_a_head_picks_by_content():
 
 
 def test_card_head_table_has_a_row_per_head_and_names_the_strongest(toy_model):
-    from gptmath.card import head_prompt_ids, heads_table
+    from gpttrain.card import head_prompt_ids, heads_table
 
     table = heads_table(toy_model)
     cfg = toy_model.config

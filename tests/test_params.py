@@ -33,7 +33,7 @@ def test_tally_equals_transformers_for_default_model():
 
 
 def test_untied_unembedding_is_counted(tmp_path):
-    from gptmath.toy import make_toy_model
+    from gpttrain.toy import make_toy_model
 
     folder = make_toy_model(tmp_path / "untied", n_layer=1, n_head=2, d_model=16, tie_word_embeddings=False)
     cfg = load_model(folder).config
