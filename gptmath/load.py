@@ -129,15 +129,9 @@ def _read_folder(path: Path) -> tuple[Weights, Tokenizer] | None:
         for f in weight_files:
             state |= read_safetensors(f)
         tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    except _UnsupportedDtype:
-        return None
     except Exception as exc:  # bad JSON, a damaged weights file, a broken tokenizer: one line for the user
         raise GptMathError(f"could not load model {str(path)!r}: {_first_line(exc)}") from None
     return convert(config, state), tokenizer
-
-
-class _UnsupportedDtype(Exception):
-    """A safetensors tensor this reader cannot turn into float32 (transformers reads it instead)."""
 
 
 def safetensors_header(file: Path) -> tuple[dict, int]:
@@ -151,18 +145,18 @@ _DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "F64": np.fl
 
 
 def read_safetensors(file: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as float32 numpy (bfloat16 widened by hand: numpy has no bfloat16)."""
+    """Every floating-point tensor of a safetensors file as float32 numpy (bfloat16 widened by hand: numpy has none).
+
+    Other tensors (boolean masks, integer buffers old checkpoints carry) are skipped: no converter reads them.
+    """
     header, start = safetensors_header(file)
     data = file.read_bytes()
     state = {}
     for name, info in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or info["dtype"] not in _DTYPES:
             continue
-        if info["dtype"] not in _DTYPES:
-            raise _UnsupportedDtype(info["dtype"])
-        begin, end = info["data_offsets"]
-        raw = np.frombuffer(data, _DTYPES[info["dtype"]], offset=start + begin,
-                            count=(end - begin) // np.dtype(_DTYPES[info["dtype"]]).itemsize)
+        dtype, (begin, end) = np.dtype(_DTYPES[info["dtype"]]), info["data_offsets"]
+        raw = np.frombuffer(data, dtype, offset=start + begin, count=(end - begin) // dtype.itemsize)
         if info["dtype"] == "BF16":  # bfloat16 is the top half of a float32
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         state[name] = raw.astype(np.float32).reshape(info["shape"])  # a writable copy
