@@ -106,6 +106,45 @@ def copying_gain(logits: np.ndarray, tokens: np.ndarray, length: int) -> float:
     return float(first.mean() - repeat.mean())
 
 
+@dataclass(frozen=True)
+class CopyingReport:
+    """How a model copies from its own context, on <|endoftext|> + random tokens + the same tokens again."""
+
+    induction: np.ndarray  # [n_layer, n_head] mean weight from a repeated token to what followed its first copy
+    duplicate: np.ndarray  # [n_layer, n_head] mean weight from a repeated token to its first copy
+    gain: float  # nats per token: loss on the first copy minus loss on the repeat
+    length: int  # random tokens per copy
+
+
+def ordinary_token_ids(model) -> np.ndarray:
+    """Every id the tokenizer can produce from text, without special tokens (<|endoftext|>, role markers)."""
+    tok = model.tokenizer
+    special = {i for i, t in tok.get_added_tokens_decoder().items() if t.special}
+    return np.array([i for i in range(tok.get_vocab_size()) if i not in special])
+
+
+def copying_report(model, length: int = 40, seeds: int = 4) -> CopyingReport:
+    """TransformerLens' induction test, averaged over `seeds` random sequences (as long as the context allows)."""
+    length = min(length, (model.config.n_ctx - 1) // 2)
+    eot = model.tokenizer.token_to_id("<|endoftext|>")
+    ordinary = ordinary_token_ids(model)
+    skip = tuple(np.setdiff1d(np.arange(ordinary.max() + 1), ordinary))
+    induction, duplicate, gains = [], [], []
+    for seed in range(seeds):
+        ids = repeated_random_tokens(int(ordinary.max()) + 1, length, seed, eot if eot is not None else 0, skip)
+        trace = model.trace_ids([int(i) for i in ids])
+        induction.append(induction_scores(trace))
+        duplicate.append(duplicate_token_scores(trace))
+        gains.append(copying_gain(trace["logits"], ids, length))
+    return CopyingReport(np.mean(induction, axis=0), np.mean(duplicate, axis=0), float(np.mean(gains)), length)
+
+
+def previous_token_report(model, texts: list[str], n_tokens: int = 120) -> np.ndarray:
+    """[n_layer, n_head]: previous-token scores averaged over the first `n_tokens` tokens of each text."""
+    return np.mean([previous_token_scores(model.trace_ids(model.encode(t)[:min(n_tokens, model.config.n_ctx)]))
+                    for t in texts], axis=0)
+
+
 def pick_head(trace: Trace, layer: int | None = None) -> tuple[int, int]:
     """The (layer, head) with the clearest previous-token pattern on this prompt (within `layer` if given)."""
     scores = previous_token_scores(trace)

@@ -183,3 +183,29 @@ def test_copying_gain_is_the_loss_saved_on_the_repeat():
     for t in range(n + 1, 2 * n):
         copier[t, tokens[t + 1]] = 20.0  # sure of the next token only on the repeat
     assert copying_gain(copier, tokens, n) == pytest.approx(np.log(V), abs=0.01)
+
+
+def test_copying_report_agrees_with_transformers_attention(toy_dir, toy_model):
+    """The induction test on a random model: gptmath's scores equal the ones from transformers' own patterns."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    from gptmath.heads import (copying_gain, copying_report, induction_mask, mask_scores, ordinary_token_ids,
+                               repeated_random_tokens)
+
+    report = copying_report(toy_model, length=20, seeds=2)
+    hf = GPT2LMHeadModel.from_pretrained(toy_dir, attn_implementation="eager").eval()
+    ordinary = ordinary_token_ids(toy_model)
+    assert toy_model.tokenizer.token_to_id("<|endoftext|>") not in ordinary
+    skip = tuple(np.setdiff1d(np.arange(ordinary.max() + 1), ordinary))
+    scores, gains = [], []
+    for seed in range(2):
+        ids = repeated_random_tokens(int(ordinary.max()) + 1, 20, seed, toy_model.tokenizer.token_to_id("<|endoftext|>"),
+                                     skip)
+        with torch.no_grad():
+            out = hf(torch.tensor(ids)[None], output_attentions=True)
+        patterns = np.stack([a[0].numpy() for a in out.attentions])
+        scores.append(mask_scores(patterns, induction_mask(ids)))
+        gains.append(copying_gain(out.logits[0].numpy(), ids, 20))
+    np.testing.assert_allclose(report.induction, np.mean(scores, axis=0), atol=1e-5)
+    assert report.gain == pytest.approx(np.mean(gains), abs=1e-4)
