@@ -17,22 +17,29 @@ from scenes.mobjects import HeatMap, ProbabilityBars, fit, label, number
 T = "overview"  # this module's catalogue: scenes/locales/overview.toml
 ATTN_COLOR, MLP_COLOR, OTHER_COLOR = th.KEY, th.TOKEN_COLORS[4], th.DIM
 LABEL_X = (-6.85, -5.45)  # row names
-EMBED_X = (-5.2, -4.45)
-LAYERS_X = (-4.3, 1.95)
-LN_X, UNEMBED_X = (2.1, 2.6), (2.75, 3.55)
+EMBED_X = (-5.35, -4.4)
+LAYERS_X = (-4.3, 1.6)
+LN_X, UNEMBED_X = (1.75, 2.2), (2.35, 3.6)
 BARS_LEFT = 3.75
 Y_SNAPSHOT, Y_STREAM, Y_LAYER, Y_BARS, Y_LENS = 2.35, 1.15, 0.6, -1.4, -2.55
 BOX_HEIGHT, SNAPSHOT_HEIGHT, MAX_BAR = 0.6, 0.9, 1.3
 N_NEXT = 6
 
 
-def _box(x: tuple[float, float], text: str, color) -> VGroup:
-    """A block drawn on the stream between x[0] and x[1], its name fitted inside."""
+BOX_PAD = 0.1  # room left beside a block's name
+
+
+def _box(x: tuple[float, float], text: str, color, size: float) -> VGroup:
+    """A block drawn on the stream between x[0] and x[1], its name in the font size every block shares."""
     rect = RoundedRectangle(corner_radius=0.08, width=x[1] - x[0], height=BOX_HEIGHT, stroke_color=color,
                             stroke_width=2, fill_color=interpolate_color(th.BACKGROUND, color, 0.25),
                             fill_opacity=1).move_to([(x[0] + x[1]) / 2, Y_STREAM, 0])
-    name = fit(label(text, th.SMALL_SIZE, th.TEXT), rect.width - 0.08)
-    return VGroup(rect, name.move_to(rect))
+    return VGroup(rect, label(text, size, th.TEXT).move_to(rect))
+
+
+def box_font_size(boxes: list[tuple[float, str]]) -> float:
+    """One font size for all block names: SMALL_SIZE, or smaller if some (width, name) would not fit."""
+    return th.SMALL_SIZE * min(1.0, *[(width - BOX_PAD) / label(text, th.SMALL_SIZE).width for width, text in boxes])
 
 
 class ForwardPass(GPTScene):
@@ -40,6 +47,10 @@ class ForwardPass(GPTScene):
 
     def construct(self) -> None:
         self.P = self.data.position
+        slot = self._slot_width()
+        self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], tr(T, "embed_box")), (slot, tr(T, "attn_box")),
+                                       (slot, tr(T, "mlp_box")), (LN_X[1] - LN_X[0], tr(T, "ln_box")),
+                                       (UNEMBED_X[1] - UNEMBED_X[0], tr(T, "unembed_box"))])
         self.show_title(tr(T, "title"))
         self.embed()
         self.run_blocks()
@@ -59,7 +70,7 @@ class ForwardPass(GPTScene):
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
         self.stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)
-        self.embed_box = _box(EMBED_X, tr(T, "embed_box"), OTHER_COLOR)
+        self.embed_box = _box(EMBED_X, tr(T, "embed_box"), OTHER_COLOR, self.box_size)
         self.snapshots = [self._snapshot("blocks.0.hook_resid_pre", sum(EMBED_X) / 2)]
         self.row_names = names
         self.play(FadeIn(names), FadeIn(self.embed_box), Create(self.stream))
@@ -78,8 +89,8 @@ class ForwardPass(GPTScene):
         for L in range(n_layer):
             x0 = LAYERS_X[0] + L * width
             half = (width - 0.12) / 2
-            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), tr(T, "attn_box"), ATTN_COLOR)
-            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), tr(T, "mlp_box"), MLP_COLOR)
+            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), tr(T, "attn_box"), ATTN_COLOR, self.box_size)
+            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), tr(T, "mlp_box"), MLP_COLOR, self.box_size)
             name = fit(label(tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
             name.move_to([x0 + width / 2, Y_LAYER, 0])
             bars = VGroup(*[
@@ -113,8 +124,8 @@ class ForwardPass(GPTScene):
         logits = self.data.trace["logits"][self.P]
         probs = softmax_with_temperature(logits)
         self.next_tokens = top_k(logits, probs, N_NEXT, model.token_strings)
-        self.ln_box = _box(LN_X, tr(T, "ln_box"), OTHER_COLOR)
-        self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR)
+        self.ln_box = _box(LN_X, tr(T, "ln_box"), OTHER_COLOR, self.box_size)
+        self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR, self.box_size)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
         fit(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
@@ -145,7 +156,7 @@ class ForwardPass(GPTScene):
     # -- pieces -----------------------------------------------------------
     def _slot_width(self) -> float:
         """The width of one attention or MLP box."""
-        return (LAYERS_X[1] - LAYERS_X[0]) / self.data.model.config.n_layer / 2 - 0.06
+        return (LAYERS_X[1] - LAYERS_X[0]) / self.data.model.config.n_layer / 2 - 0.09  # as run_blocks draws them
 
     def _snapshot(self, hook: str, x: float) -> HeatMap:
         """The whole stream at one point as a heat map: one column per token, one row per dimension."""

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from gptmath.model import unembed
+from scenes import theme as th
 from scenes.overview import ForwardPass
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
@@ -32,6 +33,14 @@ def test_drawn_values_are_the_trace(default_render):
     assert scene.lens[-1].token_id == int(np.argmax(trace["logits"][P])) == scene.next_tokens[0].token_id
     assert scene.bars.labels == [c.text for c in scene.next_tokens]
     check_layout(scene)
+
+
+def test_block_names_share_one_size(default_render):
+    scene, _ = default_render
+    boxes = [scene.embed_box, *[box for block in scene.blocks for box in block], scene.ln_box, scene.unembed_box]
+    assert scene.box_size == th.SMALL_SIZE  # the default model's names all fit at full size
+    for rect, name in boxes:
+        assert name.font_size == pytest.approx(scene.box_size) and name.width < rect.width
 
 
 def test_golden(default_render, update_golden):
