@@ -23,6 +23,9 @@ from scenes.slides import REMOTE, convert
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: ./render.sh setup installs Debian's package")
+# No sandbox (CI runs as root), no GPU, /tmp instead of a small /dev/shm, and no host name resolves.
+HEADLESS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--host-resolver-rules=MAP * ~NOTFOUND"]
 REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
@@ -57,8 +60,8 @@ def test_slides_and_subtitles_are_written(out):
 
 def chromium(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     """Headless Chromium on a local page with every host unresolvable, given 5 s of page time."""
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp / 'profile'}",
-           "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000", *args, page.as_uri()]
+    cmd = [CHROMIUM, *HEADLESS, f"--user-data-dir={tmp / 'profile'}", "--virtual-time-budget=5000", *args,
+           page.as_uri()]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
@@ -88,9 +91,8 @@ class DevTools:
 
     def __init__(self, profile: Path) -> None:
         (to_chrome, self._write), (self._read, from_chrome) = os.pipe(), os.pipe()
-        cmd = ["bash", "-c", f'exec "$@" 3<&{to_chrome} 4>&{from_chrome}', "bash", CHROMIUM, "--headless",
-               "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", f"--user-data-dir={profile}",
-               "--host-resolver-rules=MAP * ~NOTFOUND", "about:blank"]
+        cmd = ["bash", "-c", f'exec "$@" 3<&{to_chrome} 4>&{from_chrome}', "bash", CHROMIUM, *HEADLESS,
+               "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]
         self.proc = subprocess.Popen(cmd, pass_fds=(to_chrome, from_chrome), stderr=subprocess.DEVNULL)
         os.close(to_chrome), os.close(from_chrome)
         self._ids, self._buffer = 0, b""
