@@ -256,6 +256,14 @@ class Data:
     byte_len: np.ndarray  # [V] bytes each token stands for (for bits per byte)
 
 
+def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    """((train stories, train chats), (held-out stories, held-out chats)) of one corpus file, as training sees them."""
+    train, test = split_documents(read_documents(file), cfg.held_out, cfg.seed)
+    if file.name not in cfg.chat_files:
+        return (train, []), (test, [])
+    return as_chats(train, cfg.chat_share, cfg.seed), as_chats(test, cfg.chat_share, cfg.seed)
+
+
 def prepare(cfg: TrainConfig) -> Data:
     """Tokenizer (trained once, then reused from the work folder) and train/held-out id streams per corpus file."""
     from transformers import PreTrainedTokenizerFast
@@ -263,13 +271,9 @@ def prepare(cfg: TrainConfig) -> Data:
     files = corpus_files(cfg.corpus)
     splits, test_chats = [], []
     for f in files:
-        train, test = split_documents(read_documents(f), cfg.held_out, cfg.seed)
-        if f.name in cfg.chat_files:
-            train, chats = as_chats(train, cfg.chat_share, cfg.seed)
-            train = train + chats
-            test, chats = as_chats(test, cfg.chat_share, cfg.seed)
-            test_chats += chats
-        splits.append((train, test))
+        (train, chats), (test, held_out_chats) = file_split(cfg, f)
+        splits.append((train + chats, test))
+        test_chats += held_out_chats
     saved = Path(cfg.work) / "tokenizer"
     if (saved / "tokenizer.json").exists():
         tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)

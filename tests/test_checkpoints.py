@@ -1,0 +1,83 @@
+"""Training history: a run's snapshots ship into a model folder, each loads, and its recorded probe loss is real."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from gptmath import GptMathError, load_model
+from gptmath.checkpoints import checkpoints, mean_loss, probe
+from gptmath.load import DEFAULT_MODEL
+from gpttrain.ship import ship, probe_ids
+from gpttrain.toy import TOY_TEXT
+from gpttrain.train import EOT, TrainConfig, train
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A tiny run on made-up stories: two snapshots and a final model."""
+    root = tmp_path_factory.mktemp("run")
+    sentences = TOY_TEXT.split(". ")
+    rng = random.Random(0)
+    stories = [". ".join(rng.sample(sentences, len(sentences))) + "." for _ in range(40)]
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "tinystories_toy.txt").write_text(f"\n{EOT}\n".join(stories), encoding="utf-8")
+    cfg = TrainConfig(corpus=[str(corpus / "tinystories_toy.txt")], out=str(root / "out"), work=str(root / "work"),
+                      vocab_size=300, n_layer=2, n_head=2, d_model=32, n_ctx=64, batch_size=4, steps=12, warmup=2,
+                      eval_every=6, eval_windows=2, chat_files=["tinystories_toy.txt"], snapshots=[0, 4], bf16=False,
+                      held_out=0.2)
+    train(cfg)
+    return root, cfg
+
+
+def test_shipped_run_loads_and_reproduces_its_probe_losses(run, tmp_path):
+    root, cfg = run
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus")
+    history = checkpoints(folder)
+    assert [c.step for c in history] == [0, 4, 12]
+    assert history[-1].path == folder.resolve() and history[-1].tokens_seen == 12 * 4 * 64
+    ids = probe_ids(cfg, probe(folder), root / "corpus", load_model(folder))
+    for c in history:
+        model = load_model(c.path)
+        assert mean_loss(model, ids) == pytest.approx(c.probe_nats, abs=1e-4)
+    assert history[0].probe_nats > history[-1].probe_nats  # training lowered the loss on unseen text
+    config = json.loads((folder / "checkpoints" / "step-000004" / "config.json").read_text())
+    assert config["dtype"] == "float16"
+
+
+def test_mean_loss_is_the_cross_entropy_transformers_computes(toy_dir, toy_model):
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    ids = toy_model.encode("Once upon a time, there was a little girl named Lily.")
+    hf = GPT2LMHeadModel.from_pretrained(toy_dir).eval()
+    with torch.no_grad():
+        want = float(hf(torch.tensor([ids]), labels=torch.tensor([ids])).loss)
+    assert mean_loss(toy_model, ids) == pytest.approx(want, abs=1e-4)
+
+
+def test_a_model_without_history_is_a_one_line_error(toy_dir):
+    with pytest.raises(GptMathError, match="no training history"):
+        checkpoints(toy_dir)
+
+
+def test_shipped_model_history_matches_the_corpus():
+    """Every shipped checkpoint loads and its recorded probe loss is recomputed on the held-out story."""
+    if not (DEFAULT_MODEL / "checkpoints" / "index.json").exists():
+        pytest.skip("the shipped model has no training history yet")
+    if not CORPUS.is_dir():
+        pytest.skip(f"the corpus is not at {CORPUS}")
+    log = json.loads((DEFAULT_MODEL / "training.json").read_text())
+    cfg = TrainConfig(**log["config"])
+    final = load_model(DEFAULT_MODEL)
+    ids = probe_ids(cfg, probe(DEFAULT_MODEL), CORPUS, final)
+    history = checkpoints(DEFAULT_MODEL)
+    assert len(history) >= 6 and history[0].step == 0
+    for c in history:
+        assert mean_loss(load_model(c.path), ids) == pytest.approx(c.probe_nats, abs=1e-3)
