@@ -280,6 +280,54 @@ def head_kinds(trace: Trace, threshold: float = 0.5) -> list[list[str]]:
     return kinds
 
 
+HEAD_ROLES = ("previous", "induction", "duplicate", "first", "self", "spread")
+ROLE_SHARE = 0.4  # the least mean weight on a role's keys that names a head by it
+
+
+def role_masks(tokens: np.ndarray) -> dict[str, np.ndarray]:
+    """[q, k] masks of what each role looks at (HEAD_ROLES but "spread"); query 0's trivial key left out."""
+    p = len(tokens)
+    first = np.zeros((p, p), dtype=bool)
+    first[1:, 0] = True
+    own = np.eye(p, dtype=bool)
+    own[0, 0] = False
+    return {"previous": previous_token_mask(tokens), "induction": induction_mask(tokens),
+            "duplicate": duplicate_token_mask(tokens), "first": first, "self": own}
+
+
+def chance_share(mask: np.ndarray) -> float:
+    """What mask_scores gives a head that spreads evenly over the keys it may see (keys 0..q)."""
+    rows = mask.any(axis=-1)
+    return float((mask.sum(axis=-1) / np.arange(1, len(mask) + 1))[rows].mean()) if rows.any() else 0.0
+
+
+def head_roles(trace: Trace, share: float = ROLE_SHARE, lift: float = 1.5, min_queries: int = 2) -> list[list[str]]:
+    """[n_layer][n_head] one of HEAD_ROLES: what each head looks at, by the detector it scores highest on.
+
+    Each role's score is mask_scores on its mask: the mean weight a query puts
+    on the token before it, on what came next after an earlier copy of itself
+    (induction), on an earlier copy (duplicate), on the first token, on
+    itself. A head takes its highest-scoring role if that score is at least
+    `share` and at least `lift` times what an even spread over the visible keys
+    would score; otherwise, and on a one-token prompt, it is "spread". Roles
+    with fewer than `min_queries` queries that have something to find (e.g. no
+    repeated tokens for induction) are not considered. E.g. a head putting all
+    its weight on the token before is "previous"; one weighting all keys alike is "spread".
+    """
+    patterns = trace_patterns(trace)
+    found = {role: (mask_scores(patterns, mask), chance_share(mask))
+             for role, mask in role_masks(trace.tokens).items() if mask.any(axis=-1).sum() >= min_queries}
+    roles = []
+    for L in range(patterns.shape[0]):
+        row = []
+        for h in range(patterns.shape[1]):
+            best = max(found, key=lambda role: found[role][0][L, h], default=None)
+            named = best is not None and found[best][0][L, h] >= max(share, lift * found[best][1])
+            row.append(best if named else "spread")
+        roles.append(row)
+    return roles
+
+
 @dataclass
 class Favourite:
     """A key token a head looks at more than its frequency explains."""

@@ -8,7 +8,7 @@ from manim import (
 )
 
 from gptmath.heads import (
-    attention_scale, combine_heads, head_kinds, head_outputs, head_step, head_weights, unmasked_scores,
+    ROLE_SHARE, attention_scale, combine_heads, head_outputs, head_roles, head_step, head_weights, unmasked_scores,
 )
 
 from scenes import theme as th
@@ -511,7 +511,8 @@ class MultiHeadAttention(GPTScene):
 
     def show_model_view(self) -> None:
         d, cfg = self.data, self.data.model.config
-        kinds = head_kinds(d.trace)
+        self.roles = roles = head_roles(d.trace)
+        self.role_labels: dict[tuple[int, int], VMobject] = {}
         size = min(1.1, (TOP - BOTTOM - 0.9) / cfg.n_layer - 0.45, (th.CONTENT_WIDTH - 1.6) / cfg.n_head - 0.15)
         self.grid_thumbnails: dict[tuple[int, int], PatternThumbnail] = {}
         rows = Group()
@@ -519,10 +520,10 @@ class MultiHeadAttention(GPTScene):
             cells = Group()
             for h in range(cfg.n_head):
                 thumb = PatternThumbnail(d.trace[f"blocks.{L}.attn.hook_pattern"][h], size)
-                kind = label(tr(T, kinds[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
-                fit(kind, size + 0.1).next_to(thumb, DOWN, buff=0.12)
-                self.grid_thumbnails[(L, h)] = thumb
-                cells.add(Group(thumb, kind))
+                role = label(tr(T, roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
+                fit(role, size + 0.1).next_to(thumb, DOWN, buff=0.12)
+                self.grid_thumbnails[(L, h)], self.role_labels[(L, h)] = thumb, role
+                cells.add(Group(thumb, role))
             cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
             name = label(tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
             fit(name, 1.2).next_to(cells[0][0], LEFT, buff=0.2)
@@ -541,5 +542,5 @@ class MultiHeadAttention(GPTScene):
         self.play(Create(self.chosen_frame))
         self.show_caption(tr(T, "model_view"))
         self.end_step()
-        self.show_caption(tr(T, "kinds"))
+        self.show_caption(tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)

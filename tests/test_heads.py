@@ -209,3 +209,34 @@ def test_copying_report_agrees_with_transformers_attention(toy_dir, toy_model):
         gains.append(copying_gain(out.logits[0].numpy(), ids, 20))
     np.testing.assert_allclose(report.induction, np.mean(scores, axis=0), atol=1e-5)
     assert report.gain == pytest.approx(np.mean(gains), abs=1e-4)
+
+
+def test_head_roles_name_hand_built_heads():
+    from gptmath.heads import HEAD_ROLES, chance_share, head_roles, role_masks
+
+    half = np.array([5, 9, 2, 7, 4, 8])
+    tokens = np.concatenate([[0], half, half])
+    p, n = len(tokens), len(half)
+    uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    prev, first, own = np.eye(p, k=-1), np.zeros((p, p)), np.eye(p)
+    prev[0, 0] = first[0, 0] = 1
+    first[:, 0] = 1
+    induct, dup = uniform.copy(), uniform.copy()
+    for q in range(n + 1, p):
+        induct[q], dup[q] = 0, 0
+        induct[q, q - n + 1] = 1
+        dup[q, q - n] = 1
+    half_prev = 0.5 * prev + 0.5 * uniform  # about 0.55 of its weight on the token before
+    heads = np.stack([prev, induct, dup, first, own, uniform])
+    trace = _trace_with_patterns(heads[None])
+    trace.tokens = tokens
+    assert head_roles(trace) == [["previous", "induction", "duplicate", "first", "self", "spread"]]
+    assert chance_share(role_masks(tokens)["previous"]) == pytest.approx(np.mean(1 / np.arange(2, p + 1)))
+    # no repeats: induction and duplicate cannot be told, so the copying heads read "spread"
+    plain = _trace_with_patterns(heads[None, :, :n + 1, :n + 1])
+    assert head_roles(plain)[0][1:3] == ["spread", "spread"] and head_roles(plain)[0][0] == "previous"
+    assert head_roles(_trace_with_patterns(heads[None, :, :1, :1])) == [["spread"] * 6]
+    weak = _trace_with_patterns(np.stack([half_prev, uniform])[None])
+    weak.tokens = tokens
+    assert head_roles(weak) == [["previous", "spread"]] and head_roles(weak, share=0.9) == [["spread", "spread"]]
+    assert set(HEAD_ROLES) >= {r for row in head_roles(trace) for r in row}

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from gptmath import GptMathError
-from gptmath.heads import head_step, unmasked_scores
+from gptmath.heads import head_roles, head_step, unmasked_scores
 from scenes.attention import AttentionHead, MultiHeadAttention
+from scenes.i18n import tr
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
@@ -132,6 +133,10 @@ def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
     assert set(scene.grid_thumbnails) == {(L, h) for L in range(cfg.n_layer) for h in range(cfg.n_head)}
     for (L, h), thumb in scene.grid_thumbnails.items():
         np.testing.assert_array_equal(thumb.values, d.trace[f"blocks.{L}.attn.hook_pattern"][h])
+    assert scene.roles == head_roles(d.trace)
+    for (L, h), role in scene.role_labels.items():
+        assert role.text == tr("attention", scene.roles[L][h])
+        assert role.get_top()[1] < scene.grid_thumbnails[(L, h)].get_bottom()[1]
     chosen = scene.grid_thumbnails[(d.layer, d.head)]
     assert np.allclose(scene.chosen_frame.get_center(), chosen.get_center(), atol=1e-6)
 
