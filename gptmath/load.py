@@ -14,6 +14,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from .convert import convert
+from .chat import read_chat_template
 from .errors import GptMathError
 from .model import Config, Weights, forward
 from .tokens import byte_pieces
@@ -31,6 +32,7 @@ class Model:
     weights: Weights
     tokenizer: Tokenizer  # the `tokenizers` library's tokenizer (what transformers' fast tokenizers wrap)
     fingerprint: str = ""  # changes whenever the weights or tokenizer change
+    chat_template: str | None = None  # Jinja, as in tokenizer_config.json (see gptmath.chat); None if it has none
 
     @property
     def config(self) -> Config:
@@ -110,7 +112,8 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if tokenizer.encode("Once upon a time", add_special_tokens=False).ids == []:
         raise GptMathError(f"the tokenizer of {source!r} turns text into no tokens: re-save it with save_pretrained")
     return Model(name=_display_name(source), weights=weights, tokenizer=tokenizer,
-                 fingerprint=_fingerprint(source, revision))
+                 fingerprint=_fingerprint(source, revision),
+                 chat_template=read_chat_template(path) if path.is_dir() else None)
 
 
 def _weight_files(path: Path) -> list[Path]:

@@ -69,12 +69,13 @@ class Step:
 
 
 def generate(model, prompt: str, n_tokens: int, temperature: float = 1.0, seed: int = 0,
-             top_k_only: int | None = None, greedy: bool = False) -> list[Step]:
+             top_k_only: int | None = None, greedy: bool = False, stop: int | None = None) -> list[Step]:
     """Extend the prompt token by token; every step keeps its full trace.
 
     Sampling is seeded: the same seed gives the same tokens. With `greedy`
     the most likely token is taken, and with `top_k_only` sampling is limited
-    to the k most likely tokens.
+    to the k most likely tokens. Generation ends early after a `stop` token
+    (e.g. a chat's <|end|>), which is the last step.
     """
     check_temperature(temperature)
     rng = np.random.default_rng(seed)
@@ -91,5 +92,7 @@ def generate(model, prompt: str, n_tokens: int, temperature: float = 1.0, seed: 
             probs = mask / mask.sum()
         chosen = int(np.argmax(probs)) if greedy else sample(probs, rng)
         steps.append(Step(trace, probs, chosen))
+        if chosen == stop:
+            break
         ids = [*ids, chosen]
     return steps

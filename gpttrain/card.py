@@ -1,24 +1,30 @@
 """Write the model card (README.md + loss_curve.png) of a model trained by gpttrain.train.
 
-    python -m gpttrain.card --model assets/models/tinytales-gpt2 --sources ../shared/corpus/SOURCES.md
+    python -m gpttrain.card --model assets/models/tinytales-gpt2 --corpus ../shared/corpus --compare OLD_MODEL
 
 Everything in the card is measured: the training log, held-out losses, a
-forward pass for the top-5 table, seeded samples, and head patterns.
+forward pass for the top-5 table, seeded samples, head detectors (on held-out
+stories and on repeated random tokens), chat answers, and the checkpoints.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gptmath.heads import favourite_tokens, head_kinds, pick_head, previous_token_scores
+from gptmath.chat import END, ROLE_TOKENS, chat_prompt
+from gptmath.checkpoints import checkpoints
+from gptmath.heads import copying_report, favourite_tokens, previous_token_report
 from gptmath.load import Model, load_model
 from gptmath.params import parameter_tally, total
 from gptmath.sampling import generate, softmax_with_temperature, top_k
+
+from .train import EOT, TrainConfig, file_split
 
 OPENINGS = ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"]
 HEAD_PROMPT = ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog, Max. "
@@ -101,55 +107,181 @@ def head_prompt_ids(model: Model) -> list[int]:
     return model.encode(HEAD_PROMPT)[: model.config.n_ctx]
 
 
-def heads_table(model: Model) -> str:
-    """Per head: where it looks by position, and which token it picks out by content, on HEAD_PROMPT."""
+CHAT_REQUESTS = [("dog", "Max"), ("cat", "Tamsin"), ("bird", "Orrin"), ("girl", "Yara"), ("boy", "Kenji"),
+                 ("rabbit", "Zuri"), ("fox", "Soren"), ("bear", "Nala"), ("frog", "Dax"), ("mouse", "Kofi")]
+TARGETS = {"previous": 0.5, "induction": 0.4, "copying_gain": 2.0}  # model v2's targets (issue 12)
+
+
+@dataclass
+class HeadMeasures:
+    """The head detectors' scores per head and the model's copying gain."""
+
+    previous: np.ndarray  # [n_layer, n_head] on the first 120 tokens of held-out stories
+    induction: np.ndarray  # [n_layer, n_head] on <|endoftext|> + random tokens + the same again
+    duplicate: np.ndarray  # [n_layer, n_head] same sequences
+    gain: float  # nats per token
+    n_stories: int
+
+
+def measure_heads(model: Model, stories: list[str]) -> HeadMeasures:
+    report = copying_report(model)
+    return HeadMeasures(previous_token_report(model, stories), report.induction, report.duplicate, report.gain,
+                        len(stories))
+
+
+def best(scores: np.ndarray) -> tuple[int, int, float]:
+    L, h = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return int(L), int(h), float(scores[L, h])
+
+
+def role(m: HeadMeasures, L: int, h: int) -> str:
+    """What a head mostly does, by its strongest detector score above 0.3 (else "—")."""
+    scores = {"previous token": m.previous[L, h], "induction": m.induction[L, h], "duplicate token": m.duplicate[L, h]}
+    name = max(scores, key=scores.get)
+    return name if scores[name] > 0.3 else "—"
+
+
+def heads_table(model: Model, m: HeadMeasures) -> str:
+    """Per head: detector scores, its role, and the token it picks out by content on HEAD_PROMPT."""
     trace = model.trace_ids(head_prompt_ids(model))
-    kinds, prev = head_kinds(trace), previous_token_scores(trace)
-    rows, picky = [], []
+    rows = []
     for L in range(model.config.n_layer):
         for h in range(model.config.n_head):
             fav = favourite_tokens(trace[f"blocks.{L}.attn.hook_pattern"][h], trace.token_strings)[0]
-            if fav.lift >= 4 and fav.share >= 0.15:
-                picky.append(f"layer {L} head {h} (`{fav.token}`, {fav.share:.0%} of its weight, ×{fav.lift:.0f})")
-            rows.append(f"| {L} | {h} | {kinds[L][h]} | {prev[L, h]:.2f} | `{fav.token}` | {fav.share:.0%} | "
-                        f"{fav.base:.0%} | ×{fav.lift:.1f} |")
-    L, h = pick_head(trace)
-    if prev[L, h] > 0.5:
-        summary = (f"Layer {L} head {h} is a previous-token head: on average {prev[L, h]:.0%} of its weight goes to "
-                   "the token just before.")
-    else:
-        summary = (f"No head is a sharp previous-token head yet: the strongest, layer {L} head {h}, puts "
-                   f"{prev[L, h]:.0%} of its weight on the token just before.")
-    if picky:
-        summary += " Heads that pick tokens out by content: " + ", ".join(picky) + "."
+            rows.append(f"| {L} | {h} | {m.previous[L, h]:.2f} | {m.duplicate[L, h]:.2f} | {m.induction[L, h]:.2f} | "
+                        f"{role(m, L, h)} | `{fav.token}` ({fav.share:.0%}, ×{fav.lift:.1f}) |")
+    return "\n".join(["| layer | head | previous-token | duplicate-token | induction | role | favourite token 2+ back "
+                      "(share, lift) |", "|---|---|---|---|---|---|---|", *rows])
+
+
+def targets_table(m: HeadMeasures) -> str:
+    """The issue-12 targets and where this model stands."""
+    pL, ph, prev = best(m.previous)
+    iL, ih, ind = best(m.induction)
+    mark = lambda ok: "met" if ok else "not met"  # noqa: E731
     return "\n".join([
-        "| layer | head | by position | previous-token weight | favourite token 2+ back | its share | its frequency | lift |",
-        "|---|---|---|---|---|---|---|---|", *rows]) + "\n\n" + summary
+        "| what | this model | target |", "|---|---|---|",
+        f"| best previous-token head: mean weight on the token just before ({m.n_stories} held-out stories, first 120 "
+        f"tokens) | {prev:.2f} (layer {pL} head {ph}) | ≥ {TARGETS['previous']} ({mark(prev >= TARGETS['previous'])}) |",
+        f"| best induction head: mean weight from a repeated random token to the token after its first copy | "
+        f"{ind:.2f} (layer {iL} head {ih}) | ≥ {TARGETS['induction']} ({mark(ind >= TARGETS['induction'])}) |",
+        f"| copying: loss on the first copy minus loss on the repeat | {m.gain:.2f} nats/token | "
+        f"≥ {TARGETS['copying_gain']} ({mark(m.gain >= TARGETS['copying_gain'])}) |"])
 
 
-def write_card(folder: Path, sources: Path) -> Path:
+def chat_examples(model: Model, n_tokens: int = 60) -> tuple[str, int]:
+    """(markdown, how many greedy answers use the requested name) for CHAT_REQUESTS."""
+    template = model.chat_template
+    if template is None:
+        return "This model has no chat template.", 0
+    lines, hits = [], 0
+    end = model.tokenizer.token_to_id(END)
+    for noun, name in CHAT_REQUESTS:
+        request = f"Tell me a story about a {noun} named {name}."
+        prompt = chat_prompt(template, [{"role": "user", "content": request}])
+        steps = generate(model, prompt, n_tokens, greedy=True, stop=end)
+        answer = model.decode([s.chosen for s in steps if s.chosen != end]).replace("\n", " ").strip()
+        hits += name in answer
+        lines.append(f"| {request} | {'yes' if name in answer else 'no'} | {answer} |")
+    return "\n".join(["| user | name used | greedy answer |", "|---|---|---|", *lines]), hits
+
+
+def held_out_stories(cfg: TrainConfig, corpus: Path, n: int = 8) -> list[str]:
+    """The first n held-out stories of the first chat-bearing corpus file (else the first file)."""
+    files = [corpus / Path(p).name for p in cfg.corpus]
+    file = next((f for f in files if f.name in cfg.chat_files), files[0])
+    return file_split(cfg, file)[1][0][:n]
+
+
+def bits_per_byte(model: Model, texts: list[str]) -> float:
+    """Held-out bits per byte of `texts`, read in non-overlapping context-sized windows (tokenizer-independent)."""
+    from gptmath.checkpoints import mean_loss
+
+    nll = n_bytes = 0.0
+    eot = model.tokenizer.token_to_id(EOT)
+    for text in texts:
+        ids = [eot, *model.encode(text)]
+        for start in range(0, len(ids) - 1, model.config.n_ctx):
+            window = ids[start:start + model.config.n_ctx + 1][: model.config.n_ctx]
+            if len(window) > 1:
+                nll += mean_loss(model, window) * (len(window) - 1)
+        n_bytes += len(text.encode("utf-8"))
+    return nll / np.log(2) / n_bytes
+
+
+def comparison_table(models: list[Model], cfg: TrainConfig, corpus: Path, n_bytes: int = 20_000) -> str:
+    """Bits per byte of each model on the same held-out text of every corpus file (plain documents only)."""
+    rows = []
+    for path in cfg.corpus:
+        f = corpus / Path(path).name
+        docs, text_bytes = [], 0
+        for d in file_split(cfg, f)[1][0]:
+            docs.append(d[: n_bytes - text_bytes])
+            text_bytes += len(docs[-1])
+            if text_bytes >= n_bytes:
+                break
+        rows.append(f"| {f.name} | {text_bytes:,} | " + " | ".join(f"{bits_per_byte(m, docs):.3f}" for m in models) + " |")
+    names = " | ".join(m.name if i == 0 else f"{m.name} (before)" for i, m in enumerate(models))
+    return "\n".join([f"| held-out text | bytes | {names} |", "|---|---|" + "---|" * len(models), *rows])
+
+
+def checkpoints_table(folder: Path, evals: dict[int, dict]) -> str:
+    """Each shipped checkpoint: tokens seen, held-out loss, probe loss, and the heads' scores logged at that step."""
+    rows = []
+    for c in checkpoints(folder):
+        e = evals.get(c.step, {})
+        heads = f"{e['previous']:.2f} | {e['induction']:.2f} | {e['copying_gain']:.2f}" if "previous" in e else "— | — | —"
+        where = "this folder" if c.path == folder.resolve() else f"`checkpoints/{c.path.name}`"
+        rows.append(f"| {c.step:,} | {c.tokens_seen:,} | {c.nats_per_token:.3f} | {c.bits_per_byte:.3f} | "
+                    f"{c.probe_nats:.3f} | {heads} | {where} |")
+    return "\n".join(["| step | tokens seen | held-out nats/token | bits/byte | probe nats/token | previous | induction "
+                      "| copying gain | weights |", "|---|---|---|---|---|---|---|---|---|", *rows])
+
+
+def train_command(cfg: dict) -> str:
+    """The gpttrain.train command line that reproduces a run's settings."""
+    flags = [f"--corpus {' '.join(cfg['corpus'])}", f"--mix {' '.join(map(str, cfg['mix']))}" if cfg.get("mix") else "",
+             f"--chat-files {' '.join(cfg['chat_files'])} --chat-share {cfg['chat_share']}" if cfg.get("chat_files") else "",
+             f"--out {cfg['out']} --work {cfg['work']}"]
+    for key in ("vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "lr", "warmup",
+                "weight_decay", "eval_every", "eval_windows", "seed", "threads"):
+        flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
+    if cfg.get("snapshots"):
+        flags.append(f"--snapshots {' '.join(map(str, cfg['snapshots']))}")
+    if not cfg.get("bf16", False):
+        flags.append("--no-bf16")
+    return "python -m gpttrain.train " + " ".join(f for f in flags if f)
+
+
+def write_card(folder: Path, corpus: Path, compare: Path | None = None) -> Path:
     model = load_model(folder)
     log = json.loads((folder / "training.json").read_text())
     cfg, history = log["config"], log["history"]
-    best = min(history["evals"], key=lambda e: e["nats_per_token"])
+    run = TrainConfig(**(cfg | {"corpus": [str(corpus / Path(p).name) for p in cfg["corpus"]]}))
+    final = history["evals"][-1]
     c = model.config
     n_params = total(parameter_tally(c))
     loss_curve(history, folder / "loss_curve.png")
-    corpus_names = [Path(p).name for p in cfg["corpus"]]
+    sources = log.get("held_out_sources", [Path(p).stem for p in cfg["corpus"]])
     notes_file = folder / "notes.md"  # how the run really went (resumes, changed settings), written by hand
     notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
     per_source = "\n".join(f"| {name} | {s['nats_per_token']:.3f} | {s['bits_per_byte']:.3f} |"
-                           for name, s in zip(corpus_names, best["per_source"]))
-    command = (f"python -m gpttrain.train --corpus {' '.join(cfg['corpus'])} --mix {' '.join(map(str, cfg['mix']))} "
-               f"--out {cfg['out']} --work {cfg['work']} --n-layer {cfg['n_layer']} --n-head {cfg['n_head']} "
-               f"--d-model {cfg['d_model']} --n-ctx {cfg['n_ctx']} --vocab-size {cfg['vocab_size']} "
-               f"--steps {cfg['steps']} --eval-every {cfg['eval_every']} --warmup {cfg['warmup']} --lr {cfg['lr']} "
-               f"--seed {cfg['seed']} --threads {cfg['threads']}")
-    card = f"""# tinytales-gpt2
+                           for name, s in zip(sources, final["per_source"]))
+    stories = held_out_stories(run, corpus)
+    measures = measure_heads(model, stories)
+    chats, hits = chat_examples(model)
+    models = [model] + ([load_model(compare)] if compare else [])
+    history_section = (checkpoints_table(folder, {e["step"]: e for e in history["evals"]})
+                       if (folder / "checkpoints" / "index.json").exists() else "No checkpoints were shipped.")
+    special = ", ".join(f"`{t}`" for t in (EOT, *ROLE_TOKENS))
+    request = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
+    example = chat_prompt(model.chat_template, request) if model.chat_template else "(no chat template)"
+    card = f"""# {folder.name}
 
 A small GPT-2 trained by this project on children's stories, shipped so that every scene runs offline.
 It is a standard `transformers` `GPT2LMHeadModel` saved with `save_pretrained` (safetensors), loadable with
 `GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained` on this folder, and by `gptmath.load_model()`.
+It also reads chats: `tokenizer.apply_chat_template(messages, add_generation_prompt=True)` builds the prompt.
 
 ## Architecture
 
@@ -164,20 +296,26 @@ It is a standard `transformers` `GPT2LMHeadModel` saved with `save_pretrained` (
 | unembedding | tied to the token embedding: {c.tied_embeddings} |
 | parameters | {n_params:,} |
 
-## Tokenizer
+## Tokenizer and chat format
 
 Byte-level BPE (the algorithm of GPT-2's tokenizer) trained with the `tokenizers` library on the training
-split: {c.vocab_size:,} tokens, `<|endoftext|>` (id {model.tokenizer.token_to_id('<|endoftext|>')})
-separates documents. Any UTF-8 text can be encoded: unseen characters fall back to byte tokens.
+split: {c.vocab_size:,} tokens, with the special tokens {special}. `<|endoftext|>` separates documents; any UTF-8
+text can be encoded (unseen characters fall back to byte tokens). The chat template (`chat_template.jinja`) writes
+each turn as its role marker, its text and `<|end|>`, and adds a system line when the script has none:
+
+```
+{example}
+```
 
 ## Data
 
-The project's corpus (not committed; see its `SOURCES.md`): TinyStories excerpts and public-domain children's
-books. Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['held_out']:.0%} into training
-and held-out sets with seed {cfg['seed']}; training windows were drawn from the two files with weights
-{', '.join(f'{n} {w}' for n, w in zip(corpus_names, cfg['mix']))}.
+The project's corpus (not committed; see its `SOURCES.md`): TinyStories and public-domain children's books.
+Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['held_out']:.0%} into training and held-out
+sets with seed {cfg['seed']}; training windows were drawn from the files with weights
+{', '.join(f'{Path(n).name} {w}' for n, w in zip(cfg['corpus'], cfg['mix'] or [1] * len(cfg['corpus'])))}.
+{f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`)." if cfg.get('chat_files') else ''}
 
-{corpus_table(sources)}
+{corpus_table(corpus / "SOURCES.md")}
 
 TinyStories: Ronen Eldan and Yuanzhi Li (2023), *TinyStories: How Small Can Language Models Be and Still Speak
 Coherent English?*, dataset licensed CDLA-Sharing-1.0.
@@ -185,21 +323,27 @@ Coherent English?*, dataset licensed CDLA-Sharing-1.0.
 ## Training
 
 ```
-{command}
+{train_command(cfg)}
 ```
 
-{history['tokens_seen']:,} tokens seen in {len(history['train'])} steps of {cfg['batch_size']} × {cfg['n_ctx']} tokens,
-{history['seconds'] / 60:.0f} minutes of training on 2 CPU cores (shared with other work), AdamW (β = 0.9, 0.95,
-weight decay {cfg['weight_decay']}), linear warm-up then cosine decay; the command above is the last phase's.
+{history['tokens_seen']:,} tokens seen in {len(history['train']):,} steps of {cfg['batch_size']} × {cfg['n_ctx']} tokens,
+{history['seconds'] / 3600:.1f} hours of training on 2 CPU cores (this project's development machine, shared with other
+work; {"bfloat16 autocast" if cfg.get('bf16') else "float32"}), AdamW (β = 0.9, 0.95, weight decay {cfg['weight_decay']}),
+linear warm-up then cosine decay.
 {notes}
 ![loss curve](loss_curve.png)
 
-## Held-out loss (best checkpoint, step {best['step']})
+## Held-out loss (step {final['step']:,})
 
 | | nats per token | bits per byte |
 |---|---|---|
-| all held-out text | {best['nats_per_token']:.3f} | **{best['bits_per_byte']:.3f}** |
+| all held-out text | {final['nats_per_token']:.3f} | **{final['bits_per_byte']:.3f}** |
 {per_source}
+
+Measured again here by gptmath on the same held-out text for every model (the first 20 kB of each file's
+held-out documents, read in context-sized windows), bits per byte:
+
+{comparison_table(models, run, corpus)}
 
 ## Next token after "{OPENINGS[0]}"
 
@@ -209,16 +353,37 @@ weight decay {cfg['weight_decay']}), linear warm-up then cosine decay; the comma
 
 {samples(model)}
 
+## Chat
+
+Asked for a story about a named animal or child (names that never occur in the training text, except Max), the
+greedy answer (up to 60 tokens) uses the requested name in **{hits} of {len(CHAT_REQUESTS)}**:
+
+{chats}
+
 ## Attention heads
 
-Measured on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPT`). "By position" is where a head puts
-most of its weight on average: the previous token, the first token, itself (each above 50%), or spread. The
-last columns look past position, at keys two or more places back: the token that gets most of the head's weight
-there, the share it gets, how often that token occurs among those keys, and the ratio of the two (lift; a head
-blind to content has lift 1). The attention scenes pick the head with the highest previous-token weight by
-default; `--layer`/`--head` choose another.
+TransformerLens' detectors (`gptmath.heads`): the previous-token score is a head's mean weight on the token just
+before, over the first 120 tokens of {measures.n_stories} held-out stories; the duplicate-token and induction
+scores come from `<|endoftext|>` + 40 random tokens + the same 40 again (4 seeds): the weight from each repeated token
+to its first copy, and to the token that followed its first copy. The copying gain is the loss on the first copy
+minus the loss on the repeat. The attention scenes show the clearest previous-token head by default;
+`--layer`/`--head` choose another.
 
-{heads_table(model)}
+{targets_table(measures)}
+
+{heads_table(model, measures)}
+
+The last column looks past position, on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPT`):
+the token two or more places back that gets most of the head's weight, its share, and the ratio to its frequency
+(lift; a head blind to content has lift 1).
+
+## Training history
+
+Float16 snapshots at log-spaced steps (`gptmath.checkpoints`; each loads with `gptmath.load_model`), their
+held-out loss from the training log, their loss on one held-out story measured by gptmath (the probe named in
+`checkpoints/index.json`), and the head scores the training logged at that step:
+
+{history_section}
 
 ## Licence
 
@@ -235,9 +400,10 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(prog="python -m gpttrain.card", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model folder written by gpttrain.train")
-    ap.add_argument("--sources", type=Path, default=Path("../shared/corpus/SOURCES.md"), help="the corpus' SOURCES.md")
+    ap.add_argument("--corpus", type=Path, default=Path("../shared/corpus"), help="folder of the corpus and its SOURCES.md")
+    ap.add_argument("--compare", type=Path, help="another model folder to measure on the same held-out text")
     args = ap.parse_args(argv)
-    print(write_card(args.model, args.sources))
+    print(write_card(args.model, args.corpus, args.compare))
 
 
 if __name__ == "__main__":

@@ -131,16 +131,19 @@ def test_favourite_tokens_finds_what_a_head_picks_by_content():
 
 
 def test_card_head_table_has_a_row_per_head_and_names_the_strongest(toy_model):
-    from gpttrain.card import head_prompt_ids, heads_table
+    from gpttrain.card import heads_table, measure_heads, targets_table
+    from gpttrain.toy import TOY_TEXT
 
-    table = heads_table(toy_model)
+    measures = measure_heads(toy_model, [TOY_TEXT])
+    table = heads_table(toy_model, measures)
     cfg = toy_model.config
     rows = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [tuple(map(int, r.split("|")[1:3])) for r in rows] == [(L, h) for L in range(cfg.n_layer)
                                                                   for h in range(cfg.n_head)]
-    prev = previous_token_scores(toy_model.trace_ids(head_prompt_ids(toy_model)))
+    prev = previous_token_scores(toy_model.trace_ids(toy_model.encode(TOY_TEXT)[:min(120, cfg.n_ctx)]))
+    np.testing.assert_allclose(measures.previous, prev)
     L, h = np.unravel_index(np.argmax(prev), prev.shape)
-    assert f"layer {L} head {h}" in table.lower()
+    assert f"({prev[L, h]:.2f} (layer {L} head {h})".lstrip("(") in targets_table(measures)
 
 
 def test_detectors_score_a_pure_pattern_one_and_a_uniform_one_about_one_over_p():

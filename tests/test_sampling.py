@@ -88,3 +88,11 @@ def test_sampling_follows_the_distribution():
     p = np.array([0.7, 0.2, 0.1])
     counts = np.bincount([sample(p, rng) for _ in range(4000)], minlength=3) / 4000
     np.testing.assert_allclose(counts, p, atol=0.03)
+
+
+def test_generation_stops_after_the_stop_token(toy_model):
+    free = generate(toy_model, "Once upon a time", 12, greedy=True)
+    stop = free[3].chosen
+    first = next(i for i, s in enumerate(free) if s.chosen == stop)
+    stopped = generate(toy_model, "Once upon a time", 12, greedy=True, stop=stop)
+    assert [s.chosen for s in stopped] == [s.chosen for s in free[:first + 1]]
