@@ -14,9 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .errors import GptMathError
+from .ops import next_token_losses
 
 INDEX = Path("checkpoints") / "index.json"
 
@@ -50,8 +49,5 @@ def probe(model_folder: str | os.PathLike) -> dict:
 
 
 def mean_loss(model, ids: list[int]) -> float:
-    """Nats per token: the mean of −log p(next token) over the ids, from one forward pass (float64 softmax)."""
-    logits = model.trace_ids(ids)["logits"][:-1].astype(np.float64)  # [p-1, V] predicting ids[1:]
-    logits -= logits.max(axis=-1, keepdims=True)
-    logp = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-    return float(-logp[np.arange(len(ids) - 1), ids[1:]].mean())
+    """Nats per token: the mean of −log p(next token) over the ids, from one forward pass."""
+    return float(next_token_losses(model.trace_ids(ids)["logits"], ids).mean())

@@ -8,6 +8,7 @@ import numpy as np
 from . import hooks
 from .errors import GptMathError
 from .model import Config, Weights, attention_scale
+from .ops import next_token_losses
 from .trace import Trace
 
 
@@ -98,9 +99,7 @@ def copying_gain(logits: np.ndarray, tokens: np.ndarray, length: int) -> float:
     targets (tokens 2..length of the random run), so the difference is what
     reading the first copy is worth when predicting the second.
     """
-    logp = logits - logits.max(axis=-1, keepdims=True)
-    logp = logp - np.log(np.exp(logp).sum(axis=-1, keepdims=True))
-    nll = -logp[np.arange(len(tokens) - 1), tokens[1:]]  # [p-1] loss predicting token t+1 at t
+    nll = next_token_losses(logits, tokens)  # [p-1] loss predicting token t+1 at t
     first = nll[1:length]  # predicting tokens 2..length of the first copy
     repeat = nll[length + 1:2 * length]  # the same tokens in the second copy
     return float(first.mean() - repeat.mean())

@@ -63,6 +63,14 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
+def next_token_losses(logits: np.ndarray, ids) -> np.ndarray:
+    """[p-1] nats: −log softmax(logits[t])[ids[t+1]] at every position t (float64, never overflows)."""
+    z = np.asarray(logits[:-1], dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return -logp[np.arange(len(ids) - 1), np.asarray(ids)[1:]]
+
+
 def activation(x: np.ndarray, name: str) -> np.ndarray:
     """The MLP's non-linearity by its transformers name; GPT-2 uses the tanh approximation of GELU."""
     if name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):

@@ -1,0 +1,73 @@
+"""gptmath.reading: arcs, content heads, copy heads and copy examples on hand-built and real traces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath import GptMathError, Trace
+from gptmath.model import softmax
+from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_heads
+
+
+def made_up(tokens: list[str], patterns: np.ndarray, logits: np.ndarray | None = None) -> Trace:
+    L, _, p, _ = patterns.shape
+    ids = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    cache = {f"blocks.{i}.hook_resid_pre": np.zeros((p, 2)) for i in range(L)}
+    cache |= {f"blocks.{i}.attn.hook_pattern": patterns[i] for i in range(L)}
+    if logits is not None:
+        cache["logits"] = logits
+    return Trace(tokens=np.array([ids[t] for t in tokens]), token_strings=tokens, cache=cache)
+
+
+def test_arcs_keep_the_strong_links_strongest_first():
+    p = 4
+    pattern = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    pattern[3] = [0.6, 0.05, 0.3, 0.05]
+    trace = made_up(["a", "b", "c", "d"], pattern[None, None])
+    links = arcs(trace, 0, 0, min_weight=0.25)
+    assert [(a.query, a.key) for a in links] == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2), (3, 0), (3, 2)]
+    assert links[-2].weight == pytest.approx(0.6)
+    assert [a.key for a in arcs(trace, 0, 0, 0.25, queries=[3])] == [0, 2]
+
+
+def test_content_head_is_the_one_that_picks_a_token_not_a_place():
+    tokens = ["The", " cat", ".", " It", " sat", ".", " A", " dog", " ran", ".", " It", " hid"]
+    p = len(tokens)
+    uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    first = np.zeros((p, p))
+    first[:, 0] = 1  # resting on the first token: not content
+    dots = uniform.copy()
+    for q in range(p):
+        seen = [k for k, t in enumerate(tokens) if t == "." and k <= q - 2]
+        if seen:
+            dots[q] = 0
+            dots[q, seen] = 1 / len(seen)
+    trace = made_up(tokens, np.stack([np.stack([uniform, first]), np.stack([dots, uniform])]))
+    head = pick_content_head(trace)
+    assert (head.layer, head.head, head.token) == (1, 0, ".") and head.lift > 3
+    assert (pick_content_head(trace, exclude=(1, 0)).layer, pick_content_head(trace, exclude=(1, 0)).head) != (1, 0)
+
+
+def test_copy_example_finds_the_repeat_and_both_probabilities():
+    tokens = ["Once", " Z", "uri", " ran", ".", " Z"]
+    V, p = 5, len(tokens)
+    logits = np.random.default_rng(0).normal(size=(p, V))
+    trace = made_up(tokens, np.ones((1, 1, p, p)) / p, logits)
+    ex = copy_example(trace)
+    assert (ex.query, ex.first, ex.copied) == (5, 1, trace.tokens[2])
+    assert ex.p_first == pytest.approx(softmax(logits[1])[ex.copied])
+    assert ex.p_again == pytest.approx(softmax(logits[5])[ex.copied])
+    assert copy_example(made_up(["a", "b", "c"], np.ones((1, 1, 3, 3)) / 3, np.zeros((3, 2)))) is None
+
+
+def test_copy_heads_put_the_previous_token_head_before_the_induction_head(toy_dirs):
+    from gptmath import load_model
+
+    model = load_model(toy_dirs["3L5H-gelu-n_inner"])
+    trace = model.trace("Once upon a time, there was a little girl named Lily. Lily")
+    heads = pick_copy_heads(model, trace)
+    assert heads.previous[0] < max(heads.induction[0], 1)
+    chosen = pick_copy_heads(model, trace, layer=2, head=4)
+    assert chosen.induction == (2, 4) and chosen.previous[0] < 2
+    with pytest.raises(GptMathError, match="heads 0..4"):
+        pick_copy_heads(model, trace, layer=1, head=9)
