@@ -21,6 +21,7 @@ SLOT = 1.0  # horizontal room for one token's vector column
 MAX_SLOTS = 9  # token columns drawn side by side before the middle ones give way to ⋯
 TOP = 2.95  # below the title
 BOTTOM = -3.1  # above the caption
+NUMBER = th.NUMBER_SIZE - 1  # vector entries: as big as a 0.74-wide cell allows, about 9.5 px tall at 480p
 
 
 def slots(n: int, keep: int, max_n: int = MAX_SLOTS) -> list[int | None]:
@@ -62,7 +63,7 @@ class VectorRow(VGroup):
                 mob = label("⋯", th.LABEL_SIZE, th.DIM)
             else:
                 mob = VectorColumn(vectors[i], n_shown=n_shown, scale=scale, cell_width=0.74, cell_height=0.26,
-                                   font_size=13, border_color=color, show_dimension=j == len(shown) - 1)
+                                   font_size=NUMBER, border_color=color, show_dimension=j == len(shown) - 1)
                 self.columns[i] = mob
             self.slots.add(mob.move_to(RIGHT * (j - (len(shown) - 1) / 2) * SLOT))
             if i is not None and j == len(shown) - 1:  # the brace hangs right; keep the brackets in the slot
@@ -77,9 +78,9 @@ class Product(VGroup):
     def __init__(self, matrix: np.ndarray, vector: np.ndarray, bias: np.ndarray | None, result: np.ndarray,
                  names: tuple[str, ...], colors: tuple, decimals: int = 2) -> None:
         super().__init__()
-        self.matrix = MatrixWithEllipses(matrix, n_rows=5, n_cols=5, decimals=decimals, cell_width=0.66,
+        self.matrix = MatrixWithEllipses(matrix, n_rows=4, n_cols=4, decimals=decimals, cell_width=0.7, font_size=NUMBER,
                                          row_name=tr(T, "rows"), col_name=tr(T, "columns"))
-        col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=14)
+        col = dict(n_shown=4, cell_width=0.78, cell_height=0.3, font_size=NUMBER)
         self.vector = VectorColumn(vector, border_color=colors[1], **col)
         self.bias = VectorColumn(bias, border_color=colors[2], **col) if bias is not None else None
         self.result = VectorColumn(result, border_color=colors[-1], **col)
@@ -287,8 +288,9 @@ class AttentionHead(GPTScene):
         self.score_scale = scale
         self.end_step()
 
-    def grid(self, values: np.ndarray, mode: str, causal: bool = True) -> AttentionGrid:
-        grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, max_size=4.9,
+    def grid(self, values: np.ndarray, mode: str, causal: bool = True, show_numbers: bool | None = None) -> AttentionGrid:
+        grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, max_size=5.4,
+                             min_size=th.MIN_NUMBER_SIZE, show_numbers=show_numbers,
                              decimals=1 if mode == "scores" else 2)
         fit(grid, height=TOP - BOTTOM - 0.1)
         return grid.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + grid.width / 2, (TOP + BOTTOM) / 2, 0])
@@ -300,7 +302,7 @@ class AttentionHead(GPTScene):
         div = f" dot {d.layer + 1}" if self.cfg.scale_attn_by_inverse_layer_idx else ""
         formula = symbol(f"s = (q dot k) / (sqrt({self.cfg.d_head}){div})", WHITE, 34)
         example = label(tr(T, "example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
-        col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=14, show_dimension=False)
+        col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=NUMBER, show_dimension=False)
         self.example_q = VectorColumn(d.trace[f"{self.hook}.hook_q"][i, d.head], border_color=th.QUERY, **col)
         self.example_k = VectorColumn(d.trace[f"{self.hook}.hook_k"][j, d.head], border_color=th.KEY, **col)
         self.example_score = number(score, 2, th.LABEL_SIZE)
@@ -354,7 +356,7 @@ class AttentionHead(GPTScene):
         keys = slots(i + 1, i, max_n=7) if i < 7 else with_gaps({int(k) for k in top} | {i})
         v = self.step.values
         scale = float(np.abs(v[: i + 1]).max()) or 1.0
-        col = dict(n_shown=4, cell_width=0.74, cell_height=0.27, font_size=13, scale=scale, show_dimension=False)
+        col = dict(n_shown=4, cell_width=0.74, cell_height=0.27, font_size=NUMBER, scale=scale, show_dimension=False)
         self.value_columns: dict[int, VectorColumn] = {}
         self.weight_labels: dict[int, VMobject] = {}
         terms = VGroup()
@@ -369,7 +371,7 @@ class AttentionHead(GPTScene):
             self.value_columns[k], self.weight_labels[k] = column, weight
             terms.add(VGroup(name, weight, column).arrange(DOWN, buff=0.12))
         terms.arrange(RIGHT, buff=0.22, aligned_edge=DOWN)
-        self.z_column = VectorColumn(self.step.z, n_shown=4, cell_width=0.74, cell_height=0.27, font_size=13,
+        self.z_column = VectorColumn(self.step.z, n_shown=4, cell_width=0.74, cell_height=0.27, font_size=NUMBER,
                                      border_color=WHITE)
         z_name = symbol("z", WHITE, 30).next_to(self.z_column.brackets, UP, buff=0.12)
         equals = symbol("= sum_k w_k v_k =", WHITE, 28)
@@ -377,23 +379,27 @@ class AttentionHead(GPTScene):
         equals.match_y(self.z_column.brackets)
         formula = symbol("v = W_V x + b_V", th.VALUE, 32)
         panel = VGroup(formula, sum_row).arrange(DOWN, buff=0.45)
-        # the grid shrinks to the left to make room
+        # the grid shrinks to the left to make room, its numbers (too small to read there) faded first:
+        # the same squares without numbers lie beneath, and the chosen column's weights are written above the values
+        self.heat_grid = self.grid(self.pattern_grid.values, "pattern", show_numbers=False)
+        self.add(self.heat_grid)
+        self.bring_to_front(self.pattern_grid, self.column_frame)
+        self.play(QuickFade(self.side_panel, fade_in=False), QuickFade(self.pattern_grid, fade_in=False))
         factor = 0.62
-        to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.pattern_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
-        self.play(QuickFade(self.side_panel, fade_in=False),
-                  MoveScale(VGroup(self.pattern_grid, self.column_frame), factor, to))
-        left = self.pattern_grid.get_right()[0] + 0.4
+        to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
+        self.play(MoveScale(VGroup(self.heat_grid, self.column_frame), factor, to))
+        left = self.heat_grid.get_right()[0] + 0.4
         width = th.FRAME_WIDTH / 2 - th.EDGE - left
         fit(panel, width=width, height=TOP - BOTTOM).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
         self.value_panel = panel
         self.play(QuickFade(formula), LaggedStart(*[QuickFade(t) for t in terms], lag_ratio=0.1))
-        show_only(self, self.pattern_grid, self.column_frame, formula, terms)
+        show_only(self, self.heat_grid, self.column_frame, formula, terms)
         self.show_caption(tr(T, "values", query=quoted(d.tokens[i])))
         self.end_step()
         self.play(FadeIn(equals), *[FadeOut(c.copy(), target_position=self.z_column, scale=0.6)
                                     for c in self.value_columns.values()], run_time=1.2)
         self.play(FadeIn(self.z_column), FadeIn(z_name))
-        show_only(self, self.pattern_grid, self.column_frame, formula, terms, equals, z_name, self.z_column)
+        show_only(self, self.heat_grid, self.column_frame, formula, terms, equals, z_name, self.z_column)
         shown = sum(k is not None for k in keys)
         self.show_caption(tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
                           tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
@@ -447,7 +453,7 @@ class MultiHeadAttention(GPTScene):
     def show_heads(self) -> None:
         d, n = self.data, self.data.model.config.n_head
         patterns = d.trace[f"blocks.{d.layer}.attn.hook_pattern"]
-        size = min(1.6, (th.CONTENT_WIDTH - 1.6) / n - 0.25)
+        size = min(1.6, (th.CONTENT_WIDTH - 4.4) / n - 0.25)  # room for the token on the left, the sum on the right
         self.thumbnails = [PatternThumbnail(patterns[h], size, th.HIGHLIGHT if h == d.head else th.FAINT)
                            for h in range(n)]
         names = [label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
@@ -471,7 +477,7 @@ class MultiHeadAttention(GPTScene):
         scale = float(np.abs(self.head_outputs).max()) or 1.0
         n = len(self.thumbnails)
         numbers = n <= 8
-        col = dict(n_shown=4, cell_width=0.7, cell_height=0.26, font_size=12, show_numbers=numbers,
+        col = dict(n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER, show_numbers=numbers,
                    show_dimension=False)
         self.output_columns = [VectorColumn(o, scale=scale, border_color=th.HIGHLIGHT if h == d.head else WHITE, **col)
                                for h, o in enumerate(self.head_outputs)]
@@ -482,7 +488,7 @@ class MultiHeadAttention(GPTScene):
         pluses = VGroup(*[label("+", th.LABEL_SIZE).move_to((a.get_right() + b.get_left()) / 2)
                           for a, b in zip(self.output_columns, self.output_columns[1:])])
         self.bias_column = VectorColumn(self.bias, border_color=th.DIM, **col)
-        self.result_column = VectorColumn(self.attn_out, n_shown=4, cell_width=0.7, cell_height=0.26, font_size=12,
+        self.result_column = VectorColumn(self.attn_out, n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER,
                                           show_numbers=numbers)
         plus_b = VGroup(label("+", th.LABEL_SIZE), self.bias_column, label("=", th.LABEL_SIZE), self.result_column)
         plus_b.arrange(RIGHT, buff=0.2).next_to(self.output_columns[-1], RIGHT, buff=0.2)

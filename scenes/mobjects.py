@@ -148,7 +148,7 @@ class VectorColumn(VGroup):
                             fill_color=th.value_color(self.values[i], scale))
             cell = VGroup(box)
             if show_numbers:
-                cell.add(number(self.values[i], decimals, font_size).move_to(box))
+                cell.add(fit(number(self.values[i], decimals, font_size), cell_width * 0.94).move_to(box))
             self.cells.add(cell)
         self.cells.arrange(DOWN, buff=0.05)
         self.brackets = brackets(self.cells, color=border_color or WHITE)
@@ -295,18 +295,22 @@ class AttentionGrid(VGroup):
     key comes after the query are greyed out and read −∞.
     mode="pattern": weights 0..1 as brightness.
     Numbers are written while the grid is small (≤ 12 tokens); beyond that it
-    is a heat map. `shown_values` holds the numbers as drawn (NaN where no
-    number is written), `masked` the greyed cells, both [query, key].
+    is a heat map. With `min_size`, decimals are dropped (down to none) until
+    the numbers can be drawn that big, and a grid whose numbers would still be
+    smaller is a heat map. `decimals` and `number_size` say what was drawn;
+    `shown_values` holds the numbers as drawn (NaN where no number is
+    written), `masked` the greyed cells, both [query, key].
+
+        AttentionGrid(pattern, [" a", " cat"], mode="pattern", min_size=th.MIN_NUMBER_SIZE)
     """
 
     def __init__(self, values: np.ndarray, tokens: Sequence[str], mode: str = "pattern", cell: float | None = None,
                  max_size: float = 5.2, show_numbers: bool | None = None, decimals: int = 2,
-                 show_labels: bool = True, causal: bool = True) -> None:
+                 show_labels: bool = True, causal: bool = True, min_size: float | None = None) -> None:
         super().__init__()
         self.values = np.asarray(values, dtype=float)  # [query, key]
         p = self.values.shape[0]
         self.cell_size = cell = cell or min(0.62, max_size / p)
-        self.show_numbers = show_numbers if show_numbers is not None else p <= 12
         self.masked = np.triu(np.ones((p, p), dtype=bool), k=1) if causal else np.zeros((p, p), dtype=bool)
         self.shown_values = np.full((p, p), np.nan)
         finite = self.values[np.isfinite(self.values) & ~self.masked]
@@ -314,9 +318,18 @@ class AttentionGrid(VGroup):
         self.cells = {}
         grid = VGroup()
         shown_all = np.where(self.masked, -np.inf if mode == "scores" else 0.0, self.values)
-        widest = max(len(number_text(v, decimals)) for v in shown_all.ravel())
-        size = min(th.NUMBER_SIZE, cell * 26)
-        size = min(size, size * cell * 0.86 / (widest * _advance(size)))  # one size for all: monospaced widths
+
+        def size_for(decimals: int) -> float:  # one size for all: monospaced widths
+            widest = max(len(number_text(v, decimals)) for v in shown_all.ravel())
+            size = min(th.NUMBER_SIZE, cell * 26)
+            return min(size, size * cell * 0.86 / (widest * _advance(size)))
+
+        while min_size is not None and decimals > 0 and size_for(decimals) < min_size:
+            decimals -= 1
+        size = size_for(decimals)
+        self.decimals, self.number_size = decimals, size
+        readable = min_size is None or size >= min_size
+        self.show_numbers = show_numbers if show_numbers is not None else p <= 12 and readable
         for k in range(p):  # rows: keys
             for q in range(p):  # columns: queries
                 v = self.values[q, k]

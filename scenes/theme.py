@@ -28,6 +28,7 @@ TITLE_SIZE = 40
 LABEL_SIZE = 24
 SMALL_SIZE = 18
 NUMBER_SIZE = 16
+MIN_NUMBER_SIZE = 14.5  # smallest number size drawn in grids and columns: digits about 9 px tall at 480p
 CAPTION_SIZE = 24
 EDGE = 0.35  # margin kept free at the frame's edges
 FRAME_WIDTH = 14.22

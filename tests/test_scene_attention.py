@@ -8,8 +8,9 @@ from gptmath import GptMathError
 from gptmath.heads import head_roles, head_step, unmasked_scores
 from scenes.attention import AttentionHead, MultiHeadAttention
 from scenes.i18n import tr
+from scenes.mobjects import GlyphText
 from scenes.settings import Settings
-from tests.scene_harness import LONG, check_layout, compare_golden, render
+from tests.scene_harness import HEIGHT, LONG, check_layout, compare_golden, render
 
 
 
@@ -57,12 +58,31 @@ def test_head_scores_mask_and_pattern_are_the_trace(head_scene):
     np.testing.assert_array_equal(scene.score_grid.masked, future)
     np.testing.assert_array_equal(scene.score_grid.values, scores)
     np.testing.assert_array_equal(np.isneginf(scene.score_grid.shown_values), future)
-    np.testing.assert_allclose(scene.score_grid.shown_values[~future], np.round(scores[~future], 1), atol=1e-9)
+    decimals = scene.score_grid.decimals
+    np.testing.assert_allclose(scene.score_grid.shown_values[~future], np.round(scores[~future], decimals), atol=1e-9)
     np.testing.assert_array_equal(scene.pattern_grid.values, pattern)
     np.testing.assert_allclose(scene.pattern_grid.shown_values, np.round(pattern, 2), atol=1e-9)
     np.testing.assert_allclose(scene.pattern_grid.values.sum(axis=1), 1, atol=1e-5)  # each query's column
     for (q, k), cell in scene.pattern_grid.cells.items():
         assert cell[1].text == f"{pattern[q, k]:.2f}"
+
+
+READABLE_PX = 8.9  # digits (cap height) about 9 px tall at 480p
+
+
+def smallest_digit_px(*mobs) -> float:
+    """The height in pixels at 480p of the smallest digit drawn by GlyphText numbers inside mobs."""
+    heights = [glyph.height * HEIGHT / 8 for mob in mobs for sub in mob.get_family() if isinstance(sub, GlyphText)
+               for glyph, char in zip(sub.submobjects, sub.text.replace(" ", "")) if char.isdigit()]
+    return min(heights)
+
+
+def test_head_numbers_are_readable_at_480p(head_scene):
+    scene, _ = head_scene
+    drawn = [scene.x_row, scene.q_row, scene.k_row, scene.query_product, scene.key_product, scene.raw_grid,
+             scene.score_grid, scene.pattern_grid, scene.example_q, scene.example_k, *scene.value_columns.values(), scene.z_column,
+             scene.output_product, *scene.residual_columns]
+    assert all(smallest_digit_px(mob) >= READABLE_PX for mob in drawn)
 
 
 def test_head_weighted_sum_output_and_residual(head_scene):
@@ -128,6 +148,7 @@ def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
     attn_out = d.trace[f"blocks.{d.layer}.hook_attn_out"][d.position]
     np.testing.assert_allclose(scene.attn_out, attn_out, atol=1e-4)
     shown_match(scene.result_column, scene.attn_out)
+    assert smallest_digit_px(*scene.output_columns, scene.result_column) >= READABLE_PX
     for h, column in enumerate(scene.output_columns):
         shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
     assert set(scene.grid_thumbnails) == {(L, h) for L in range(cfg.n_layer) for h in range(cfg.n_head)}
