@@ -75,15 +75,20 @@ class Embedding(GPTScene):
         W_E = model.weights.W_E  # [V, d]
         V, d = W_E.shape
         self.matrix_cols = cols = _elide(V, 7)
-        names = iter(model.token_strings([c for c in cols if c is not None]))
-        col_labels = [th.show_spaces(next(names)) if c is not None else "" for c in cols]
+        names = model.token_strings([c for c in cols if c is not None])
+        shown_names = iter(names)
+        col_labels = [th.show_spaces(next(shown_names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
                                          row_name=tr(T, "rows"), col_name=tr(T, "cols"), cell_width=0.76)
         self.matrix.scale(1.15).move_to(0.3 * UP)
         n = next(g.count for g in parameter_tally(model.config) if g.kind == "token_embedding")
         self.params_mob = label(tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.params_mob.next_to(self.matrix, DOWN, buff=0.45)
-        self.play(FadeIn(self.matrix))
+        self.short_notes = VGroup(*[  # what a shortened header stands for
+            label(tr(T, "short_token", short=th.SHORT_TOKENS[n], full=n), th.SMALL_SIZE, th.DIM)
+            for n in dict.fromkeys(names) if n in th.SHORT_TOKENS]).arrange(DOWN)
+        fit(self.short_notes).next_to(self.params_mob, DOWN, buff=0.25)
+        self.play(FadeIn(self.matrix), FadeIn(self.short_notes))
         self.play(Write(self.params_mob))
         self.show_caption(tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
         self.end_step()
@@ -124,7 +129,7 @@ class Embedding(GPTScene):
 
         target = self.matrix.copy().scale_to_fit_width(ROW_LABEL_WIDTH + 0.3)
         target.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + target.width / 2, TOKEN_Y, 0])
-        self.play(FadeOut(self.params_mob), self.matrix.animate.become(target))
+        self.play(FadeOut(self.params_mob), FadeOut(self.short_notes), self.matrix.animate.become(target))
         cols = self.matrix_cols  # the pulled columns lie somewhere under the "⋯" column
         hidden = cols.index(None) if None in cols else len(cols) - 1
         ghost = SurroundingRectangle(VGroup(*self.matrix.grid[hidden::len(cols)]), color=th.HIGHLIGHT, buff=0.02)

@@ -60,10 +60,16 @@ def token_color(i: int) -> ManimColor:
     return TOKEN_COLORS[i % len(TOKEN_COLORS)]
 
 
+SHORT_TOKENS = {"<|endoftext|>": "<eot>"}  # special tokens too long for a column header, as scenes write them
+
+
 def show_spaces(text: str) -> str:
     """A token's text made visible: space as ␣, newline as ↵, tab as →, other control characters as <xx>.
 
-    (Pango cannot draw characters such as \r at all.)
+    A special token in SHORT_TOKENS is written short (a scene showing one says
+    what it stands for). (Pango cannot draw characters such as \r at all.)
     """
+    if text in SHORT_TOKENS:
+        return SHORT_TOKENS[text]
     shown = text.replace(" ", "␣").replace("\n", "↵").replace("\t", "→")
     return "".join(c if c.isprintable() else f"<{ord(c):02x}>" for c in shown)

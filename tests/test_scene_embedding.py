@@ -55,6 +55,7 @@ def test_embedding_matrix_and_vectors_are_the_models(embedding):
         assert v == pytest.approx(float(model.weights.W_E[c, r]))  # drawn as d rows x V columns
     labels = [m.text for m, c in zip(scene.matrix.col_label_mobs, scene.matrix_cols) if c is not None]
     assert labels == [show_spaces(s) for s in model.token_strings(scene.matrix.col_indices)]
+    assert "<eot>" in labels and "<|endoftext|>" in scene.short_notes[0].text  # a short header, said in full once
     assert f"{V * d:,}" in scene.params_mob.text
     assert scene.positions == list(range(len(model.encode(Settings().prompt))))
     check_vectors(scene)
