@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, ORIGIN, RIGHT, UP, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle,
+    DL, DOWN, DR, LEFT, ORIGIN, RIGHT, UL, UP, UR, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle,
     SurroundingRectangle, TransformFromCopy, ValueTracker, VGroup, Write, linear,
 )
 
@@ -202,10 +202,12 @@ class RotatingCloud(VGroup):
         placed: list = list(self.dots)
         for i in np.argsort(-view[:, 2]):  # nearest first: their labels keep their place
             dot, text = self.dots[i], self.labels[i]
-            for side, lift in PLACES:  # the first place beside the dot that covers no dot and no nearer label
-                text.next_to(dot, side, buff=0.06).shift(lift * text.height * 1.2 * UP)
+            for side in PLACES:  # the first place touching the dot that covers no dot and no nearer label
+                text.next_to(dot, side, buff=0.04)
                 if not any(_overlap(text, other) for other in placed if other is not dot):
                     break
+            else:
+                text.next_to(dot, RIGHT, buff=0.04)
             placed.append(text)
         return self
 
@@ -220,7 +222,7 @@ def clearest_azimuth(points: np.ndarray, elevation: float, n: int = 24) -> float
     return max(np.linspace(0, 2 * math.pi, n, endpoint=False), key=closest)
 
 
-PLACES = [(RIGHT, 0), (LEFT, 0), (RIGHT, 1), (RIGHT, -1), (LEFT, 1), (LEFT, -1), (RIGHT, 2), (LEFT, -2), (RIGHT, 0)]
+PLACES = [RIGHT, LEFT, UR, DR, UL, DL, UP, DOWN]  # a label's places around its dot, best first
 
 
 def _overlap(a, b) -> bool:
@@ -348,6 +350,19 @@ class EmbeddingSpace(GPTScene):
         self.end_step(2)
 
 
+def round_ticks(lo: float, hi: float, n: int) -> tuple[list[float], int]:
+    """About n round values (steps of 1, 2 or 5 times a power of ten) within [lo, hi], and the decimals they need.
+
+        round_ticks(-0.25, 0.27, 5) == ([-0.2, -0.1, 0.0, 0.1, 0.2], 1)
+    """
+    raw = (hi - lo) / max(n - 1, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = min((m * power for m in (1, 2, 5, 10)), key=lambda step: abs(math.log(step / raw)))
+    first = math.ceil(lo / step - 1e-9)
+    values = [round(k * step, 12) + 0.0 for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+    return values, max(0, -math.floor(math.log10(step) + 1e-9))
+
+
 class DotProductLine(VGroup):
     """Values on a horizontal line: a dot per value, its label stacked above or below so no labels overlap."""
 
@@ -359,11 +374,12 @@ class DotProductLine(VGroup):
         pad = 0.08 * (hi - lo or 1.0)
         self.lo, self.hi = lo - pad, hi + pad
         self.line = Line([-width / 2, 0, 0], [width / 2, 0, 0], stroke_color=th.DIM, stroke_width=2)
-        self.ticks = VGroup()
-        for v in np.linspace(self.lo, self.hi, n_ticks):
+        self.ticks = VGroup()  # at round values, hanging below the line so that no tick crosses a dot
+        self.tick_values, decimals = round_ticks(self.lo, self.hi, n_ticks)
+        for v in self.tick_values:
             x = self.x(v)
-            self.ticks.add(VGroup(Line([x, -0.08, 0], [x, 0.08, 0], stroke_color=th.DIM, stroke_width=2),
-                                  number(v, 2, th.NUMBER_SIZE, th.DIM).move_to([x, -0.3, 0])))
+            self.ticks.add(VGroup(Line([x, 0, 0], [x, -0.14, 0], stroke_color=th.DIM, stroke_width=2),
+                                  number(v, decimals, th.NUMBER_SIZE, th.DIM).move_to([x, -0.34, 0])))
         self.markers = VGroup()
         tiers: list[float] = []  # right edge of the last label in each row above the line
         for i in np.argsort(self.values):

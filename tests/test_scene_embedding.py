@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gptmath.embedding_space import direction_scores, nearest_neighbours, principal_components
-from scenes.embedding import Embedding, EmbeddingSpace
+from scenes.embedding import Embedding, EmbeddingSpace, round_ticks
 from scenes.theme import show_spaces
 from scenes.settings import Settings
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
@@ -102,6 +102,24 @@ def check_space(scene) -> None:
     assert dots == sorted(dots)  # markers drawn left to right by value
     assert [m[2].text for m in scene.number_line.markers] == [show_spaces(scene.direction_tokens[i])
                                                               for i in order]
+    line = scene.number_line
+    for tick, value in zip(line.ticks, line.tick_values):  # round values, hanging below the dots
+        assert tick[0].get_x() == pytest.approx(line.x(value)) and tick[0].get_top()[1] <= line.line.get_y() + 1e-6
+
+
+def test_round_ticks():
+    assert round_ticks(-0.25, 0.27, 5) == ([-0.2, -0.1, 0.0, 0.1, 0.2], 1)
+    assert round_ticks(-0.05, 0.051, 5) == ([-0.04, -0.02, 0.0, 0.02, 0.04], 2)
+    assert round_ticks(0.3, 7.9, 5) == ([2.0, 4.0, 6.0], 0)
+
+
+def test_cloud_labels_touch_their_dots(space):
+    scene, _ = space
+    cloud = scene.cloud
+    for dot, text in zip(cloud.dots, cloud.labels):
+        gap_x = max(text.get_left()[0] - dot.get_right()[0], dot.get_left()[0] - text.get_right()[0], 0)
+        gap_y = max(text.get_bottom()[1] - dot.get_top()[1], dot.get_bottom()[1] - text.get_top()[1], 0)
+        assert max(gap_x, gap_y) < 0.06
 
 
 def test_space_points_neighbours_and_direction_are_the_models(space):
