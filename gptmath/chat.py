@@ -52,3 +52,11 @@ def chat_prompt(template: str | None, messages: list[dict[str, str]], add_genera
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt)
+
+
+def split_markers(text: str) -> list[tuple[str, bool]]:
+    """The script as (piece, is_role_marker) in order: "<|user|>Hi<|end|>" -> [("<|user|>", True), ("Hi", False), ...]."""
+    import re
+
+    pattern = "(" + "|".join(re.escape(t) for t in ROLE_TOKENS) + ")"
+    return [(piece, piece in ROLE_TOKENS) for piece in re.split(pattern, text) if piece]

@@ -100,13 +100,18 @@ class CopyExample:
 
 
 def copy_example(trace: Trace) -> CopyExample | None:
-    """The last token that occurred before with something after it; None if no token repeats."""
-    tokens = trace.tokens
+    """A token seen before, preferring one the text itself continues as it did the first time (a real copy);
+    else the last token that occurred before with something after it; None if no token repeats."""
+    tokens, found = trace.tokens, []
     for q in range(len(tokens) - 1, 0, -1):
         earlier = [k for k in range(q - 1) if tokens[k] == tokens[q]]  # k + 1 < q: something followed it
         if earlier:
             k = earlier[-1]
-            copied = int(tokens[k + 1])
-            logits = trace["logits"]
-            return CopyExample(q, k, copied, float(softmax(logits[k])[copied]), float(softmax(logits[q])[copied]))
-    return None
+            copied_in_text = q + 1 < len(tokens) and tokens[q + 1] == tokens[k + 1]
+            found.append((copied_in_text, q, k))
+    if not found:
+        return None
+    _, q, k = max(found, key=lambda f: f[0])  # the latest real copy, else the latest repeat (max keeps the first)
+    copied = int(tokens[k + 1])
+    logits = trace["logits"]
+    return CopyExample(q, k, copied, float(softmax(logits[k])[copied]), float(softmax(logits[q])[copied]))

@@ -210,19 +210,24 @@ class Generation(GPTScene):
 
     def construct(self) -> None:
         self.show_title(tr(T, "gen_title"))
-        self.steps = generate(self.data.model, self.data.settings.prompt, N_GENERATE,
-                              temperature=self.data.settings.temperature, seed=self.data.settings.seed,
-                              top_k_only=self.data.settings.top_k)
-        self.chosen_tokens = self.data.model.token_strings([s.chosen for s in self.steps])
+        self.prepare_rounds(self.data.settings.prompt, self.data.tokens, N_GENERATE)
         self.show_loop()
         for i in range(len(self.steps)):
             self.run_round(i)
         self.show_result()
 
+    def prepare_rounds(self, prompt: str, prompt_tokens: list[str], n_tokens: int, stop: int | None = None) -> None:
+        """The rounds to show: top-k sampling with the settings' temperature, k and seed."""
+        s = self.data.settings
+        self.prompt_tokens = prompt_tokens
+        self.steps = generate(self.data.model, prompt, n_tokens, temperature=s.temperature, seed=s.seed,
+                              top_k_only=s.top_k, stop=stop)
+        self.chosen_tokens = self.data.model.token_strings([step.chosen for step in self.steps])
+
     def text_mob(self, n_generated: int) -> TokenText:
         """The prompt plus the first n generated tokens, top left."""
-        tokens = [*self.data.tokens, *self.chosen_tokens[:n_generated]]
-        colors = [th.TEXT] * len(self.data.tokens) + [th.HIGHLIGHT] * n_generated
+        tokens = [*self.prompt_tokens, *self.chosen_tokens[:n_generated]]
+        colors = [th.TEXT] * len(self.prompt_tokens) + [th.HIGHLIGHT] * n_generated
         text = TokenText(tokens, max_width=5.6, colors=colors, font_size=th.LABEL_SIZE - 2, max_lines=4)
         return text.move_to(self.text_anchor, aligned_edge=UP + LEFT)
 
@@ -274,7 +279,7 @@ class Generation(GPTScene):
                                  seed=self.data.settings.seed))
             self.end_step(0.5)
         new_text = self.text_mob(i + 1)
-        glyphs = new_text.token_mobs.get(len(self.data.tokens) + i)
+        glyphs = new_text.token_mobs.get(len(self.prompt_tokens) + i)
         flying = row[0].copy()
         self.remove(self.text)
         self.add(new_text)
@@ -293,8 +298,8 @@ class Generation(GPTScene):
 
     def show_result(self) -> None:
         """The generated continuation on its own, large."""
-        tokens = [*self.data.tokens, *self.chosen_tokens]
-        colors = [th.TEXT] * len(self.data.tokens) + [th.HIGHLIGHT] * len(self.chosen_tokens)
+        tokens = [*self.prompt_tokens, *self.chosen_tokens]
+        colors = [th.TEXT] * len(self.prompt_tokens) + [th.HIGHLIGHT] * len(self.chosen_tokens)
         self.result = TokenText(tokens, max_width=th.CONTENT_WIDTH - 1, colors=colors, font_size=th.LABEL_SIZE + 4,
                                 max_lines=4).move_to(0.2 * UP)
         self.play(FadeOut(self.bars), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),

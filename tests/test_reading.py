@@ -58,6 +58,11 @@ def test_copy_example_finds_the_repeat_and_both_probabilities():
     assert ex.p_first == pytest.approx(softmax(logits[1])[ex.copied])
     assert ex.p_again == pytest.approx(softmax(logits[5])[ex.copied])
     assert copy_example(made_up(["a", "b", "c"], np.ones((1, 1, 3, 3)) / 3, np.zeros((3, 2)))) is None
+    # the text continues the repeat as before (" Z" "uri" ... " Z" "uri"): that copy is preferred to a later repeat
+    tokens = ["Once", " Z", "uri", " ran", ".", " Z", "uri", " hid", "."]
+    p = len(tokens)
+    ex = copy_example(made_up(tokens, np.ones((1, 1, p, p)) / p, np.zeros((p, 5))))
+    assert (ex.query, ex.first) == (5, 1)
 
 
 def test_copy_heads_put_the_previous_token_head_before_the_induction_head(toy_dirs):

@@ -1,0 +1,86 @@
+"""Scene: a chatbot is the same next-token machine, reading a script with a system line and turns."""
+from __future__ import annotations
+
+from manim import DOWN, UP, Create, FadeIn, FadeOut, LaggedStart, SurroundingRectangle, VGroup
+
+from gptmath.chat import END, chat_prompt, split_markers
+
+from scenes import theme as th
+from scenes.data import scene_prompt
+from scenes.diagrams import ChatTranscript
+from scenes.i18n import tr
+from scenes.mobjects import TokenRow, fit
+from scenes.softmax import Generation
+
+T = "chat"  # this module's catalogue: scenes/locales/chat.toml
+REQUEST = "Tell me a story about a dog named Max."
+N_ROUNDS = 4  # rounds shown with their bars; the rest of the answer is written straight after
+N_ANSWER = 40  # tokens at most in the answer
+
+
+class Chat(Generation):
+    """The chat template's script, its tokens, then the answer generated token by token as in Generation."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "title"))
+        if self.data.model.chat_template is None:
+            self.show_caption(tr(T, "no_template"))
+            self.end_step(2)
+            return
+        self.show_script()
+        self.show_tokens()
+        self.answer()
+        self.show_transcript()
+
+    def show_script(self) -> None:
+        """The template's text, role markers as chips: what the model actually reads."""
+        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, REQUEST)}]
+        self.prompt = chat_prompt(self.data.model.chat_template, self.messages)
+        self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
+                                     font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)
+        fit(self.script, th.CONTENT_WIDTH)
+        self.play(FadeIn(self.script.lines[0]))
+        self.play(LaggedStart(*[FadeIn(line) for line in self.script.lines[1:]], lag_ratio=0.4))
+        self.show_caption(tr(T, "script"))
+        self.end_step()
+
+    def show_tokens(self) -> None:
+        """The same script as tokens: each role marker is one token with its own id."""
+        model = self.data.model
+        ids = model.encode(self.prompt)
+        self.prompt_tokens = model.token_strings(ids)
+        row = TokenRow(self.prompt_tokens, ids, max_lines=4, font_size=th.SMALL_SIZE)
+        fit(row, th.CONTENT_WIDTH).next_to(self.script, DOWN, buff=0.5)
+        fit(row, height=max(0.5, row.get_top()[1] + th.FRAME_HEIGHT / 2 - th.EDGE - 0.9))
+        markers = [i for i, t in enumerate(self.prompt_tokens) if t.startswith("<|") and i in row.shown_indices]
+        frames = VGroup(*[SurroundingRectangle(row.cell(i), color=th.HIGHLIGHT, buff=0.04) for i in markers])
+        self.play(FadeIn(row))
+        self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
+        first = self.prompt_tokens[markers[0]] if markers else ""
+        self.show_caption(tr(T, "tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
+        self.end_step()
+        self.play(FadeOut(row), FadeOut(frames), FadeOut(self.script))
+
+    def answer(self) -> None:
+        """The model continues the script after <|assistant|>: a few rounds with bars, then the rest at once."""
+        end = self.data.model.tokenizer.token_to_id(END)
+        self.prepare_rounds(self.prompt, self.prompt_tokens, N_ANSWER, stop=end)
+        self.show_loop()
+        for i in range(min(N_ROUNDS, len(self.steps))):
+            self.run_round(i)
+        rest = self.text_mob(len(self.steps))
+        self.play(FadeOut(self.bars), FadeOut(self.text), FadeIn(rest), run_time=1.0)
+        self.text = rest
+        self.show_caption(tr(T, "continue", n=len(self.steps)))
+        self.end_step()
+
+    def show_transcript(self) -> None:
+        """The script with the answer in it: the assistant's turn is just more text the model wrote."""
+        answer = self.data.model.decode([s.chosen for s in self.steps])
+        transcript = ChatTranscript(split_markers(self.prompt + answer), max_width=th.CONTENT_WIDTH - 1,
+                                    font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
+        fit(transcript, th.CONTENT_WIDTH, height=5.6)
+        self.play(FadeOut(self.text), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
+                  FadeIn(transcript))
+        self.show_caption(tr(T, "same_machine"))
+        self.end_step(2)

@@ -1,0 +1,218 @@
+"""Scenes: what each word reads (attention arcs), and copying from earlier in the context (induction)."""
+from __future__ import annotations
+
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, UP, Create, Line, FadeIn, FadeOut, LaggedStart, SurroundingRectangle, VGroup
+
+from gptmath.cache import cached_trace
+from gptmath.heads import ordinary_token_ids, pick_head, previous_token_scores, repeated_random_tokens
+from gptmath.ops import next_token_losses
+from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_heads
+
+from scenes import theme as th
+from scenes.base import GPTScene
+from scenes.data import scene_prompt
+from scenes.diagrams import ArcDiagram
+from scenes.i18n import tr
+from scenes.mobjects import HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
+
+T = "reading"  # this module's catalogue: scenes/locales/reading.toml
+ARC_PROMPT = "Lily found a red ball. She gave it to her dog, Max."
+COPY_PROMPT = "Once upon a time, there was a little girl named Zuri. She liked to play in the sun. One day, Zuri"
+MIN_WEIGHT = 0.12  # links weaker than this are not drawn when every query's links are shown
+N_QUERIES = 3  # queries stepped through one by one
+N_RANDOM = 20  # random tokens in each copy of the clean case
+ROW_Y = -1.6
+
+
+def quoted(token: str) -> str:
+    return f"“{th.show_spaces(token)}”"
+
+
+class AttentionArcs(GPTScene):
+    """A sentence as a row of tokens; for one head, arcs from each token to the earlier tokens it reads."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "arcs_title"))
+        self.show_sentence()
+        self.step_through_queries()
+        self.show_all_links()
+        self.switch_to_content_head()
+
+    def show_sentence(self) -> None:
+        """The sentence's tokens in one row, low in the frame so arcs can rise above it."""
+        d = self.data
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, ARC_PROMPT))
+        self.tokens = self.trace.token_strings
+        self.row = TokenRow(self.tokens, max_lines=1, font_size=th.LABEL_SIZE).move_to([0, ROW_Y, 0])
+        fit(self.row, th.CONTENT_WIDTH)
+        self.layer, self.head = pick_head(self.trace, d.settings.layer)
+        if d.settings.head is not None:
+            self.head = d.settings.head
+        self.play(FadeIn(self.row))
+        self.show_caption(tr(T, "sentence"))
+        self.end_step(0.5)
+
+    def head_label(self, layer: int, head: int) -> VGroup:
+        text = label(tr(T, "head", layer=layer, head=head), th.LABEL_SIZE, th.HIGHLIGHT)
+        return text.to_corner(UP + RIGHT, buff=th.EDGE).shift(0.9 * DOWN)
+
+    def query_links(self, layer: int, head: int, query: int) -> list[tuple[int, int, float]]:
+        return [(a.query, a.key, a.weight) for a in arcs(self.trace, layer, head, 0.05, [query])]
+
+    def step_through_queries(self) -> None:
+        """A few query tokens, each with arcs to what it reads and the two strongest weights written."""
+        self.name = self.head_label(self.layer, self.head)
+        self.play(FadeIn(self.name))
+        shown = self.row.shown_indices
+        for i, q in enumerate(dict.fromkeys(shown[min(len(shown) - 1, round(f * (len(shown) - 1)))]
+                                            for f in np.linspace(0.35, 1.0, N_QUERIES))):
+            links = [link for link in self.query_links(self.layer, self.head, q) if link[1] in shown]
+            diagram = ArcDiagram(self.row, links)
+            focus = SurroundingRectangle(self.row.cell(q).box, color=th.QUERY, buff=0.05)
+            top = sorted(links, key=lambda link: -link[2])[:2]
+            weights = VGroup(*[self.weight_label(diagram, q, k, w) for q, k, w in top])
+            self.play(Create(focus), run_time=0.4)
+            self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
+            reads = ", ".join(f"{quoted(self.tokens[k])} {w:.2f}" for _, k, w in top)
+            self.show_caption(tr(T, "reads", query=quoted(self.tokens[q]), reads=reads))
+            self.end_step(0.6 if i < N_QUERIES - 1 else 1.0)
+            self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
+
+    def weight_label(self, diagram: ArcDiagram, query: int, key: int, weight: float) -> VGroup:
+        """The weight written at the top of its arc (beside the ring for a token reading itself)."""
+        arc = diagram.arc(query, key)
+        text = label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True)
+        return text.next_to(arc, UP, buff=0.05) if query != key else text.next_to(arc, RIGHT, buff=0.05)
+
+    def show_all_links(self) -> None:
+        """Every query's links at once: the head's habit shows."""
+        links = [(a.query, a.key, a.weight) for a in arcs(self.trace, self.layer, self.head, MIN_WEIGHT)]
+        self.all_arcs = ArcDiagram(self.row, links)
+        self.play(LaggedStart(*[Create(a) for a in self.all_arcs], lag_ratio=0.02), run_time=1.6)
+        score = previous_token_scores(self.trace)[self.layer, self.head]
+        self.show_caption(tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
+        self.end_step()
+
+    def switch_to_content_head(self) -> None:
+        """A head that picks tokens out by what they are: its favourite token framed wherever it occurs."""
+        c = pick_content_head(self.trace, exclude=(self.layer, self.head))
+        links = [(a.query, a.key, a.weight) for a in arcs(self.trace, c.layer, c.head, MIN_WEIGHT)]
+        content = ArcDiagram(self.row, links, color=th.KEY)
+        name = self.head_label(c.layer, c.head)
+        marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=th.KEY, buff=0.05)
+                         for i in self.row.shown_indices if self.tokens[i] == c.token])
+        self.play(FadeOut(self.all_arcs), FadeOut(self.name), FadeIn(name))
+        self.play(LaggedStart(*[Create(a) for a in content], lag_ratio=0.02), Create(marks), run_time=1.6)
+        self.name = name
+        self.show_caption(tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
+        self.end_step(2)
+
+
+class InContextCopying(GPTScene):
+    """A name comes back: a previous-token head marks what came before each token, an induction head copies."""
+
+    def construct(self) -> None:
+        self.show_title(tr(T, "copy_title"))
+        self.show_story()
+        self.previous_token_head()
+        self.induction_head()
+        self.compare_probabilities()
+        self.random_tokens()
+
+    def show_story(self) -> None:
+        d = self.data
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, COPY_PROMPT))
+        self.tokens = self.trace.token_strings
+        self.example = copy_example(self.trace)
+        self.heads = pick_copy_heads(d.model, self.trace, d.settings.layer, d.settings.head)
+        self.row = TokenRow(self.tokens, max_lines=2, font_size=th.SMALL_SIZE + 2, line_buff=1.2)
+        fit(self.row, th.CONTENT_WIDTH).move_to([0, 0.4, 0])
+        self.play(FadeIn(self.row))
+        if self.example is None or not {self.example.first, self.example.first + 1, self.example.query} <= set(
+                self.row.shown_indices):
+            self.show_caption(tr(T, "no_repeat"))
+            self.end_step(2)
+            return
+        ex = self.example
+        self.marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=color, buff=0.05) for i, color in
+                              ((ex.first, th.DIM), (ex.first + 1, th.VALUE), (ex.query, th.QUERY))])
+        self.play(LaggedStart(*[Create(m) for m in self.marks], lag_ratio=0.3))
+        self.show_caption(tr(T, "story", token=quoted(self.tokens[ex.query]), next=quoted(self.tokens[ex.first + 1])))
+        self.end_step()
+
+    def link(self, layer: int, head: int, query: int, key: int) -> tuple[VGroup, float]:
+        """One arc with its weight written on it."""
+        weight = float(self.trace[f"blocks.{layer}.attn.hook_pattern"][head, query, key])
+        diagram = ArcDiagram(self.row, [(query, key, max(weight, 0.05))], color=th.QUERY, rise=0.3)
+        text = label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True).next_to(diagram, UP, buff=0.05)
+        return VGroup(diagram, text), weight
+
+    def previous_token_head(self) -> None:
+        """The token after the first occurrence reads the token before it."""
+        if self.example is None:
+            return
+        L, h = self.heads.previous
+        ex = self.example
+        arc, w = self.link(L, h, ex.first + 1, ex.first)
+        self.play(Create(arc[0]), FadeIn(arc[1]))
+        self.show_caption(tr(T, "previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
+                             before=quoted(self.tokens[ex.first]), w=f"{w:.2f}"))
+        self.end_step()
+        self.prev_arc = arc
+
+    def induction_head(self) -> None:
+        """The repeated token reads what followed its earlier occurrence."""
+        if self.example is None:
+            return
+        L, h = self.heads.induction
+        ex = self.example
+        arc, w = self.link(L, h, ex.query, ex.first + 1)
+        self.play(FadeOut(self.prev_arc), Create(arc[0]), FadeIn(arc[1]))
+        self.show_caption(tr(T, "induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
+                             next=quoted(self.tokens[ex.first + 1]), w=f"{w:.2f}"))
+        self.end_step()
+        self.ind_arc = arc
+
+    def compare_probabilities(self) -> None:
+        """The copied token's probability right after the first occurrence and after the repeat."""
+        if self.example is None:
+            return
+        ex = self.example
+        names = [tr(T, key) for key in ("first_time", "now")]  # one word each: the bars show spaces as ␣
+        bars = ProbabilityBars(names, [ex.p_first, ex.p_again], bar_length=4.0, font_size=th.SMALL_SIZE + 2,
+                               label_width=3.2)
+        head = label(tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
+        group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
+        self.play(FadeIn(group))
+        self.show_caption(tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
+        self.end_step()
+        self.play(*[FadeOut(m) for m in (group, self.ind_arc, self.marks, self.row)])
+
+    def random_tokens(self) -> None:
+        """The clean case: random tokens, then the same again; the induction head's pattern and the loss per token."""
+        model = self.data.model
+        ordinary = ordinary_token_ids(model)
+        eot = model.tokenizer.token_to_id("<|endoftext|>")
+        ids = repeated_random_tokens(int(ordinary.max()) + 1, N_RANDOM, self.data.settings.seed, eot or 0,
+                                     tuple(np.setdiff1d(np.arange(ordinary.max() + 1), ordinary)))
+        trace = model.trace_ids([int(i) for i in ids])
+        L, h = self.heads.induction
+        pattern = trace[f"blocks.{L}.attn.hook_pattern"][h]
+        thumb = PatternThumbnail(pattern, 3.6).move_to([-3.6, -0.2, 0])
+        thumb_head = label(tr(T, "pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
+        losses = next_token_losses(trace["logits"], ids)
+        first, again = losses[1:N_RANDOM].mean(), losses[N_RANDOM + 1:].mean()
+        strip = HeatMap(-losses[None, :], width=5.6, height=0.45, scale=float(losses.max())).move_to([2.8, 0.4, 0])
+        strip_head = label(tr(T, "loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip, UP, buff=0.2)
+        split = strip.get_left() + RIGHT * strip.width * N_RANDOM / len(losses)  # where the repeat starts
+        strip.add(Line(split + UP * 0.35, split + DOWN * 0.35, color=th.TEXT, stroke_width=3))
+        halves = VGroup(label(tr(T, "first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
+                        label(tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
+        halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
+        self.play(FadeIn(thumb), FadeIn(thumb_head))
+        self.show_caption(tr(T, "random", n=N_RANDOM))
+        self.end_step(0.6)
+        self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
+        self.show_caption(tr(T, "gain", gain=f"{first - again:.2f}"))
+        self.end_step(2)
