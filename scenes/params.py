@@ -1,7 +1,7 @@
-"""Scene: the loaded model's parameters tallied by kind, beside GPT-3's 175,181,291,520."""
+"""Scene: the loaded model's parameters tallied kind by kind, then GPT-3's 175,181,291,520 the same way (3Blue1Brown)."""
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, LaggedStart, Line, VGroup, VMobject
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, GrowFromEdge, Line, Rectangle, Square, VGroup, VMobject
 
 from gptmath.model import Config
 from gptmath.params import GPT3, ParamGroup, n_matrices, parameter_tally, total, weight_matrix_tally
@@ -12,10 +12,19 @@ from scenes.i18n import tr
 from scenes.mobjects import fit, label
 
 T = "params"  # this module's catalogue: scenes/locales/params.toml
-ROW = 0.31  # row pitch
+LEFT_X = -th.FRAME_WIDTH / 2 + th.EDGE
+WIDTH = th.CONTENT_WIDTH
 HEADER_Y = 2.8
-TOP = 1.7  # y of the tables' first row
-HALF = th.CONTENT_WIDTH / 2 - 0.2  # width of one table
+STRIP_Y, STRIP_HEIGHT = 1.55, 0.36  # the blocks, side by side
+TOP = 1.0  # y of the table's first row
+ROW = 0.31  # row pitch
+FORMULA_RIGHT = 0.62  # the formulas' right edge, as a share of the width
+MLP = th.TOKEN_COLORS[4]
+KIND_COLORS = {  # one colour per kind: block, and the swatch of its row
+    "token_embedding": th.TOKEN_COLORS[3], "position_embedding": th.TOKEN_COLORS[5], "query": th.QUERY,
+    "key": th.KEY, "value": th.VALUE, "output": th.TOKEN_COLORS[0], "mlp_gate": MLP.darker(0.4), "mlp_up": MLP,
+    "mlp_down": MLP.darker(0.2), "biases": th.DIM, "layer_norms": th.FAINT, "unembedding": th.TOKEN_COLORS[3].darker(0.3),
+}
 
 
 def _n(x: int) -> str:
@@ -28,58 +37,90 @@ def _formula(g: ParamGroup) -> str:
     return " × ".join(_n(f) for f in factors)
 
 
-def _on_baseline(text: str, width: float) -> VMobject:
-    """A name whose box always spans ascender to descender (an invisible trailing bar), so rows share a baseline."""
-    mob = label(text + "|", th.SMALL_SIZE)
+def _on_baseline(text: str, size: float = th.SMALL_SIZE, color=th.TEXT) -> VMobject:
+    """Text whose box always spans ascender to descender (an invisible trailing bar), so rows share a baseline."""
+    mob = label(text + "|", size, color)
     mob[-1].set_opacity(0)
-    return fit(mob, width)
+    return mob
 
 
-def _config(cfg: Config) -> VMobject:
-    """A model's shape in two lines."""
-    return label(tr(T, "config", layers=cfg.n_layer, heads=cfg.n_head, dh=cfg.d_head, d=_n(cfg.d_model),
-                    m=_n(cfg.d_mlp), v=_n(cfg.vocab_size), ctx=_n(cfg.n_ctx)), th.SMALL_SIZE, th.DIM)
+def _config(cfg: Config) -> VGroup:
+    """A model's shape, its two lines spaced like the rows below."""
+    text = tr(T, "config", layers=cfg.n_layer, heads=cfg.n_head, dh=cfg.d_head, d=_n(cfg.d_model), m=_n(cfg.d_mlp),
+              v=_n(cfg.vocab_size), ctx=_n(cfg.n_ctx))
+    return VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in text.split("\n")]).arrange(DOWN, buff=0.14,
+                                                                                              aligned_edge=LEFT)
 
 
-class Table(VGroup):
-    """Rows of name | formula | count, names left-aligned, numbers right-aligned, within `width`."""
+class Row(VGroup):
+    """swatch · name | formula | count across `width` from `left` at height y (names left, numbers right-aligned)."""
 
-    def __init__(self, rows: list[tuple[str, str, str]], left: float, width: float, top: float,
+    def __init__(self, name: str, formula: str, count: str, color, left: float, width: float, y: float,
                  count_color=th.TEXT) -> None:
         super().__init__()
-        self.rows = VGroup()
-        for i, (name, formula, count) in enumerate(rows):
-            y = top - i * ROW
-            name_mob = _on_baseline(name, 0.38 * width).move_to([left, y, 0], aligned_edge=LEFT)
-            count_mob = label(count, th.NUMBER_SIZE, count_color, mono=True)
-            fit(count_mob, 0.3 * width).move_to([left + width, y, 0], aligned_edge=RIGHT)
-            right = min(left + 0.71 * width - 0.1, count_mob.get_left()[0] - 0.2)
-            formula_mob = fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True), right - name_mob.get_right()[0] - 0.2)
-            formula_mob.move_to([right, y, 0], aligned_edge=RIGHT)
-            row = VGroup(name_mob, formula_mob, count_mob)
-            row.name_mob, row.formula_mob, row.count_mob = name_mob, formula_mob, count_mob
-            self.rows.add(row)
-        self.add(self.rows)
+        self.swatch = Square(0.16, stroke_width=0, fill_color=color, fill_opacity=1).move_to([left + 0.08, y, 0])
+        self.name_mob = fit(_on_baseline(name), 0.3 * width).move_to([left + 0.3, y, 0], aligned_edge=LEFT)
+        self.count_mob = fit(label(count, th.NUMBER_SIZE, count_color, mono=True), 0.3 * width)
+        self.count_mob.move_to([left + width, y, 0], aligned_edge=RIGHT)
+        right = left + FORMULA_RIGHT * width
+        self.formula_mob = fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True), right - self.name_mob.get_right()[0] - 0.3)
+        self.formula_mob.move_to([right, y, 0], aligned_edge=RIGHT)
+        self.add(self.swatch, self.name_mob, self.formula_mob, self.count_mob)
+
+
+class Tally(VGroup):
+    """A model's parameter groups as blocks side by side (width ∝ count) over a table of the counts.
+
+    `rows[i]` and `blocks[i]` belong to `groups[i]`, `block_labels[i]` too where the name fits
+    inside the block; a group with no parameters of its own (a tied unembedding) gets a row and
+    an empty block. The running total is the scene's to draw.
+
+        Tally(parameter_tally(cfg), [tr(T, g.kind) for g in groups], [_formula(g) for g in groups])
+    """
+
+    def __init__(self, groups: list[ParamGroup], names: list[str], formulas: list[str]) -> None:
+        super().__init__()
+        self.groups = groups
+        scale = WIDTH / total(groups)
+        self.blocks, self.rows, self.block_labels = VGroup(), VGroup(), {}
+        x = LEFT_X
+        for i, (g, name, formula) in enumerate(zip(groups, names, formulas)):
+            color = KIND_COLORS.get(g.kind, th.DIM)
+            block = Rectangle(width=max(g.count * scale, 1e-3), height=STRIP_HEIGHT, fill_color=color,
+                              fill_opacity=0.9 if g.count else 0, stroke_color=th.BACKGROUND,
+                              stroke_width=1.5 if g.count else 0)
+            self.blocks.add(block.move_to([x, STRIP_Y, 0], aligned_edge=LEFT))
+            text = _on_baseline(name, th.SMALL_SIZE - 2, th.BACKGROUND)
+            if text.width + 0.06 <= block.width:
+                self.block_labels[i] = text.move_to(block)
+            x += g.count * scale
+            self.rows.add(Row(name, formula, _n(g.count), color, LEFT_X, WIDTH, TOP - i * ROW))
+        bottom = TOP - (len(groups) - 0.35) * ROW
+        self.rule = Line([LEFT_X, bottom, 0], [LEFT_X + WIDTH, bottom, 0], color=th.DIM, stroke_width=1.5)
+        self.total_y = bottom - 0.6 * ROW
+        self.add(self.blocks, *self.block_labels.values(), self.rows, self.rule)
+
+    def total_label(self, count: int, final: bool) -> VMobject:
+        """The running total after some rows, in the total row (highlighted once every row is in)."""
+        mob = label(_n(count), th.NUMBER_SIZE, th.HIGHLIGHT if final else th.TEXT, mono=True)
+        return mob.move_to([LEFT_X + WIDTH, self.total_y, 0], aligned_edge=RIGHT)
 
 
 class ParameterCount(GPTScene):
-    """The loaded model's parameters by kind (= transformers' count) and GPT-3's weight matrices (3Blue1Brown)."""
+    """The loaded model's parameters kind by kind (= transformers' count), then GPT-3's weight matrices (3Blue1Brown)."""
 
     def construct(self) -> None:
         self.show_title(tr(T, "title"))
         self.introduce()
         self.tally_ours()
-        self.total_ours()
+        self.check_ours()
         self.tally_gpt3()
         self.compare()
 
     # -- steps ------------------------------------------------------------
     def introduce(self) -> None:
-        self.left = -th.FRAME_WIDTH / 2 + th.EDGE
-        self.ours_header = fit(label(tr(T, "ours_header", model=self.data.model.name), th.LABEL_SIZE), HALF)
-        self.ours_header.move_to([self.left, HEADER_Y, 0], aligned_edge=LEFT)
-        self.config_mob = fit(_config(self.data.model.config), HALF)
-        self.config_mob.next_to(self.ours_header, DOWN, buff=0.12).align_to(self.ours_header, LEFT)
+        self.ours_header, self.config_mob = self.heading(tr(T, "ours_header", model=self.data.model.name),
+                                                         self.data.model.config)
         self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
         self.show_caption(tr(T, "intro"))
         self.end_step()
@@ -87,57 +128,69 @@ class ParameterCount(GPTScene):
     def tally_ours(self) -> None:
         cfg = self.data.model.config
         self.tally = parameter_tally(cfg)
-        rows = [(tr(T, g.kind), tr(T, "tied") if g.copies == 0 else _formula(g), _n(g.count)) for g in self.tally]
-        self.ours = Table(rows, self.left, HALF, TOP)
+        formulas = [tr(T, "tied") if g.copies == 0 else _formula(g) for g in self.tally]
+        self.ours = Tally(self.tally, [tr(T, g.kind) for g in self.tally], formulas)
         self.count_mobs = {g.kind: row.count_mob for g, row in zip(self.tally, self.ours.rows)}
-        self.play(LaggedStart(*[FadeIn(r, shift=0.1 * RIGHT) for r in self.ours.rows], lag_ratio=0.15))
+        self.show_caption(tr(T, "blocks_caption"))
+        self.ours_total_name, self.total_mob = self.add_up(self.ours)
         self.show_caption(tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption"))
         self.end_step()
 
-    def total_ours(self) -> None:
-        left = self.left
-        y = TOP - (len(self.ours.rows) - 0.25) * ROW
-        self.ours_rule = Line([left, y, 0], [left + HALF, y, 0], color=th.DIM, stroke_width=1.5)
-        self.ours_total = Table([(tr(T, "total"), "", _n(total(self.tally)))], left, HALF, y - ROW * 0.6,
-                                count_color=th.HIGHLIGHT)
-        self.total_mob = self.ours_total.rows[0].count_mob
-        self.check_mob = fit(label(tr(T, "check"), th.SMALL_SIZE, th.DIM), HALF)
-        self.check_mob.next_to(self.ours_total, DOWN, buff=0.1).align_to(self.ours_total.rows[0].count_mob, RIGHT)
-        like = weight_matrix_tally(self.data.model.config)
-        self.like_gpt3_mob = fit(label(tr(T, "ours_like_gpt3", n=_n(total(like)), k=_n(n_matrices(like))),
-                                        th.SMALL_SIZE, th.DIM), HALF)
-        self.like_gpt3_mob.next_to(self.check_mob, DOWN, buff=0.15).align_to(self.ours_header, LEFT)
-        self.play(FadeIn(self.ours_rule), FadeIn(self.ours_total))
+    def check_ours(self) -> None:
+        self.check_mob = fit(label(tr(T, "check"), th.SMALL_SIZE, th.DIM), WIDTH)
+        self.check_mob.next_to(self.total_mob, DOWN, buff=0.12).align_to(self.total_mob, RIGHT)
         self.play(FadeIn(self.check_mob))
         self.end_step()
 
     def tally_gpt3(self) -> None:
+        ours = [self.ours_header, self.config_mob, self.ours, self.ours_total_name, self.total_mob, self.check_mob]
+        self.play(*[FadeOut(m) for m in ours])
         self.gpt3_groups = weight_matrix_tally(GPT3)
-        left = th.FRAME_WIDTH / 2 - th.EDGE - HALF
-        self.gpt3_header = fit(label(tr(T, "gpt3_header"), th.LABEL_SIZE), HALF)
-        self.gpt3_header.move_to([left, HEADER_Y, 0], aligned_edge=LEFT)
-        self.gpt3_config = fit(_config(GPT3), HALF).next_to(self.gpt3_header, DOWN, buff=0.12)
-        self.gpt3_config.align_to(self.gpt3_header, LEFT)
-        rows = [(tr(T, g.kind), _formula(g), _n(g.count)) for g in self.gpt3_groups]
-        self.gpt3 = Table(rows, left, HALF, TOP)
-        y = TOP - (len(self.gpt3.rows) - 0.25) * ROW
-        rule = Line([left, y, 0], [left + HALF, y, 0], color=th.DIM, stroke_width=1.5)
-        self.gpt3_total = Table([(tr(T, "total"), tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))),
-                                  _n(total(self.gpt3_groups)))], left, HALF, y - ROW * 0.6, count_color=th.HIGHLIGHT)
-        self.gpt3_total_mob = self.gpt3_total.rows[0].count_mob
-        self.gpt3_matrices_mob = self.gpt3_total.rows[0].formula_mob
+        self.gpt3_header, self.gpt3_config = self.heading(tr(T, "gpt3_header"), GPT3)
         self.play(FadeIn(self.gpt3_header), FadeIn(self.gpt3_config))
-        self.play(LaggedStart(*[FadeIn(r, shift=0.1 * LEFT) for r in self.gpt3.rows], lag_ratio=0.15))
-        self.play(FadeIn(rule), FadeIn(self.gpt3_total))
+        self.gpt3 = Tally(self.gpt3_groups, [tr(T, g.kind) for g in self.gpt3_groups],
+                          [_formula(g) for g in self.gpt3_groups])
         self.show_caption(tr(T, "gpt3_caption"))
+        self.gpt3_total_name, self.gpt3_total_mob = self.add_up(self.gpt3)
+        self.gpt3_matrices_mob = label(tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))), th.NUMBER_SIZE, th.DIM,
+                                       mono=True)
+        self.gpt3_matrices_mob.move_to([LEFT_X + FORMULA_RIGHT * WIDTH, self.gpt3.total_y, 0], aligned_edge=RIGHT)
+        self.play(FadeIn(self.gpt3_matrices_mob))
         self.end_step()
 
     def compare(self) -> None:
         full = total(parameter_tally(GPT3))
+        like = weight_matrix_tally(self.data.model.config)
         self.gpt3_full_mob = fit(label(tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
-                                  HALF)
-        self.gpt3_full_mob.next_to(self.gpt3_total, DOWN, buff=0.2).align_to(self.gpt3_header, LEFT)
-        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob))  # both sides alike
+                                 WIDTH)
+        self.like_gpt3_mob = fit(label(tr(T, "ours_like_gpt3", model=self.data.model.name, n=_n(total(like)),
+                                          k=_n(n_matrices(like)), all=_n(total(self.tally))), th.SMALL_SIZE, th.DIM),
+                                 WIDTH)
+        notes = VGroup(self.gpt3_full_mob, self.like_gpt3_mob).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+        notes.next_to(self.gpt3_total_mob, DOWN, buff=0.15).align_to(self.gpt3_header, LEFT)
+        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
         ratio = total(self.gpt3_groups) / total(self.tally)
         self.show_caption(tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
         self.end_step(2)
+
+    # -- pieces -----------------------------------------------------------
+    def heading(self, text: str, cfg: Config) -> tuple[VMobject, VGroup]:
+        """A panel's header and the model's shape beneath it, at the top left."""
+        header = fit(label(text, th.LABEL_SIZE), WIDTH).move_to([LEFT_X, HEADER_Y, 0], aligned_edge=LEFT)
+        config = fit(_config(cfg), WIDTH).next_to(header, DOWN, buff=0.14).align_to(header, LEFT)
+        return header, config
+
+    def add_up(self, tally: Tally) -> tuple[VMobject, VMobject]:
+        """Each kind's block and row in turn, its count gliding into the running total; returns (name, total)."""
+        name = _on_baseline(tr(T, "total")).move_to([LEFT_X + 0.3, tally.total_y, 0], aligned_edge=LEFT)
+        self.play(FadeIn(tally.rule), FadeIn(name))
+        shown, running = None, 0
+        for i, (g, block, row) in enumerate(zip(tally.groups, tally.blocks, tally.rows)):
+            running += g.count
+            new = tally.total_label(running, final=i == len(tally.groups) - 1)
+            grow = [GrowFromEdge(block, LEFT)] if g.count else []
+            grow += [FadeIn(tally.block_labels[i])] if i in tally.block_labels else []
+            self.merge([((row.count_mob,), new)], FadeIn(row, shift=0.1 * RIGHT), *grow,
+                       *([FadeOut(shown)] if shown is not None else []), copies=True, run_time=0.6)
+            shown = new
+        return name, shown

@@ -1,6 +1,7 @@
 """ParameterCount scene: the drawn tally is transformers' count and GPT-3's is 3Blue1Brown's; fits the frame."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from transformers import GPT2LMHeadModel
 
@@ -27,6 +28,16 @@ def test_drawn_total_is_transformers_count(default_render):
     assert _plain(scene.gpt3_total_mob.text) == 175_181_291_520
     assert "27,938" in scene.gpt3_matrices_mob.text
     check_layout(scene)
+
+
+def test_blocks_are_as_wide_as_their_counts(default_render):
+    scene, _ = default_render
+    for tally in (scene.ours, scene.gpt3):
+        counts = np.array([g.count for g in tally.groups], dtype=float)
+        widths = np.array([b.width if g.count else 0.0 for g, b in zip(tally.groups, tally.blocks)])
+        np.testing.assert_allclose(widths, counts / counts.sum() * widths.sum(), atol=2e-3)
+        for i, text in tally.block_labels.items():  # a name written on a block stays inside it
+            assert tally.blocks[i].get_left()[0] < text.get_left()[0] and text.get_right()[0] < tally.blocks[i].get_right()[0]
 
 
 def test_golden(default_render, update_golden):
