@@ -82,5 +82,6 @@ class Chat(Generation):
         fit(transcript, th.CONTENT_WIDTH, height=5.6)
         self.play(FadeOut(self.text), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   FadeIn(transcript))
+        self.transcript = transcript
         self.show_caption(tr(T, "same_machine"))
         self.end_step(2)

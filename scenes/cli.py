@@ -32,13 +32,17 @@ SCENES: list[tuple[str, str]] = [
     ("embedding", "Embedding"),
     ("embedding", "EmbeddingSpace"),
     ("attention", "AttentionHead"),
+    ("reading", "AttentionArcs"),
     ("attention", "MultiHeadAttention"),
+    ("reading", "InContextCopying"),
     ("mlp", "MLPBlock"),
     ("overview", "ForwardPass"),
     ("softmax", "Unembedding"),
     ("softmax", "Temperature"),
     ("softmax", "Generation"),
+    ("chat", "Chat"),
     ("params", "ParameterCount"),
+    ("pretraining", "PreTraining"),
 ]
 SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}

@@ -72,7 +72,7 @@ class LossCurve(VGroup):
         x_axis = Line(ORIGIN, RIGHT * width, color=th.DIM, stroke_width=2)
         y_axis = Line(ORIGIN, UP * height, color=th.DIM, stroke_width=2)
         self.axes = VGroup(x_axis, y_axis)
-        ticks = VGroup()
+        self.ticks = ticks = VGroup()
         for step, text in [(0, "0"), *[(10 ** d, f"{10 ** d:,}") for d in self.decades]]:
             x = self._x(step)
             ticks.add(Line([x, 0, 0], [x, -0.08, 0], color=th.DIM), label(text, th.SMALL_SIZE - 2, th.DIM, mono=True)
@@ -82,7 +82,8 @@ class LossCurve(VGroup):
             ticks.add(Line([0, y, 0], [-0.08, y, 0], color=th.DIM), number(v, 0, th.SMALL_SIZE - 2, th.DIM)
                       .next_to([-0.08, y, 0], LEFT, buff=0.08))
         gap = self._x(0) + 0.3 * (self._x(10) - self._x(0))
-        brk = VGroup(Line([gap - 0.05, -0.1, 0], [gap + 0.03, 0.1, 0]), Line([gap + 0.03, -0.1, 0], [gap + 0.11, 0.1, 0]))
+        self.axis_break = brk = VGroup(Line([gap - 0.05, -0.1, 0], [gap + 0.03, 0.1, 0]),
+                                       Line([gap + 0.03, -0.1, 0], [gap + 0.11, 0.1, 0]))
         brk.set_stroke(th.DIM, 2)
         self.x_name = label(x_label, th.SMALL_SIZE, th.DIM).next_to(x_axis, DOWN, buff=0.45)
         self.y_name = label(y_label, th.SMALL_SIZE, th.DIM).rotate(math.pi / 2).next_to(y_axis, LEFT, buff=0.55)

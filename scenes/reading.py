@@ -98,7 +98,8 @@ class AttentionArcs(GPTScene):
         """A head that picks tokens out by what they are: its favourite token framed wherever it occurs."""
         c = pick_content_head(self.trace, exclude=(self.layer, self.head))
         links = [(a.query, a.key, a.weight) for a in arcs(self.trace, c.layer, c.head, MIN_WEIGHT)]
-        content = ArcDiagram(self.row, links, color=th.KEY)
+        content = self.content = ArcDiagram(self.row, links, color=th.KEY)
+        self.content_head = (c.layer, c.head)
         name = self.head_label(c.layer, c.head)
         marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=th.KEY, buff=0.05)
                          for i in self.row.shown_indices if self.tokens[i] == c.token])
@@ -184,6 +185,7 @@ class InContextCopying(GPTScene):
                                label_width=3.2)
         head = label(tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
         group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
+        self.bars = bars
         self.play(FadeIn(group))
         self.show_caption(tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
         self.end_step()

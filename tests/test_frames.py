@@ -11,18 +11,24 @@ import numpy as np
 import pytest
 from manim.utils.iterables import list_update
 
+from gptmath.chat import read_chat_template
+from gptmath.load import DEFAULT_MODEL
 from scenes.attention import AttentionHead, MultiHeadAttention
 from scenes.embedding import Embedding, EmbeddingSpace
 from scenes.mlp import MLPBlock
 from scenes.overview import ForwardPass
 from scenes.params import ParameterCount
 from scenes.softmax import Generation, Temperature, Unembedding
+from scenes.chat import Chat
+from scenes.pretraining import PreTraining
+from scenes.reading import AttentionArcs, InContextCopying
 from scenes.tokens import Tokenization
 from scenes.settings import Settings
 from tests.scene_harness import after_each_frame, render
 
-SCENES = [Tokenization, Embedding, EmbeddingSpace, AttentionHead, MultiHeadAttention, MLPBlock, ForwardPass,
-          Unembedding, Temperature, Generation, ParameterCount]
+SCENES = [Tokenization, Embedding, EmbeddingSpace, AttentionHead, AttentionArcs, MultiHeadAttention, InContextCopying,
+          MLPBlock, ForwardPass, Unembedding, Temperature, Generation, Chat, ParameterCount, PreTraining]
+DEFAULT_CHAT_TEMPLATE = read_chat_template(DEFAULT_MODEL)
 EVERY = 3  # compare every third frame written
 TOLERANCE = 0.002  # share of pixels that may differ (by more than 40 of 255) between the two renders
 
@@ -50,10 +56,12 @@ class FrameChecker:
 
 
 @pytest.mark.parametrize("scene_cls", SCENES, ids=lambda c: c.__name__)
-def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path):
+def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path, toy_dir):
     checker = FrameChecker()
+    # a chat needs a model with a chat template: the toy models have one
+    settings = Settings(model=str(toy_dir)) if scene_cls is Chat and DEFAULT_CHAT_TEMPLATE is None else Settings()
     with after_each_frame(checker):
-        render(scene_cls, Settings(), tmp_path, width=320, height=180, animate=True, frame_rate=4)
+        render(scene_cls, settings, tmp_path, width=320, height=180, animate=True, frame_rate=4)
     assert checker.checked > 5, "too few frames were checked: did the scene animate?"
     assert not checker.bad, f"{len(checker.bad)} of {checker.checked} sampled frames differ from what is on screen " \
                             f"(time s, share of pixels): {checker.bad[:5]}"

@@ -1,0 +1,61 @@
+"""One step of gradient descent on one example, computed for real: what training does, once.
+
+    from gpttrain.step import gradient_step
+    s = gradient_step("assets/models/tinytales-gpt2", "Once upon a time, there was a little dog", lr=0.01)
+    s.p_before, s.p_after   # probability of the last token (" dog") given the rest, before and after the step
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gptmath import GptMathError
+
+
+@dataclass(frozen=True)
+class GradientStep:
+    """An example's loss and its last token's probability before and after one plain gradient-descent step."""
+
+    ids: list[int]  # the example's tokens; the step lowers the loss of predicting each from the ones before
+    lr: float
+    loss_before: float  # nats per token over the example
+    loss_after: float
+    p_before: float  # probability of the last token given the others
+    p_after: float
+    n_changed: int  # numbers (parameters) the step changed
+    n_params: int
+
+
+def gradient_step(model: str, text: str, lr: float = 0.01) -> GradientStep:
+    """Load the checkpoint in transformers (float32), take one step w ← w − lr·∇loss on `text`, measure both sides."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, logging
+
+    logging.set_verbosity_error()
+    try:
+        net = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except Exception as exc:  # transformers raises many types; the user needs one line
+        raise GptMathError(f"could not load {model!r} for a training step: {str(exc).splitlines()[0]}") from None
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) < 2:
+        raise GptMathError("a training example needs at least two tokens: give a longer text")
+    x = torch.tensor([ids])
+
+    def measure() -> tuple[float, float]:
+        with torch.no_grad():
+            out = net(x, labels=x)
+            p = torch.softmax(out.logits[0, -2].float(), dim=-1)[ids[-1]]
+        return float(out.loss), float(p)
+
+    net.eval()  # no dropout: the step is deterministic
+    loss_before, p_before = measure()
+    before = [p.detach().clone() for p in net.parameters()]
+    net(x, labels=x).loss.backward()
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.grad is not None:
+                p -= lr * p.grad
+    loss_after, p_after = measure()
+    changed = sum(int((p != b).sum()) for p, b in zip(net.parameters(), before))
+    total = sum(p.numel() for p in net.parameters())
+    return GradientStep(ids, lr, loss_before, loss_after, p_before, p_after, changed, total)

@@ -1,0 +1,116 @@
+"""Scenes IV: AttentionArcs, InContextCopying, Chat, PreTraining draw the model's own numbers and fit at 480p."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gptmath import generate, load_model
+from gptmath.chat import END, chat_prompt
+from gptmath.model import softmax
+from gptmath.readout import top_bars
+from gpttrain.step import gradient_step
+from scenes.chat import REQUEST, Chat
+from scenes.pretraining import EXAMPLE, LR, PreTraining
+from scenes.reading import ARC_PROMPT, COPY_PROMPT, MIN_WEIGHT, AttentionArcs, InContextCopying
+from scenes.settings import Settings
+from tests.scene_harness import LONG, check_layout, render
+from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)
+
+TOY = "3L5H-gelu-n_inner"
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.mark.parametrize("prompt", [None, LONG, "Once upon a time"])
+def test_attention_arcs_are_the_heads_weights(prompt, media):
+    settings = Settings() if prompt is None else Settings(prompt=prompt)
+    scene, _ = render(AttentionArcs, settings, media)
+    assert scene.trace.token_strings == scene.data.model.token_strings(
+        scene.data.model.encode(prompt or ARC_PROMPT))
+    for diagram, (layer, head) in ((scene.all_arcs, (scene.layer, scene.head)), (scene.content, scene.content_head)):
+        pattern = scene.trace[f"blocks.{layer}.attn.hook_pattern"][head]
+        assert diagram.links, "no link drawn"
+        for q, k, w in diagram.links:
+            assert k <= q and w == pytest.approx(pattern[q, k]) and w >= MIN_WEIGHT
+        strong = {(q, k) for q in range(pattern.shape[0]) for k in range(q + 1) if pattern[q, k] >= MIN_WEIGHT}
+        assert {(q, k) for q, k, _ in diagram.links} == strong
+    assert scene.content_head != (scene.layer, scene.head)
+    check_layout(scene)
+
+
+@pytest.mark.parametrize("prompt", [None, LONG])
+def test_copying_shows_the_copied_tokens_real_probabilities(prompt, media):
+    settings = Settings() if prompt is None else Settings(prompt=prompt)
+    scene, _ = render(InContextCopying, settings, media)
+    ex, trace = scene.example, scene.trace
+    assert trace.token_strings == scene.data.model.token_strings(scene.data.model.encode(prompt or COPY_PROMPT))
+    assert trace.tokens[ex.query] == trace.tokens[ex.first] and ex.copied == trace.tokens[ex.first + 1]
+    assert ex.p_first == pytest.approx(softmax(trace["logits"][ex.first])[ex.copied])
+    assert ex.p_again == pytest.approx(softmax(trace["logits"][ex.query])[ex.copied])
+    np.testing.assert_allclose(scene.bars.probs[:2], [ex.p_first, ex.p_again])
+    pL, ph = scene.heads.previous
+    assert pL < max(scene.heads.induction[0], 1)
+    check_layout(scene)
+
+
+def test_copying_without_a_repeat_says_so(media):
+    scene, _ = render(InContextCopying, Settings(prompt="The cat sat"), media)
+    assert scene.example is None and any("twice" in text for _, text in scene.captions)
+
+
+def test_chat_reads_the_template_and_writes_the_models_answer(toy_dirs, media):
+    folder = toy_dirs[TOY]
+    scene, _ = render(Chat, Settings(model=str(folder)), media)
+    model = load_model(folder)
+    from transformers import AutoTokenizer
+
+    want = AutoTokenizer.from_pretrained(folder).apply_chat_template(
+        [{"role": "user", "content": REQUEST}], add_generation_prompt=True, tokenize=False)
+    assert scene.prompt == want == chat_prompt(model.chat_template, [{"role": "user", "content": REQUEST}])
+    s = scene.data.settings
+    steps = generate(model, want, 40, temperature=s.temperature, seed=s.seed, top_k_only=s.top_k,
+                     stop=model.tokenizer.token_to_id(END))
+    assert [x.chosen for x in scene.steps] == [x.chosen for x in steps]
+    assert [m.role for m in scene.transcript.markers][:3] == ["system", "end", "user"]
+    check_layout(scene)
+
+
+def test_chat_without_a_template_says_so(tmp_path, media):
+    import json
+    import shutil
+
+    from gpttrain.toy import make_toy_model
+
+    folder = make_toy_model(tmp_path / "plain")
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    scene, _ = render(Chat, Settings(model=str(folder)), media)
+    assert any("no chat template" in text for _, text in scene.captions)
+    shutil.rmtree(folder)
+
+
+def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media):  # noqa: F811
+    from gpttrain.ship import ship
+
+    root, _ = run
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus")
+    scene, _ = render(PreTraining, Settings(model=str(folder), prompt="Lily and the dog"), media)
+    assert scene.curve.steps == [c.step for c in scene.history] == [0, 4, 12]
+    assert scene.curve.losses == [c.nats_per_token for c in scene.history]
+    final = load_model(folder)
+    want = top_bars(final.trace("Lily and the dog")["logits"][-1], 1.0, 5, final.token_strings)
+    assert scene.last_bars == want
+    step = gradient_step(str(folder), "Lily and the dog", LR)
+    assert scene.step == step and step.n_changed > 0 and step.loss_after < step.loss_before
+    check_layout(scene)
+
+
+def test_pretraining_without_history_still_takes_a_step(toy_dir, media):
+    scene, _ = render(PreTraining, Settings(model=str(toy_dir)), media)
+    assert scene.history == [] and scene.step.ids == load_model(toy_dir).encode(EXAMPLE)
