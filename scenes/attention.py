@@ -78,8 +78,8 @@ class Product(VGroup):
     def __init__(self, matrix: np.ndarray, vector: np.ndarray, bias: np.ndarray | None, result: np.ndarray,
                  names: tuple[str, ...], colors: tuple, decimals: int = 2) -> None:
         super().__init__()
-        self.matrix = MatrixWithEllipses(matrix, n_rows=4, n_cols=4, decimals=decimals, cell_width=0.7, font_size=NUMBER,
-                                         row_name=tr(T, "rows"), col_name=tr(T, "columns"))
+        self.matrix = MatrixWithEllipses(matrix, n_rows=4, n_cols=4, decimals=decimals, cell_width=0.7,
+                                         font_size=NUMBER, row_name=tr(T, "rows"), col_name=tr(T, "columns"))
         col = dict(n_shown=4, cell_width=0.78, cell_height=0.3, font_size=NUMBER)
         self.vector = VectorColumn(vector, border_color=colors[1], **col)
         self.bias = VectorColumn(bias, border_color=colors[2], **col) if bias is not None else None
@@ -288,7 +288,8 @@ class AttentionHead(GPTScene):
         self.score_scale = scale
         self.end_step()
 
-    def grid(self, values: np.ndarray, mode: str, causal: bool = True, show_numbers: bool | None = None) -> AttentionGrid:
+    def grid(self, values: np.ndarray, mode: str, causal: bool = True,
+             show_numbers: bool | None = None) -> AttentionGrid:
         grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, max_size=5.4,
                              min_size=th.MIN_NUMBER_SIZE, show_numbers=show_numbers,
                              decimals=1 if mode == "scores" else 2)

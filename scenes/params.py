@@ -1,4 +1,4 @@
-"""Scene: the loaded model's parameters tallied kind by kind, then GPT-3's 175,181,291,520 the same way (3Blue1Brown)."""
+"""Scene: the loaded model's parameters tallied kind by kind, then GPT-3's 175,181,291,520 (3Blue1Brown)."""
 from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, GrowFromEdge, Line, Rectangle, Square, VGroup, VMobject
@@ -23,7 +23,8 @@ MLP = th.TOKEN_COLORS[4]
 KIND_COLORS = {  # one colour per kind: block, and the swatch of its row
     "token_embedding": th.TOKEN_COLORS[3], "position_embedding": th.TOKEN_COLORS[5], "query": th.QUERY,
     "key": th.KEY, "value": th.VALUE, "output": th.TOKEN_COLORS[0], "mlp_gate": MLP.darker(0.4), "mlp_up": MLP,
-    "mlp_down": MLP.darker(0.2), "biases": th.DIM, "layer_norms": th.FAINT, "unembedding": th.TOKEN_COLORS[3].darker(0.3),
+    "mlp_down": MLP.darker(0.2), "biases": th.DIM, "layer_norms": th.FAINT,
+    "unembedding": th.TOKEN_COLORS[3].darker(0.3),
 }
 
 
@@ -63,7 +64,8 @@ class Row(VGroup):
         self.count_mob = fit(label(count, th.NUMBER_SIZE, count_color, mono=True), 0.3 * width)
         self.count_mob.move_to([left + width, y, 0], aligned_edge=RIGHT)
         right = left + FORMULA_RIGHT * width
-        self.formula_mob = fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True), right - self.name_mob.get_right()[0] - 0.3)
+        self.formula_mob = fit(label(formula, th.NUMBER_SIZE, th.DIM, mono=True),
+                               right - self.name_mob.get_right()[0] - 0.3)
         self.formula_mob.move_to([right, y, 0], aligned_edge=RIGHT)
         self.add(self.swatch, self.name_mob, self.formula_mob, self.count_mob)
 
@@ -107,7 +109,7 @@ class Tally(VGroup):
 
 
 class ParameterCount(GPTScene):
-    """The loaded model's parameters kind by kind (= transformers' count), then GPT-3's weight matrices (3Blue1Brown)."""
+    """The loaded model's parameters kind by kind (= transformers' count), then GPT-3's weight matrices."""
 
     def construct(self) -> None:
         self.show_title(tr(T, "title"))

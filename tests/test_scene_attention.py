@@ -80,8 +80,8 @@ def smallest_digit_px(*mobs) -> float:
 def test_head_numbers_are_readable_at_480p(head_scene):
     scene, _ = head_scene
     drawn = [scene.x_row, scene.q_row, scene.k_row, scene.query_product, scene.key_product, scene.raw_grid,
-             scene.score_grid, scene.pattern_grid, scene.example_q, scene.example_k, *scene.value_columns.values(), scene.z_column,
-             scene.output_product, *scene.residual_columns]
+             scene.score_grid, scene.pattern_grid, scene.example_q, scene.example_k, *scene.value_columns.values(),
+             scene.z_column, scene.output_product, *scene.residual_columns]
     assert all(smallest_digit_px(mob) >= READABLE_PX for mob in drawn)
 
 

@@ -37,7 +37,8 @@ def test_blocks_are_as_wide_as_their_counts(default_render):
         widths = np.array([b.width if g.count else 0.0 for g, b in zip(tally.groups, tally.blocks)])
         np.testing.assert_allclose(widths, counts / counts.sum() * widths.sum(), atol=2e-3)
         for i, text in tally.block_labels.items():  # a name written on a block stays inside it
-            assert tally.blocks[i].get_left()[0] < text.get_left()[0] and text.get_right()[0] < tally.blocks[i].get_right()[0]
+            block = tally.blocks[i]
+            assert block.get_left()[0] < text.get_left()[0] and text.get_right()[0] < block.get_right()[0]
 
 
 def test_golden(default_render, update_golden):
