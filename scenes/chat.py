@@ -7,9 +7,8 @@ from gptmath.chat import END, chat_prompt, split_markers
 
 from scenes import theme as th
 from scenes.data import scene_prompt
-from scenes.diagrams import ChatTranscript
 from scenes.i18n import tr
-from scenes.mobjects import TokenRow, fit
+from scenes.mobjects import ChatTranscript, TokenRow, fit
 from scenes.softmax import Generation
 
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml

@@ -12,9 +12,8 @@ from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_hea
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
-from scenes.diagrams import ArcDiagram
 from scenes.i18n import tr
-from scenes.mobjects import HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
+from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
 ARC_PROMPT = "Lily found a red ball. She gave it to her dog, Max."

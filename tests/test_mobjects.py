@@ -58,3 +58,41 @@ def test_gpt_camera_draws_images_like_manims_camera():
     assert drawn.mean() > 0.05  # the images are in the frame
     differ = (np.abs(frames[0] - frames[1]).max(axis=2) > 0)
     assert differ.sum() < 0.05 * drawn.sum(), differ.sum() / drawn.sum()  # cell edges may fall one pixel apart
+
+
+def test_arc_diagram_draws_each_link_by_its_weight_and_skips_elided_tokens():
+    from scenes.mobjects import ArcDiagram, TokenRow
+
+    row = TokenRow(["The", " cat", " sat", " on", " the", " mat"], max_lines=1)
+    arcs = ArcDiagram(row, [(2, 1, 0.8), (2, 0, 0.2), (3, 3, 0.5)])
+    assert set(arcs.arcs) == {(2, 1), (2, 0), (3, 3)} and len(arcs.from_query(2)) == 2
+    assert arcs.arc(2, 1).get_stroke_width() > arcs.arc(2, 0).get_stroke_width()
+    assert arcs.arc(2, 0).get_top()[1] > arcs.arc(2, 1).get_top()[1]  # farther keys get higher arcs
+    assert arcs.arc(2, 1).get_bottom()[1] >= row.get_top()[1] - 0.05  # above the row
+    long_row = TokenRow([f" w{i}" for i in range(60)], max_width=4, max_lines=1)
+    hidden = next(i for i in range(60) if i not in long_row.shown_indices)
+    assert (hidden, 0) not in ArcDiagram(long_row, [(hidden, 0, 0.9)]).arcs
+
+
+def test_loss_curve_puts_steps_on_a_log_scale_and_losses_in_order():
+    from scenes.mobjects import LossCurve
+
+    steps, losses = [0, 30, 100, 1000, 10000], [8.3, 7.9, 6.5, 4.0, 3.1]
+    curve = LossCurve(steps, losses)
+    xs = [curve.point(s)[0] for s in steps]
+    ys = [curve.point(s)[1] for s in steps]
+    assert xs == sorted(xs) and ys == sorted(ys, reverse=True)
+    assert (xs[3] - xs[2]) == pytest.approx(xs[4] - xs[3])  # one decade is one decade wide
+    assert curve.steps == steps and curve.losses == losses
+
+
+def test_chat_transcript_keeps_markers_and_text_in_order_and_wraps():
+    from scenes.mobjects import ChatTranscript
+
+    segments = [("<|user|>", True), ("Tell me a story about a dog named Max. " * 3, False), ("<|end|>", True),
+                ("\n", False), ("<|assistant|>", True), ("Once upon a time", False)]
+    t = ChatTranscript(segments, max_width=5)
+    assert [m.role for m in t.markers] == ["user", "end", "assistant"]
+    assert len(t.lines) >= 3 and all(line.width <= 5 + 1e-6 for line in t.lines)
+    assert "".join(m.text for m in t.texts).replace(" ", "") == "".join(
+        s for s, marker in segments if not marker).replace(" ", "").replace("\n", "")
