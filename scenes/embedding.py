@@ -12,6 +12,7 @@ from manim import (
 from gptmath.embedding_space import (
     direction_scores, nearest_neighbours, principal_components, rotate_view, single_token_ids, vocabulary_words,
 )
+from gptmath import hooks
 from gptmath.params import parameter_tally
 
 from scenes import theme as th
@@ -60,13 +61,18 @@ def token_header(text: str, token_id: int, index: int, max_width: float) -> VGro
 
 
 class Embedding(GPTScene):
-    """The embedding matrix, each token's column pulled out, the position vector added."""
+    """The embedding matrix, each token's column pulled out, the position vector added (or, for rotary models,
+    where position enters instead)."""
 
     def construct(self) -> None:
+        self.learned_positions = hooks.POS_EMBED in self.data.trace  # rotary models add no position vector here
         self.show_title(tr(T, "title"))
         self.show_matrix()
         self.pull_out_columns()
-        self.add_positions()
+        if self.learned_positions:
+            self.add_positions()
+        else:
+            self.point_to_rotary()
         self.sum_vectors()
 
     def show_matrix(self) -> None:
@@ -98,8 +104,10 @@ class Embedding(GPTScene):
         trace = self.data.trace
         self.positions = shown_positions(trace.n_positions)
         shown = [p for p in self.positions if p is not None]
-        tok, pos, resid = trace["hook_embed"], trace["hook_pos_embed"], trace["blocks.0.hook_resid_pre"]
-        scale = float(np.abs(np.concatenate([tok[shown], pos[shown], resid[shown]])).max()) or 1.0
+        tok, resid = trace[hooks.EMBED], trace[hooks.resid(0, "pre")]
+        pos = trace[hooks.POS_EMBED] if self.learned_positions else None
+        drawn = [tok[shown], resid[shown]] + ([pos[shown]] if pos is not None else [])
+        scale = float(np.abs(np.concatenate(drawn)).max()) or 1.0
         slot = min(1.3, (SLOTS_RIGHT - SLOTS_LEFT) / len(self.positions))
         centre = (SLOTS_LEFT + SLOTS_RIGHT) / 2
         xs = [centre + slot * (j - (len(self.positions) - 1) / 2) for j in range(len(self.positions))]
@@ -117,13 +125,16 @@ class Embedding(GPTScene):
         self.position_labels = VGroup()
         for j, p in enumerate(self.positions):
             if p is None:
-                for group, y in ((self.headers, 2.55), (self.token_vectors, TOKEN_Y), (self.position_vectors, POSITION_Y),
-                                 (self.residuals, SUM_Y), (self.position_labels, POSITION_Y - 1.25)):
+                for group, y in ((self.headers, 2.55), (self.token_vectors, TOKEN_Y), (self.residuals, SUM_Y),
+                                 (self.position_labels, POSITION_Y - 1.25)):
                     group.add(dots(y, j))
+                if pos is not None:
+                    self.position_vectors.add(dots(POSITION_Y, j))
                 continue
             self.headers.add(token_header(self.data.tokens[p], self.data.ids[p], p, slot * 0.95).move_to([xs[j], 2.55, 0]))
             self.token_vectors.add(column(tok[p], j, TOKEN_Y))
-            self.position_vectors.add(column(pos[p], j, POSITION_Y))
+            if pos is not None:
+                self.position_vectors.add(column(pos[p], j, POSITION_Y))
             self.residuals.add(column(resid[p], j, SUM_Y))
             self.position_labels.add(label(str(p), th.NUMBER_SIZE, th.DIM, mono=True).move_to([xs[j], POSITION_Y - 1.25, 0]))
 
@@ -156,13 +167,30 @@ class Embedding(GPTScene):
         self.show_caption(tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
         self.end_step()
 
+    def point_to_rotary(self) -> None:
+        """A model with rotary positions adds nothing here: a note in the position row says where position enters."""
+        self.token_label = self.row_label("token_row", TOKEN_Y)
+        self.position_label = self.row_label("no_position_row", POSITION_Y)
+        cfg = self.data.model.config
+        self.rotary_note = label(tr(T, "rotary_note"), th.LABEL_SIZE, th.DIM)
+        fit(self.rotary_note, SLOTS_RIGHT - SLOTS_LEFT).move_to([(SLOTS_LEFT + SLOTS_RIGHT) / 2, POSITION_Y, 0])
+        self.play(FadeOut(self.matrix), FadeIn(self.token_label))
+        self.play(FadeIn(self.position_label), FadeIn(self.rotary_note), FadeIn(self.position_labels))
+        key = "rotary_caption" if cfg.rotary_dims == cfg.d_head else "rotary_partial_caption"
+        self.show_caption(tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.end_step()
+
     def sum_vectors(self) -> None:
-        """Token and position vectors merge into their sum, the first residual vectors."""
-        self.sum_label = self.row_label("sum_row", SUM_Y)
-        self.merge([((t, p), s) for t, p, s in zip(self.token_vectors, self.position_vectors, self.residuals)],
-                   FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label),
+        """Token and position vectors merge into their sum, the first residual vectors (token vectors alone when
+        the model has no position embedding)."""
+        self.sum_label = self.row_label("sum_row" if self.learned_positions else "same_row", SUM_Y)
+        addends = zip(self.token_vectors, self.position_vectors) if self.learned_positions else \
+            ((t,) for t in self.token_vectors)
+        also = [FadeOut(self.rotary_note)] if not self.learned_positions else []
+        self.merge([(a, s) for a, s in zip(addends, self.residuals)],
+                   FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label), *also,
                    self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP))
-        self.show_caption(tr(T, "sum_caption"))
+        self.show_caption(tr(T, "sum_caption" if self.learned_positions else "same_caption"))
         self.end_step(2)
 
 

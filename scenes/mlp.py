@@ -7,6 +7,7 @@ from manim import (
     RoundedRectangle, VGroup, VMobject,
 )
 
+from gptmath import hooks
 from gptmath.lens import strongest_neurons
 from gptmath.model import activation
 
@@ -31,24 +32,31 @@ def _labelled(mob: VMobject, text: str, direction: np.ndarray = UP, color=th.DIM
 
 
 class MLPBlock(GPTScene):
-    """LayerNorm'd vector → up-projection → GELU → strongest neurons → down-projection → added to the residual."""
+    """Normalised vector → up-projection → activation → strongest neurons → down-projection → added to the residual.
+
+    A gated MLP (Llama, Qwen2) first projects to the gate, bends the gate with its activation, then multiplies
+    it by a second up-projection, neuron by neuron.
+    """
 
     def construct(self) -> None:
         self.L, self.P = self.data.layer, self.data.position
         self.blk = self.data.model.weights.blocks[self.L]
         self.cfg = self.data.model.config
+        self.gated = self.cfg.mlp == "gated"
         self.show_title(tr(T, "title", layer=self.L))
         self.show_input()
         self.project_up()
         self.apply_activation()
+        if self.gated:
+            self.multiply_by_up()
         self.light_up_neurons()
         self.project_down()
         self.add_to_residual()
         self.run_in_parallel()
 
     def hook(self, name: str) -> np.ndarray:
-        """This layer's trace value `name` at the scene's position."""
-        return self.data.trace[f"blocks.{self.L}.{name}"][self.P]
+        """This layer's trace value `blocks.{L}.{name}` at the scene's position."""
+        return self.data.trace[f"{hooks.block(self.L)}.{name}"][self.P]
 
     # -- steps ------------------------------------------------------------
     def show_input(self) -> None:
@@ -58,29 +66,36 @@ class MLPBlock(GPTScene):
         self.x_col = VectorColumn(self.hook("ln2.hook_normalized"), n_shown=6, cell_width=0.8)
         self.x_group = _labelled(self.x_col, tr(T, "input_label"))
         self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
-        self.show_caption(tr(T, "input", d=self.cfg.d_model))
+        norm = th.norm_name(self.cfg.norm)
+        self.show_caption(tr(T, "input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
         self.end_step()
 
     def project_up(self) -> None:
+        """The up-projection (a gated MLP's gate projection) times the vector, plus its bias if it has one."""
         d, m = self.cfg.d_model, self.cfg.d_mlp
-        self.W_in_mob = self._matrix(self.blk.W_in.T, "up_label")
-        self.b_in_col = VectorColumn(self.blk.b_in, n_shown=6, cell_width=0.8)
+        W, b = (self.blk.W_gate, None) if self.gated else (self.blk.W_in, self.blk.b_in)
+        self.W_in_mob = self._matrix(W.T, "gate_label" if self.gated else "up_label")
+        self.b_in_col = VectorColumn(b, n_shown=6, cell_width=0.8) if b is not None else None
         self.pre_col = VectorColumn(self.hook("mlp.hook_pre"), n_shown=6, cell_width=0.8)
         x_target = self.x_group.copy()
-        self.up_eq = self._product(self.W_in_mob, x_target, self.b_in_col, self.pre_col, "pre_label")
+        self.up_eq = self._product(self.W_in_mob, x_target, self.b_in_col, self.pre_col,
+                                   "gate_pre_label" if self.gated else "pre_label")
         self.play(ReplacementTransform(self.x_group, x_target), FadeIn(self.W_in_mob))
         self.x_group = x_target
-        self.play(LaggedStart(*[FadeIn(part) for part in self.up_eq[2:]], lag_ratio=0.3))
-        self.show_caption(tr(T, "up", m=f"{m:,}", d=f"{d:,}"))
+        self.play(LaggedStart(*[FadeIn(part) for part in self.up_eq.tail], lag_ratio=0.3))
+        key = "gate" if self.gated else ("up" if b is not None else "up_no_bias")
+        self.show_caption(tr(T, key, m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def apply_activation(self) -> None:
-        pre, post = self.hook("mlp.hook_pre"), self.hook("mlp.hook_post")
+        """The activation curve, one dot per neuron at (its pre-activation, what the activation makes of it)."""
+        pre = self.hook("mlp.hook_pre")
+        bent = activation(pre, self.cfg.activation) if self.gated else self.hook("mlp.hook_post")
         self.top = strongest_neurons(self.data.trace, self.L, self.P, N_STRONGEST)
-        self.pre_group = self.up_eq[5]
-        self.play(FadeOut(self.up_eq[:5]), self.pre_group.animate.to_edge(LEFT, buff=th.EDGE).shift(0.2 * DOWN))
-        self.axes, self.curve, ticks = self._activation_plot(pre, post)
-        self.gelu_dots = self._dots(pre, post)
+        self.pre_group = self.up_eq.result
+        self.play(FadeOut(self.up_eq.rest), self.pre_group.animate.to_edge(LEFT, buff=th.EDGE).shift(0.2 * DOWN))
+        self.axes, self.curve, ticks = self._activation_plot(pre)
+        self.gelu_dots = self._dots(pre, bent)
         name = label(tr(T, f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
         name.next_to(self.axes, UP, buff=0.15).align_to(self.axes, LEFT)
         self.act_name = name
@@ -88,13 +103,34 @@ class MLPBlock(GPTScene):
         self.play(FadeIn(self.gelu_dots, lag_ratio=0.01), run_time=1.5)
         self.plot = VGroup(self.axes, ticks, self.curve, name, self.gelu_dots)
         act = tr(T, f"act_{self.cfg.activation}")
-        self.show_caption(tr(T, "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
+        self.show_caption(tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
         self.end_step()
+
+    def multiply_by_up(self) -> None:
+        """Gated MLPs: the bent gate times a second up-projection, neuron by neuron, gives the activations."""
+        col = dict(n_shown=6, cell_width=0.8)
+        self.bent_col = VectorColumn(activation(self.hook("mlp.hook_pre"), self.cfg.activation), **col)
+        self.up_col = VectorColumn(self.hook("mlp.hook_pre_linear"), **col)
+        self.gated_post_col = VectorColumn(self.hook("mlp.hook_post"), **col)
+        act = tr(T, f"act_{self.cfg.activation}")
+        self.gate_eq = VGroup(_labelled(self.bent_col, tr(T, "bent_label", act=act)), _symbol("×"),
+                              _labelled(self.up_col, tr(T, "up_values_label")), _symbol("="),
+                              _labelled(self.gated_post_col, tr(T, "post_label"), color=th.HIGHLIGHT))
+        fit(self.gate_eq.arrange(RIGHT, buff=0.4)).move_to(0.2 * DOWN)
+        self.play(FadeOut(self.pre_group), FadeOut(self.plot))
+        self.play(FadeIn(self.gate_eq[0]), FadeIn(self.gate_eq[1]), FadeIn(self.gate_eq[2]))
+        self.merge([((self.bent_col, self.up_col), self.gate_eq[4])], FadeIn(self.gate_eq[3]), copies=True)
+        self.show_caption(tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
+        self.end_step()
+        self.play(FadeOut(self.gate_eq))
 
     def light_up_neurons(self) -> None:
         post = self.hook("mlp.hook_post")
         self.post_strip = HeatMap(post[:, None], width=0.45, height=5.0)
-        self.post_strip.next_to(self.plot, RIGHT, buff=0.5).shift(0.1 * DOWN)
+        if self.gated:  # the plot has gone: the strip takes the middle of the frame
+            self.post_strip.move_to(0.1 * DOWN + LEFT)
+        else:
+            self.post_strip.next_to(self.plot, RIGHT, buff=0.5).shift(0.1 * DOWN)
         strip_label = label(tr(T, "post_label"), th.SMALL_SIZE, th.DIM).next_to(self.post_strip, UP, buff=0.15)
         size = label(f"{len(post):,}", th.SMALL_SIZE, th.DIM, mono=True).next_to(self.post_strip, DOWN, buff=0.1)
         self.top_labels = VGroup()
@@ -120,30 +156,40 @@ class MLPBlock(GPTScene):
         d, m = self.cfg.d_model, self.cfg.d_mlp
         self.post_col = VectorColumn(self.hook("mlp.hook_post"), n_shown=6, cell_width=0.8)
         self.W_out_mob = self._matrix(self.blk.W_out.T, "down_label")
-        self.b_out_col = VectorColumn(self.blk.b_out, n_shown=6, cell_width=0.8)
+        b = self.blk.b_out
+        self.b_out_col = VectorColumn(b, n_shown=6, cell_width=0.8) if b is not None else None
         self.out_col = VectorColumn(self.hook("hook_mlp_out"), n_shown=6, cell_width=0.8)
         post_group = _labelled(self.post_col, tr(T, "post_label"))
         eq = self._product(self.W_out_mob, post_group, self.b_out_col, self.out_col, "out_label")
-        self.play(FadeOut(self.pre_group), FadeOut(self.plot), FadeOut(self.strip_group),
-                  FadeOut(self.post_strip), FadeIn(post_group))
-        self.play(FadeIn(self.W_out_mob), LaggedStart(*[FadeIn(part) for part in eq[2:]], lag_ratio=0.3))
+        gone = [] if self.gated else [FadeOut(self.pre_group), FadeOut(self.plot)]  # gated: gone with the product
+        self.play(*gone, FadeOut(self.strip_group), FadeOut(self.post_strip), FadeIn(post_group))
+        self.play(FadeIn(self.W_out_mob), LaggedStart(*[FadeIn(part) for part in eq.tail], lag_ratio=0.3))
         self.down_eq = eq
-        self.show_caption(tr(T, "down", m=f"{m:,}", d=f"{d:,}"))
+        self.show_caption(tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def add_to_residual(self) -> None:
-        self.resid_mid_col = VectorColumn(self.hook("hook_resid_mid"), n_shown=6, cell_width=0.8)
-        self.mlp_out_col = VectorColumn(self.hook("hook_mlp_out"), n_shown=6, cell_width=0.8)
-        self.resid_post_col = VectorColumn(self.hook("hook_resid_post"), n_shown=6, cell_width=0.8)
-        self.resid_eq = VGroup(
-            _labelled(self.resid_mid_col, tr(T, "resid_before")), _symbol("+"),
-            _labelled(self.mlp_out_col, tr(T, "out_label")), _symbol("="),
-            _labelled(self.resid_post_col, tr(T, "resid_after"), color=th.HIGHLIGHT),
-        ).arrange(RIGHT, buff=0.4).shift(0.2 * DOWN)
-        self.play(FadeOut(self.down_eq[:5]), ReplacementTransform(self.down_eq[5], self.resid_eq[2]))
-        self.play(FadeIn(self.resid_eq[0]), FadeIn(self.resid_eq[1]))
-        self.play(FadeIn(self.resid_eq[3]), FadeIn(self.resid_eq[4], shift=0.2 * LEFT))
-        self.show_caption(tr(T, "residual"))
+        """residual before + MLP output = residual after; in a parallel block the attention output joins the sum."""
+        col = dict(n_shown=6, cell_width=0.8)
+        if self.cfg.parallel:  # attention and MLP both read the block's input; no halfway residual
+            self.resid_mid_col = None
+            self.resid_pre_col = VectorColumn(self.hook("hook_resid_pre"), **col)
+            self.attn_out_col = VectorColumn(self.hook("hook_attn_out"), **col)
+            before = [_labelled(self.resid_pre_col, tr(T, "resid_block_input")), _symbol("+"),
+                      _labelled(self.attn_out_col, tr(T, "attn_out_label")), _symbol("+")]
+        else:
+            self.resid_mid_col = VectorColumn(self.hook("hook_resid_mid"), **col)
+            before = [_labelled(self.resid_mid_col, tr(T, "resid_before")), _symbol("+")]
+        self.mlp_out_col = VectorColumn(self.hook("hook_mlp_out"), **col)
+        self.resid_post_col = VectorColumn(self.hook("hook_resid_post"), **col)
+        self.resid_eq = VGroup(*before, _labelled(self.mlp_out_col, tr(T, "out_label")), _symbol("="),
+                               _labelled(self.resid_post_col, tr(T, "resid_after"), color=th.HIGHLIGHT))
+        fit(self.resid_eq.arrange(RIGHT, buff=0.4)).shift(0.2 * DOWN)
+        mlp_out = self.resid_eq[len(before)]
+        self.play(FadeOut(self.down_eq.rest), ReplacementTransform(self.down_eq.result, mlp_out))
+        self.play(*[FadeIn(m) for m in before])
+        self.play(FadeIn(self.resid_eq[-2]), FadeIn(self.resid_eq[-1], shift=0.2 * LEFT))
+        self.show_caption(tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
         self.end_step()
 
     def run_in_parallel(self) -> None:
@@ -174,15 +220,19 @@ class MLPBlock(GPTScene):
                                  row_name=tr(T, "rows"), col_name=tr(T, "columns"))
         return _labelled(mat, tr(T, name_key), DOWN)
 
-    def _product(self, matrix: VMobject, vector: VMobject, bias: VectorColumn, result: VectorColumn,
+    def _product(self, matrix: VMobject, vector: VMobject, bias: VectorColumn | None, result: VectorColumn,
                  result_key: str) -> VGroup:
-        """matrix · vector + bias = result, laid out left to right and fitted to the frame."""
-        eq = VGroup(matrix, vector, _symbol("+"), _labelled(bias, tr(T, "bias_label")), _symbol("="),
-                    _labelled(result, tr(T, result_key), color=th.HIGHLIGHT))
+        """matrix · vector (+ bias) = result, laid out left to right and fitted to the frame.
+
+        Accessors: `tail` (what follows the vector), `result` (the labelled result), `rest` (all but the result).
+        """
+        added = [_symbol("+"), _labelled(bias, tr(T, "bias_label"))] if bias is not None else []
+        eq = VGroup(matrix, vector, *added, _symbol("="), _labelled(result, tr(T, result_key), color=th.HIGHLIGHT))
         eq.arrange(RIGHT, buff=0.3)
+        eq.tail, eq.result, eq.rest = eq[2:], eq[-1], eq[:-1]
         return fit(eq).move_to(0.2 * DOWN)
 
-    def _activation_plot(self, pre: np.ndarray, post: np.ndarray) -> tuple[Axes, VMobject, VGroup]:
+    def _activation_plot(self, pre: np.ndarray) -> tuple[Axes, VMobject, VGroup]:
         """Axes spanning every pre-activation, the activation curve, and integer tick labels."""
         lo, hi = min(float(pre.min()), -1.0), max(float(pre.max()), 1.0)
         xs = np.linspace(lo, hi, 400)

@@ -56,6 +56,14 @@ def value_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     return np.round(255 * (zero + (target - zero) * mix)).astype(np.uint8)
 
 
+NORM_NAMES = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm"}  # Config.norm as scenes write it
+
+
+def norm_name(norm: str) -> str:
+    """A model's norm (Config.norm) by its usual name: LayerNorm or RMSNorm."""
+    return NORM_NAMES[norm]
+
+
 def token_color(i: int) -> ManimColor:
     return TOKEN_COLORS[i % len(TOKEN_COLORS)]
 
