@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from manim import (
     DOWN, LEFT, ORIGIN, RIGHT, UP, ArcBetweenPoints, Brace, Circle, Dot, Group, ImageMobject, Line, Rectangle,
-    RoundedRectangle, Square, Text, VGroup, VMobject, WHITE,
+    RoundedRectangle, Square, Text, VGroup, VMobject, WHITE, config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 
@@ -27,10 +27,11 @@ from scenes.i18n import font
 def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = False, **kwargs) -> Text:
     """A piece of on-screen text in the project's fonts (the language's font for words, mono for numbers).
 
-    Texts are made once per (text, size, colour, font) and copied after that:
-    grids repeat "0.00" and "−∞" hundreds of times, and copying is far cheaper.
+    Texts are made once per (text, size, colour, font, pixel width) and copied after that:
+    grids repeat "0.00" and "−∞" hundreds of times, and copying is far cheaper. (Pango wraps
+    text at the render's pixel width, so a text made for a smaller render may not be reused.)
     """
-    key = (text, size, str(color), th.MONO if mono else font(), tuple(sorted(kwargs.items())))
+    key = (text, size, str(color), th.MONO if mono else font(), tuple(sorted(kwargs.items())), config.pixel_width)
     if key not in _LABELS:
         _LABELS[key] = without_svg_paths(Text(text, font=key[3], font_size=size, color=color, **kwargs))
     return _LABELS[key].copy()
@@ -295,7 +296,8 @@ class AttentionGrid(VGroup):
     `values` is [query, key] (a trace's scores or pattern for one head).
     mode="scores": signed values coloured blue/red; with `causal`, cells whose
     key comes after the query are greyed out and read −∞.
-    mode="pattern": weights 0..1 as brightness.
+    mode="pattern": weights 0..1 as brightness. `masked` [query, key] overrides which cells are greyed
+    (e.g. a local-attention layer also hides keys beyond its window).
     Numbers are written while the grid is small (≤ 12 tokens); beyond that it
     is a heat map. With `min_size`, decimals are dropped (down to none) until
     the numbers can be drawn that big, and a grid whose numbers would still be
@@ -308,12 +310,16 @@ class AttentionGrid(VGroup):
 
     def __init__(self, values: np.ndarray, tokens: Sequence[str], mode: str = "pattern", cell: float | None = None,
                  max_size: float = 5.2, show_numbers: bool | None = None, decimals: int = 2,
-                 show_labels: bool = True, causal: bool = True, min_size: float | None = None) -> None:
+                 show_labels: bool = True, causal: bool = True, min_size: float | None = None,
+                 masked: np.ndarray | None = None) -> None:
         super().__init__()
         self.values = np.asarray(values, dtype=float)  # [query, key]
         p = self.values.shape[0]
         self.cell_size = cell = cell or min(0.62, max_size / p)
-        self.masked = np.triu(np.ones((p, p), dtype=bool), k=1) if causal else np.zeros((p, p), dtype=bool)
+        if masked is not None:
+            self.masked = np.asarray(masked, dtype=bool)
+        else:
+            self.masked = np.triu(np.ones((p, p), dtype=bool), k=1) if causal else np.zeros((p, p), dtype=bool)
         self.shown_values = np.full((p, p), np.nan)
         finite = self.values[np.isfinite(self.values) & ~self.masked]
         scale = float(np.abs(finite).max()) if finite.size else 1.0

@@ -96,3 +96,15 @@ def test_chat_transcript_keeps_markers_and_text_in_order_and_wraps():
     assert len(t.lines) >= 3 and all(line.width <= 5 + 1e-6 for line in t.lines)
     assert "".join(m.text for m in t.texts).replace(" ", "") == "".join(
         s for s, marker in segments if not marker).replace(" ", "").replace("\n", "")
+
+
+def test_labels_made_for_a_small_render_are_not_reused_at_480p(tmp_path):
+    """Pango wraps at the pixel width: a caption cached at 320 px must not come back wrapped at 854 px."""
+    from manim import tempconfig
+
+    text = "Softmax turns logits into probabilities: exponentiate, then divide by the sum over all 4,096 tokens"
+    with tempconfig({"pixel_width": 320, "pixel_height": 180, "media_dir": str(tmp_path / "small")}):
+        small = label(text, 24)
+    with tempconfig({"pixel_width": 854, "pixel_height": 480, "media_dir": str(tmp_path / "wide")}):
+        wide = label(text, 24)
+    assert wide.height < small.height  # one line at 480p, wrapped at 320 px
