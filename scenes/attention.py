@@ -1,19 +1,28 @@
 """Scenes: one attention head step by step, then all heads of a layer and of the model."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, WHITE, Animation, AnimationGroup, Create, FadeIn, FadeOut, Group, LaggedStart, MathTypst,
-    Mobject, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, VMobject,
+    DOWN, LEFT, ORIGIN, RIGHT, UP, WHITE, ImageMobject, Line, Rectangle, Animation, AnimationGroup, Arc, Arrow, Circle, Create, FadeIn, FadeOut,
+    Group, LaggedStart, MathTypst, Mobject, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup,
+    VMobject,
 )
 
+from gptmath import hooks
 from gptmath.heads import (
-    ROLE_SHARE, attention_scale, combine_heads, head_outputs, head_roles, head_step, head_weights, unmasked_scores,
+    ROLE_SHARE, attention_scale, combine_heads, head_outputs, head_qk, head_roles, head_step, head_weights, kv_head,
+    mask_scores, role_masks, trace_patterns, unmasked_scores,
 )
+from gptmath.model import Config
+from gptmath.ops import rotary_angles
 
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.i18n import tr
+from manim.constants import RESAMPLING_ALGORITHMS
+
 from scenes.mobjects import AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
@@ -22,6 +31,10 @@ MAX_SLOTS = 9  # token columns drawn side by side before the middle ones give wa
 TOP = 2.95  # below the title
 BOTTOM = -3.1  # above the caption
 NUMBER = th.NUMBER_SIZE - 1  # vector entries: as big as a 0.74-wide cell allows, about 9.5 px tall at 480p
+MIN_THUMBNAIL = 0.45  # smallest pattern thumbnail in the model view (about 27 px at 480p); smaller: a head map
+N_ENLARGED = 4  # heads drawn large beside the head map
+ROLE_COLORS = {"previous": th.TOKEN_COLORS[0], "induction": th.TOKEN_COLORS[4], "duplicate": th.TOKEN_COLORS[1],
+               "first": th.TOKEN_COLORS[3], "self": th.TOKEN_COLORS[2], "spread": th.FAINT}
 
 
 def slots(n: int, keep: int, max_n: int = MAX_SLOTS) -> list[int | None]:
@@ -50,6 +63,20 @@ def quoted(token: str) -> str:
     return f"“{th.show_spaces(token)}”"
 
 
+def score_divisor(cfg: Config, layer: int) -> str:
+    """What q·k is divided by, in Typst math ("" when scores are not scaled, as in GPT-Neo)."""
+    parts = ([f"sqrt({cfg.d_head})"] if cfg.scale_attn_weights else [])
+    parts += [str(layer + 1)] if cfg.scale_attn_by_inverse_layer_idx else []
+    return " dot ".join(parts)
+
+
+def shared_heads(cfg: Config, head: int) -> str:
+    """The query heads that read the same key/value head as `head`, e.g. "0–2"."""
+    group = cfg.n_head // cfg.n_kv_head
+    first = kv_head(cfg, head) * group
+    return f"{first}–{first + group - 1}"
+
+
 class VectorRow(VGroup):
     """Vectors of several tokens as columns in fixed slots, one symbol on the left, ⋯ for skipped tokens."""
 
@@ -72,6 +99,42 @@ class VectorRow(VGroup):
         self.add(self.name, self.slots)
 
 
+def pair_text(pair: np.ndarray) -> str:
+    """Two coordinates as the scenes print numbers: (0.12, −0.50)."""
+    return "(" + ", ".join(f"{v:.2f}".replace("-", "−") for v in pair) + ")"
+
+
+class RotationDial(VGroup):
+    """One coordinate pair before (faint) and after (bright) rotary turned it, and the angle it turned by.
+
+    Both arrows have the dial's radius (turning keeps a pair's length); the arc runs from one to the other
+    (the angle modulo a full turn), and the full angle is written beneath in degrees.
+
+        RotationDial(np.array([0.3, -0.1]), np.array([0.2, 0.25]), angle=1.0)
+    """
+
+    def __init__(self, before: np.ndarray, after: np.ndarray, angle: float, radius: float = 0.4,
+                 color=th.QUERY) -> None:
+        super().__init__()
+        self.before, self.after, self.angle = np.asarray(before, float), np.asarray(after, float), angle
+        length = float(np.linalg.norm(self.before)) or 1.0
+        start = math.atan2(self.before[1], self.before[0])
+        end = math.atan2(self.after[1], self.after[0])
+
+        def arrow(xy: np.ndarray, opacity: float) -> Arrow:
+            tip = np.array([*(xy / length * radius), 0.0])
+            return Arrow(ORIGIN, tip, buff=0, stroke_width=3, max_tip_length_to_length_ratio=0.3,
+                         color=color).set_opacity(opacity)
+
+        self.circle = Circle(radius=radius, stroke_color=th.FAINT, stroke_width=1.5)
+        self.before_arrow, self.after_arrow = arrow(self.before, 0.35), arrow(self.after, 1.0)
+        self.arc = Arc(radius=radius * 0.55, start_angle=start, angle=(end - start) % (2 * math.pi),
+                       stroke_color=th.HIGHLIGHT, stroke_width=2)
+        self.degrees = label(f"{math.degrees(angle):,.0f}°", th.NUMBER_SIZE, th.DIM, mono=True)
+        self.degrees.next_to(self.circle, DOWN, buff=0.1)
+        self.add(self.circle, self.arc, self.before_arrow, self.after_arrow, self.degrees)
+
+
 class Product(VGroup):
     """An equation with real entries: M · vector + bias = result (M drawn as its first and last entries)."""
 
@@ -84,8 +147,10 @@ class Product(VGroup):
         self.vector = VectorColumn(vector, border_color=colors[1], **col)
         self.bias = VectorColumn(bias, border_color=colors[2], **col) if bias is not None else None
         self.result = VectorColumn(result, border_color=colors[-1], **col)
-        pieces = [self.matrix, self.vector] + ([label("+", th.LABEL_SIZE), self.bias] if bias is not None else [])
-        pieces += [label("=", th.LABEL_SIZE), self.result]
+        self.plus = label("+", th.LABEL_SIZE) if bias is not None else None
+        self.equals = label("=", th.LABEL_SIZE)
+        pieces = [self.matrix, self.vector] + ([self.plus, self.bias] if bias is not None else [])
+        pieces += [self.equals, self.result]
         x = 0.0
         for mob in pieces:
             mob.move_to(RIGHT * (x + mob.width / 2))
@@ -96,7 +161,10 @@ class Product(VGroup):
         self.add(*pieces)
         bodies = [self.matrix.brackets, self.vector.brackets] + ([self.bias.brackets] if bias is not None else [])
         bodies.append(self.result.brackets)
-        self.names = VGroup(*[symbol(n, c, 28).next_to(b, DOWN, buff=0.15) for n, c, b in zip(names, colors, bodies)])
+        named = list(zip(names, colors))
+        if len(named) > len(bodies):  # a bias named but the model has none
+            del named[2]
+        self.names = VGroup(*[symbol(n, c, 28).next_to(b, DOWN, buff=0.15) for (n, c), b in zip(named, bodies)])
         self.add(self.names)
 
 
@@ -180,12 +248,15 @@ class AttentionHead(GPTScene):
         self.cfg = d.model.config
         self.hw = head_weights(d.model.weights, d.layer, d.head)
         self.step = head_step(d.trace, d.model.weights, d.layer, d.head, d.position)
-        self.hook = f"blocks.{d.layer}.attn"
+        self.kv = kv_head(self.cfg, d.head)  # the key/value head this query head reads
         self.show_title(tr(T, "title", layer=d.layer, head=d.head))
         self.show_inputs()
         self.show_queries()
         self.show_keys()
         self.show_all_queries_and_keys()
+        if self.cfg.positions == "rotary":
+            self.turn_pairs()
+            self.show_turned_numbers()
         self.show_scores()
         self.apply_mask()
         self.apply_softmax()
@@ -198,7 +269,7 @@ class AttentionHead(GPTScene):
     def show_inputs(self) -> None:
         d = self.data
         self.shown = slots(len(d.tokens), d.position)
-        x = d.trace[f"blocks.{d.layer}.ln1.hook_normalized"]
+        x = d.trace[hooks.norm(d.layer, 1, "normalized")]
         self.x_row = VectorRow(x, self.shown, "x", WHITE)
         self.token_labels = VGroup()
         for j, i in enumerate(self.shown):
@@ -211,22 +282,22 @@ class AttentionHead(GPTScene):
         self.play(QuickFade(self.token_labels), LaggedStart(*[QuickFade(c) for c in self.x_row.slots], lag_ratio=0.1),
                   QuickFade(self.x_row.name))
         show_only(self, self.inputs)
-        self.show_caption(tr(T, "inputs", d=self.cfg.d_model))
+        self.show_caption(tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.end_step()
 
     def show_queries(self) -> None:
         d, i = self.data, self.data.position
-        x = d.trace[f"blocks.{d.layer}.ln1.hook_normalized"][i]
-        q = d.trace[f"{self.hook}.hook_q"][i, d.head]
+        x = d.trace[hooks.norm(d.layer, 1, "normalized")][i]
+        q = d.trace[hooks.attn(d.layer, "q")][i, d.head]
         self.query_product = Product(self.hw.W_Q.T, x, self.hw.b_Q, q, ("W_Q", "x", "b_Q", "q"),
                                      (th.QUERY, WHITE, th.QUERY, th.QUERY))
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(focus))
         self.play(QuickFade(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
-        self.play(QuickFade(self.query_product.bias), QuickFade(self.query_product[2]),
-                  QuickFade(self.query_product.names))
-        self.play(QuickFade(self.query_product[4]), QuickFade(self.query_product.result))
+        added = [QuickFade(m) for m in (self.query_product.bias, self.query_product.plus) if m is not None]
+        self.play(*added, QuickFade(self.query_product.names))
+        self.play(QuickFade(self.query_product.equals), QuickFade(self.query_product.result))
         self.play(FadeOut(focus))
         show_only(self, self.inputs, self.query_product)
         self.show_caption(tr(T, "query_product", dh=self.cfg.d_head))
@@ -234,23 +305,25 @@ class AttentionHead(GPTScene):
 
     def show_keys(self) -> None:
         d, i = self.data, self.data.position
-        x = d.trace[f"blocks.{d.layer}.ln1.hook_normalized"][i]
-        k = d.trace[f"{self.hook}.hook_k"][i, d.head]
+        x = d.trace[hooks.norm(d.layer, 1, "normalized")][i]
+        k = d.trace[hooks.attn(d.layer, "k")][i, self.kv]
         self.key_product = Product(self.hw.W_K.T, x, self.hw.b_K, k, ("W_K", "x", "b_K", "k"),
                                    (th.KEY, WHITE, th.KEY, th.KEY))
         self.key_product.move_to(self.query_product)
         old, new = self.query_product, self.key_product
         parts = ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))
-        self.play(*[FadeOut(a) for a, _ in parts], run_time=0.5)  # other numbers: no morphing one into the other
-        self.play(*[FadeIn(b) for _, b in parts], run_time=0.7)
+        self.play(*[FadeOut(a) for a, _ in parts if a is not None], run_time=0.5)  # no morphing numbers
+        self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
         show_only(self, self.inputs, self.key_product)
-        self.show_caption(tr(T, "key_product"))
+        cfg = self.cfg
+        self.show_caption(tr(T, "key_product") if cfg.n_kv_head == cfg.n_head else
+                          tr(T, "key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head), n=cfg.n_kv_head))
         self.end_step()
 
     def show_all_queries_and_keys(self) -> None:
         d = self.data
-        self.q_row = VectorRow(d.trace[f"{self.hook}.hook_q"][:, d.head], self.shown, "q", th.QUERY)
-        self.k_row = VectorRow(d.trace[f"{self.hook}.hook_k"][:, d.head], self.shown, "k", th.KEY)
+        self.q_row = VectorRow(d.trace[hooks.attn(d.layer, "q")][:, d.head], self.shown, "q", th.QUERY)
+        self.k_row = VectorRow(d.trace[hooks.attn(d.layer, "k")][:, self.kv], self.shown, "k", th.KEY)
         rows = VGroup(self.q_row, self.k_row).arrange(DOWN, buff=0.3)
         for row in rows:
             row.shift(RIGHT * (self.x_row.slots.get_center()[0] - row.slots.get_center()[0]))
@@ -259,6 +332,65 @@ class AttentionHead(GPTScene):
         self.play(LaggedStart(QuickFade(self.q_row), QuickFade(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
         self.show_caption(tr(T, "all_qk"))
+        self.end_step()
+
+    # -- rotary position embedding (models without learned positions) -------------
+
+    def turn_pairs(self) -> None:
+        """Each token's first query pair as a dial, turned by position × the pair's speed (hook_q → hook_rot_q)."""
+        d, cfg = self.data, self.cfg
+        self.angles = rotary_angles(len(d.tokens), cfg.rotary_dims, cfg.rotary_base)  # [p, pairs]
+        half = cfg.rotary_dims // 2
+        q, rot_q = d.trace[hooks.attn(d.layer, "q")][:, d.head], d.trace[hooks.attn(d.layer, "rot_q")][:, d.head]
+        self.dials: dict[int, RotationDial] = {}
+        row = VGroup()
+        for j, i in enumerate(self.shown):
+            x = self.x_row.slots[j].get_center()[0] if i is None else self.x_row.columns[i].brackets.get_center()[0]
+            if i is None:
+                row.add(label("⋯", th.LABEL_SIZE, th.DIM).move_to([x, 0, 0]))
+                continue
+            dial = RotationDial(q[i, [0, half]], rot_q[i, [0, half]], float(self.angles[i, 0]), radius=0.36)
+            self.dials[i] = dial
+            row.add(dial.move_to([x, 0, 0], coor_mask=[1, 0, 0]))
+        name = symbol("q", th.QUERY, 34).next_to(row, LEFT, buff=0.5).match_x(self.x_row.name)
+        self.dial_row = VGroup(name, row)
+        self.dial_row.next_to(self.token_labels, DOWN, buff=0.35).set_x(self.dial_row.get_x())
+        self.play(QuickFade(self.x_row, fade_in=False), QuickFade(self.q_row, fade_in=False),
+                  QuickFade(self.k_row, fade_in=False))
+        self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in self.dials.values()], lag_ratio=0.1))
+        show_only(self, self.token_labels, self.dial_row)
+        degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
+        self.show_caption(tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
+        self.end_step()
+
+    def show_turned_numbers(self) -> None:
+        """At the query position: the fastest and slowest pair of q, and the fastest of k, before and after."""
+        d, cfg, i = self.data, self.cfg, self.data.position
+        half = cfg.rotary_dims // 2
+        trace = d.trace
+        rows = []
+        for name, hook, head, pair in (("q", "q", d.head, 0), ("q", "q", d.head, half - 1), ("k", "k", self.kv, 0)):
+            before = trace[hooks.attn(d.layer, hook)][i, head, [pair, pair + half]]
+            after = trace[hooks.attn(d.layer, f"rot_{hook}")][i, head, [pair, pair + half]]
+            rows.append((name, pair, before, after, float(self.angles[i, pair])))
+        self.turned_rows = rows
+        table = VGroup()
+        for name, pair, before, after, angle in rows:
+            color = th.QUERY if name == "q" else th.KEY
+            text = tr(T, "pair_row", name=name, pair=pair + 1, a=pair, b=pair + half,
+                      before=pair_text(before), deg=f"{math.degrees(angle):,.1f}", after=pair_text(after))
+            table.add(label(text, th.SMALL_SIZE + 2, color))
+        table.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
+        heading = label(tr(T, "pair_heading", token=quoted(d.tokens[i]), position=i), th.LABEL_SIZE)
+        self.turned_table = VGroup(heading, table).arrange(DOWN, buff=0.35, aligned_edge=LEFT)
+        fit(self.turned_table, th.CONTENT_WIDTH, height=self.dial_row.get_bottom()[1] - 0.3 - BOTTOM)
+        self.turned_table.move_to([0, (self.dial_row.get_bottom()[1] - 0.2 + BOTTOM) / 2, 0])
+        frame = SurroundingRectangle(self.dials[i], color=th.HIGHLIGHT, buff=0.06)
+        self.play(Create(frame), FadeIn(heading))
+        self.play(LaggedStart(*[FadeIn(r, shift=0.1 * DOWN) for r in table], lag_ratio=0.3))
+        show_only(self, self.token_labels, self.dial_row, frame, self.turned_table)
+        key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
+        self.show_caption(tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.end_step()
 
     def place_below_inputs(self, mob: VMobject) -> None:
@@ -283,14 +415,18 @@ class AttentionHead(GPTScene):
         scale = attention_scale(self.cfg, d.layer)
         if self.cfg.scale_attn_by_inverse_layer_idx:
             self.show_caption(tr(T, "scores_layer", dh=self.cfg.d_head, div=d.layer + 1, layer=d.layer))
-        else:
+        elif self.cfg.scale_attn_weights:
             self.show_caption(tr(T, "scores", dh=self.cfg.d_head))
+        else:
+            self.show_caption(tr(T, "scores_unscaled"))
         self.score_scale = scale
         self.end_step()
 
     def grid(self, values: np.ndarray, mode: str, causal: bool = True,
              show_numbers: bool | None = None) -> AttentionGrid:
-        grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, max_size=5.4,
+        hidden = np.isneginf(self.data.trace[hooks.attn(self.data.layer, "attn_scores")][self.data.head])
+        grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, masked=hidden if causal else None,
+                             max_size=5.4,
                              min_size=th.MIN_NUMBER_SIZE, show_numbers=show_numbers,
                              decimals=1 if mode == "scores" else 2)
         fit(grid, height=TOP - BOTTOM - 0.1)
@@ -300,15 +436,16 @@ class AttentionHead(GPTScene):
         """Right of the grid: the layout, the formula, and one score worked out with the real q and k."""
         d = self.data
         layout = label(tr(T, "layout"), th.SMALL_SIZE, th.DIM)
-        div = f" dot {d.layer + 1}" if self.cfg.scale_attn_by_inverse_layer_idx else ""
-        formula = symbol(f"s = (q dot k) / (sqrt({self.cfg.d_head}){div})", WHITE, 34)
+        div = score_divisor(self.cfg, d.layer)
+        formula = symbol(f"s = (q dot k) / ({div})" if div else "s = q dot k", WHITE, 34)
         example = label(tr(T, "example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
         col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=NUMBER, show_dimension=False)
-        self.example_q = VectorColumn(d.trace[f"{self.hook}.hook_q"][i, d.head], border_color=th.QUERY, **col)
-        self.example_k = VectorColumn(d.trace[f"{self.hook}.hook_k"][j, d.head], border_color=th.KEY, **col)
+        q, k = head_qk(d.trace, self.cfg, d.layer, d.head)  # turned by rotary, if the model has it
+        self.example_q = VectorColumn(q[i], border_color=th.QUERY, **col)
+        self.example_k = VectorColumn(k[j], border_color=th.KEY, **col)
         self.example_score = number(score, 2, th.LABEL_SIZE)
         work = VGroup(self.example_q, symbol("dot", WHITE, 34), self.example_k,
-                      symbol(f"\\/ sqrt({self.cfg.d_head}){div} =", WHITE, 30), self.example_score)
+                      symbol(f"\\/ {div} =" if div else "=", WHITE, 30), self.example_score)
         work.arrange(RIGHT, buff=0.2)
         panel = VGroup(layout, formula, example, work).arrange(DOWN, buff=0.35)
         return self.in_side_panel(panel)
@@ -321,7 +458,7 @@ class AttentionHead(GPTScene):
 
     def apply_mask(self) -> None:
         d = self.data
-        self.score_grid = self.grid(d.trace[f"{self.hook}.hook_attn_scores"][d.head], "scores")
+        self.score_grid = self.grid(d.trace[hooks.attn(d.layer, "attn_scores")][d.head], "scores")
         self.play(FadeOut(self.example_cell))
         p = len(d.tokens)
         if p > 1:  # a one-token prompt has nothing to hide
@@ -329,12 +466,13 @@ class AttentionHead(GPTScene):
                                                    QuickFade(self.score_grid.column(q, masked=True)))
                                     for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
         show_only(self, self.score_grid, self.side_panel)
-        self.show_caption(tr(T, "mask"))
+        window = self.cfg.windows[d.layer]
+        self.show_caption(tr(T, "mask") if window is None else tr(T, "mask_window", w=window))
         self.end_step()
 
     def apply_softmax(self) -> None:
         d, p = self.data, len(self.data.tokens)
-        self.pattern_grid = self.grid(d.trace[f"{self.hook}.hook_pattern"][d.head], "pattern")
+        self.pattern_grid = self.grid(d.trace[hooks.attn(d.layer, "pattern")][d.head], "pattern")
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
         note = label(tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
@@ -412,7 +550,7 @@ class AttentionHead(GPTScene):
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
         self.play(QuickFade(self.output_product.matrix), QuickFade(self.output_product.names))
-        self.play(QuickFade(self.output_product[2]), QuickFade(self.output_product.result))
+        self.play(QuickFade(self.output_product.equals), QuickFade(self.output_product.result))
         show_only(self, self.output_product)
         self.show_caption(tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.end_step()
@@ -441,6 +579,50 @@ class AttentionHead(GPTScene):
         self.end_step(2)
 
 
+class HeadMap(Group):
+    """Every head of a model as one cell of a layers × heads image, coloured by its role ("spread" grey),
+    brighter the higher its best detector score (`scores`, a share 0..1).
+
+        HeadMap([["previous", "spread"]], np.array([[0.8, 0.2]]), height=4.0)
+    """
+
+    def __init__(self, roles: list[list[str]], scores: np.ndarray, height: float, width: float | None = None,
+                 cell_px: int = 12) -> None:
+        super().__init__()
+        self.roles, self.scores = roles, np.asarray(scores, dtype=float)  # [n_layer][n_head], [n_layer, n_head]
+        n_layer, n_head = self.scores.shape
+        step = cell_px + 2  # a 2-pixel gap of background between cells
+        rgb = np.tile(np.array(th.BACKGROUND.to_rgb()), (n_layer * step, n_head * step, 1))
+        for L in range(n_layer):
+            for h in range(n_head):
+                role = roles[L][h]
+                strength = 0.2 + 0.8 * float(np.clip(self.scores[L, h], 0, 1))
+                colour = th.ZERO.interpolate(ROLE_COLORS[role], strength).to_rgb()
+                rgb[L * step + 1:L * step + 1 + cell_px, h * step + 1:h * step + 1 + cell_px] = colour
+        self.image = ImageMobject(np.round(255 * rgb).astype(np.uint8))
+        self.image.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
+        width = width if width is not None else height * n_head / n_layer
+        self.image.stretch_to_fit_width(width).stretch_to_fit_height(height)
+        self.add(self.image)
+
+    def cell(self, layer: int, head: int) -> np.ndarray:
+        """The centre of one head's cell."""
+        n_layer, n_head = self.scores.shape
+        left, top = self.image.get_left()[0], self.image.get_top()[1]
+        return np.array([left + (head + 0.5) * self.image.width / n_head,
+                         top - (layer + 0.5) * self.image.height / n_layer, 0.0])
+
+    def cell_size(self) -> tuple[float, float]:
+        n_layer, n_head = self.scores.shape
+        return self.image.width / n_head, self.image.height / n_layer
+
+
+def best_detector_scores(trace) -> np.ndarray:
+    """[n_layer, n_head]: each head's highest mean weight on the keys of any role (previous, induction, ...)."""
+    patterns = trace_patterns(trace)
+    return np.max([mask_scores(patterns, mask) for mask in role_masks(trace.tokens).values()], axis=0)
+
+
 class MultiHeadAttention(GPTScene):
     """All heads of one layer as real pattern thumbnails, their outputs summed; then every head of the model."""
 
@@ -462,18 +644,38 @@ class MultiHeadAttention(GPTScene):
         for name, thumb in zip(names, self.thumbnails):
             fit(name, size + 0.2).next_to(thumb, UP, buff=0.1)
         self.heads = Group(*[Group(name, thumb) for name, thumb in zip(names, self.thumbnails)])
-        self.heads.arrange(RIGHT, buff=0.25).next_to([0, TOP, 0], DOWN, buff=0.05)
-        self.heads.shift(LEFT * (self.heads.get_center()[0] + 0.8))  # room for the sum on the right
-        self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15))
-        show_only(self, self.heads)
-        self.show_caption(tr(T, "heads", n=n))
+        self.heads.arrange(RIGHT, buff=0.25)
+        self.kv_brackets = self.shared_brackets(names)
+        Group(self.kv_brackets, self.heads).next_to([0, TOP, 0], DOWN, buff=0.05)
+        shift = LEFT * (self.heads.get_center()[0] + 0.8)  # room for the sum on the right
+        self.heads.shift(shift)
+        self.kv_brackets.shift(shift)
+        self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
+        show_only(self, self.kv_brackets, self.heads)
+        cfg = d.model.config
+        self.show_caption(tr(T, "heads", n=n) if cfg.n_kv_head == n else
+                          tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
         self.end_step()
+
+    def shared_brackets(self, names: list[VMobject]) -> VGroup:
+        """Above the head names: one line and label per key/value head over the query heads that share it."""
+        cfg, brackets = self.data.model.config, VGroup()
+        if cfg.n_kv_head == cfg.n_head:
+            return brackets
+        group = cfg.n_head // cfg.n_kv_head
+        top = max(name.get_top()[1] for name in names) + 0.12
+        for g in range(cfg.n_kv_head):
+            left, right = names[g * group].get_left()[0], names[(g + 1) * group - 1].get_right()[0]
+            line = Line([left, top, 0], [right, top, 0], color=th.KEY, stroke_width=2)
+            text = fit(label(tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
+            brackets.add(VGroup(line, text.next_to(line, UP, buff=0.08)))
+        return brackets
 
     def combine_outputs(self) -> None:
         d, i = self.data, self.data.position
         weights = d.model.weights
         self.head_outputs = head_outputs(d.trace, weights, d.layer, i)  # [h, d]
-        self.bias = weights.blocks[d.layer].b_O
+        self.bias = weights.blocks[d.layer].b_O  # None: the model has no output bias
         self.attn_out = combine_heads(self.head_outputs, self.bias)
         scale = float(np.abs(self.head_outputs).max()) or 1.0
         n = len(self.thumbnails)
@@ -488,18 +690,25 @@ class MultiHeadAttention(GPTScene):
                           for c, t in zip(self.output_columns, self.thumbnails)])
         pluses = VGroup(*[label("+", th.LABEL_SIZE).move_to((a.get_right() + b.get_left()) / 2)
                           for a, b in zip(self.output_columns, self.output_columns[1:])])
-        self.bias_column = VectorColumn(self.bias, border_color=th.DIM, **col)
         self.result_column = VectorColumn(self.attn_out, n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER,
                                           show_numbers=numbers)
-        plus_b = VGroup(label("+", th.LABEL_SIZE), self.bias_column, label("=", th.LABEL_SIZE), self.result_column)
+        equals = label("=", th.LABEL_SIZE)
+        if self.bias is not None:
+            self.bias_column = VectorColumn(self.bias, border_color=th.DIM, **col)
+            bias_plus = label("+", th.LABEL_SIZE)
+            plus_b = VGroup(bias_plus, self.bias_column, equals, self.result_column)
+        else:
+            self.bias_column, bias_plus = None, None
+            plus_b = VGroup(equals, self.result_column)
         plus_b.arrange(RIGHT, buff=0.2).next_to(self.output_columns[-1], RIGHT, buff=0.2)
-        b_name = symbol("b_O", th.DIM, 26).next_to(self.bias_column.brackets, DOWN, buff=0.12)
+        b_name = symbol("b_O", th.DIM, 26).next_to(self.bias_column.brackets, DOWN, buff=0.12) \
+            if self.bias_column is not None else VGroup()
         token = label(th.show_spaces(d.tokens[i]), th.SMALL_SIZE, th.token_color(i))
         token.next_to(VGroup(*self.output_columns), LEFT, buff=0.3)
         result_name = label(tr(T, "combine_result", layer=d.layer), th.SMALL_SIZE)
         self.sum_group = VGroup(*self.output_columns, arrows, pluses, plus_b, b_name, token)
         # fit the whole picture between title and caption
-        everything = Group(self.heads, self.sum_group)
+        everything = Group(self.heads, self.kv_brackets, self.sum_group)
         if everything.width > th.CONTENT_WIDTH or everything.get_bottom()[1] < BOTTOM + 0.6:
             factor = min(th.CONTENT_WIDTH / everything.width, (TOP - BOTTOM - 0.6) / everything.height)
             everything.scale(factor).next_to([0, TOP, 0], DOWN, buff=0.05)
@@ -509,19 +718,30 @@ class MultiHeadAttention(GPTScene):
             result_name.to_edge(RIGHT, buff=th.EDGE)
         self.play(FadeIn(arrows), LaggedStart(*[FadeIn(c, shift=0.2 * DOWN) for c in self.output_columns],
                                               lag_ratio=0.1), FadeIn(token))
-        self.play(FadeIn(pluses), FadeIn(plus_b[:2]), FadeIn(b_name))
-        self.merge([((*self.output_columns, self.bias_column), self.result_column)], FadeIn(plus_b[2]),
-                   FadeIn(result_name), copies=True, run_time=1.0)
-        show_only(self, self.heads, self.sum_group, result_name)
-        self.show_caption(tr(T, "combine", query=quoted(d.tokens[i])))
+        bias = [m for m in (bias_plus, self.bias_column) if m is not None]
+        self.play(FadeIn(pluses), *[FadeIn(m) for m in bias], FadeIn(b_name))
+        sources = [*self.output_columns] + ([self.bias_column] if self.bias_column is not None else [])
+        self.merge([(sources, self.result_column)], FadeIn(equals), FadeIn(result_name), copies=True, run_time=1.0)
+        show_only(self, self.kv_brackets, self.heads, self.sum_group, result_name)
+        self.show_caption(tr(T, "combine" if self.bias is not None else "combine_no_bias", query=quoted(d.tokens[i])))
         self.end_step()
 
     def show_model_view(self) -> None:
+        """Every head of the model: thumbnails of their patterns, or for a big model a head map and a few heads."""
         d, cfg = self.data, self.data.model.config
-        self.roles = roles = head_roles(d.trace)
+        self.roles = head_roles(d.trace)
         self.role_labels: dict[tuple[int, int], VMobject] = {}
-        size = min(1.1, (TOP - BOTTOM - 0.9) / cfg.n_layer - 0.45, (th.CONTENT_WIDTH - 1.6) / cfg.n_head - 0.15)
         self.grid_thumbnails: dict[tuple[int, int], PatternThumbnail] = {}
+        size = min(1.1, (TOP - BOTTOM - 0.9) / cfg.n_layer - 0.45, (th.CONTENT_WIDTH - 1.6) / cfg.n_head - 0.15)
+        self.head_map: HeadMap | None = None
+        if size >= MIN_THUMBNAIL:
+            self.show_thumbnail_grid(size)
+        else:
+            self.show_head_map()
+
+    def show_thumbnail_grid(self, size: float) -> None:
+        """One pattern thumbnail per head, layers as rows, each named by its role."""
+        d, cfg, roles = self.data, self.data.model.config, self.roles
         rows = Group()
         for L in range(cfg.n_layer):
             cells = Group()
@@ -549,5 +769,80 @@ class MultiHeadAttention(GPTScene):
         self.play(Create(self.chosen_frame))
         self.show_caption(tr(T, "model_view"))
         self.end_step()
+        self.show_caption(tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.end_step(2)
+
+    def enlarged_heads(self, scores: np.ndarray) -> list[tuple[int, int]]:
+        """The chosen head, the best-scoring head of each role found, then the best-scoring heads: N_ENLARGED."""
+        d = self.data
+        picked = [(d.layer, d.head)]
+        by_score = [tuple(int(i) for i in np.unravel_index(k, scores.shape)) for k in np.argsort(-scores, axis=None)]
+        for role in ROLE_COLORS:
+            best = next((c for c in by_score if self.roles[c[0]][c[1]] == role), None)
+            if role != "spread" and best is not None and best not in picked:
+                picked.append(best)
+        picked += [c for c in by_score if c not in picked]
+        return picked[:N_ENLARGED]
+
+    def show_head_map(self) -> None:
+        """A big model: every head one cell of a heat map coloured by role, a few heads enlarged beside it."""
+        d, cfg = self.data, self.data.model.config
+        scores = best_detector_scores(d.trace)
+        height = TOP - BOTTOM - 1.6
+        width = min(height * cfg.n_head / cfg.n_layer * 2, 6.0)  # cells at most twice as wide as tall
+        self.head_map = HeadMap(self.roles, scores, height=height, width=width)
+        self.head_map.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + 1.1 + width / 2, (TOP + BOTTOM) / 2 - 0.15, 0])
+        cw, ch = self.head_map.cell_size()
+        axis = VGroup()
+        every = max(1, math.ceil(cfg.n_layer * 0.32 / height))  # layer names at least 0.32 apart
+        for L in range(0, cfg.n_layer, every):
+            axis.add(label(str(L), th.SMALL_SIZE, th.DIM, mono=True).next_to(self.head_map.cell(L, 0), LEFT,
+                                                                             buff=cw / 2 + 0.1))
+        every = max(1, math.ceil(cfg.n_head * 0.42 / width))
+        for h in range(0, cfg.n_head, every):
+            axis.add(label(str(h), th.SMALL_SIZE, th.DIM, mono=True).next_to(self.head_map.cell(0, h), UP,
+                                                                             buff=ch / 2 + 0.08))
+        layers = label(tr(T, "layers_axis"), th.SMALL_SIZE, th.DIM).rotate(math.pi / 2)
+        layers.next_to(axis, LEFT, buff=0.15)
+        heads = label(tr(T, "heads_axis"), th.SMALL_SIZE, th.DIM).next_to(axis, UP, buff=0.1)
+        heads.match_x(self.head_map)
+        present = [r for r in ROLE_COLORS if any(r in row for row in self.roles)]
+        legend = VGroup(*[VGroup(Rectangle(width=0.22, height=0.22, stroke_width=0, fill_opacity=1,
+                                           fill_color=ROLE_COLORS[r]), label(tr(T, r), th.SMALL_SIZE, th.DIM))
+                          .arrange(RIGHT, buff=0.1) for r in present]).arrange(RIGHT, buff=0.3)
+        fit(legend, width + 1.0).next_to(self.head_map, DOWN, buff=0.25).match_x(self.head_map)
+        # the enlarged heads, in a column to the right, each named beside it and tied to its cell by a line
+        picked = self.enlarged_heads(scores)
+        left = self.head_map.get_right()[0] + 1.2
+        room = th.FRAME_WIDTH / 2 - th.EDGE - left
+        size = min(1.6, (TOP - BOTTOM - 0.2) / len(picked) - 0.15, room / 2)
+        enlarged, links, frames = Group(), VGroup(), VGroup()
+        for L, h in picked:
+            chosen = (L, h) == (d.layer, d.head)
+            role = self.roles[L][h]
+            colour = th.HIGHLIGHT if chosen else (th.DIM if role == "spread" else ROLE_COLORS[role])
+            thumb = PatternThumbnail(d.trace[hooks.attn(L, "pattern")][h], size, colour)
+            name = VGroup(*[label(line, th.SMALL_SIZE, colour) for line in
+                            tr(T, "enlarged", layer=L, head=h, role=tr(T, role)).split("\n")])
+            fit(name.arrange(DOWN, buff=0.08, aligned_edge=LEFT), room - size - 0.2)
+            self.grid_thumbnails[(L, h)] = thumb
+            enlarged.add(Group(thumb, name.next_to(thumb, RIGHT, buff=0.15)))
+        enlarged.arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        enlarged.move_to([left, (TOP + BOTTOM) / 2, 0], aligned_edge=LEFT)
+        for (L, h), item in zip(picked, enlarged):
+            colour = th.HIGHLIGHT if (L, h) == (d.layer, d.head) else th.TEXT
+            frame = Rectangle(width=cw, height=ch, stroke_color=colour, stroke_width=2.5).move_to(
+                self.head_map.cell(L, h))
+            frames.add(frame)
+            links.add(Line(frame.get_right(), item[0].get_left(), stroke_color=colour, stroke_width=1.2,
+                           stroke_opacity=0.7))
+        self.enlarged, self.map_links, self.map_frames = enlarged, links, frames
+        self.model_view = Group(self.head_map, axis, layers, heads, legend)
+        self.play(*fade_all_but(self))
+        self.play(FadeIn(self.model_view))
+        self.show_caption(tr(T, "overview_caption"))
+        self.end_step()
+        self.play(Create(frames), Create(links), LaggedStart(*[FadeIn(e) for e in enlarged], lag_ratio=0.2))
+        self.chosen_frame = frames[0]
         self.show_caption(tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)

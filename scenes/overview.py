@@ -43,13 +43,14 @@ def box_font_size(boxes: list[tuple[float, str]]) -> float:
 
 
 class ForwardPass(GPTScene):
-    """Embeddings → every block (attention, MLP) → final LayerNorm → unembedding → next-token bars; logit lens."""
+    """Embeddings → every block (attention, MLP) → final norm → unembedding → next-token bars; logit lens."""
 
     def construct(self) -> None:
         self.P = self.data.position
+        self.ln_key = f"ln_box_{self.data.model.config.norm}"  # LN or RMS
         slot = self._slot_width()
         self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], tr(T, "embed_box")), (slot, tr(T, "attn_box")),
-                                       (slot, tr(T, "mlp_box")), (LN_X[1] - LN_X[0], tr(T, "ln_box")),
+                                       (slot, tr(T, "mlp_box")), (LN_X[1] - LN_X[0], tr(T, self.ln_key)),
                                        (UNEMBED_X[1] - UNEMBED_X[0], tr(T, "unembed_box"))])
         self.show_title(tr(T, "title"))
         self.embed()
@@ -106,7 +107,7 @@ class ForwardPass(GPTScene):
             self.play(Indicate(mlp), GrowFromEdge(bars[1], DOWN), run_time=0.5)
             self.snapshots.append(self._snapshot(f"blocks.{L}.hook_resid_post", x0 + width / 2))
             self.play(FadeIn(self.snapshots[-1], shift=0.3 * RIGHT), run_time=0.5)
-        self.show_caption(tr(T, "blocks", layers=n_layer))
+        self.show_caption(tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks", layers=n_layer))
         self.end_step()
 
     def show_change_sizes(self) -> None:
@@ -124,7 +125,7 @@ class ForwardPass(GPTScene):
         logits = self.data.trace["logits"][self.P]
         probs = softmax_with_temperature(logits)
         self.next_tokens = top_k(logits, probs, N_NEXT, model.token_strings)
-        self.ln_box = _box(LN_X, tr(T, "ln_box"), OTHER_COLOR, self.box_size)
+        self.ln_box = _box(LN_X, tr(T, self.ln_key), OTHER_COLOR, self.box_size)
         self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR, self.box_size)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
@@ -136,7 +137,7 @@ class ForwardPass(GPTScene):
         self.next_heading = heading
         self.play(FadeIn(self.ln_box), FadeIn(self.unembed_box))
         self.play(FadeIn(heading), FadeIn(self.bars, shift=0.2 * RIGHT))
-        self.show_caption(tr(T, "final", v=f"{model.config.vocab_size:,}"))
+        self.show_caption(tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
         self.end_step()
 
     def show_logit_lens(self) -> None:

@@ -32,6 +32,11 @@ def _n(x: int) -> str:
     return f"{x:,}"
 
 
+def kind_name(kind: str, cfg: Config) -> str:
+    """A parameter kind's name on screen; the norms' named after the model's norm (LayerNorms or RMSNorms)."""
+    return tr(T, kind, norm=th.norm_name(cfg.norm)) if kind == "layer_norms" else tr(T, kind)
+
+
 def _formula(g: ParamGroup) -> str:
     """copies × rows × columns, the copies left out when there is one."""
     factors = ([g.copies] if g.copies != 1 else []) + list(g.shape)
@@ -47,7 +52,9 @@ def _on_baseline(text: str, size: float = th.SMALL_SIZE, color=th.TEXT) -> VMobj
 
 def _config(cfg: Config) -> VGroup:
     """A model's shape, its two lines spaced like the rows below."""
-    text = tr(T, "config", layers=cfg.n_layer, heads=cfg.n_head, dh=cfg.d_head, d=_n(cfg.d_model), m=_n(cfg.d_mlp),
+    heads = tr(T, "heads", heads=cfg.n_head, dh=cfg.d_head) if cfg.n_kv_head == cfg.n_head else \
+        tr(T, "heads_shared", heads=cfg.n_head, dh=cfg.d_head, kv=cfg.n_kv_head)
+    text = tr(T, "config", layers=cfg.n_layer, heads=heads, d=_n(cfg.d_model), m=_n(cfg.d_mlp),
               v=_n(cfg.vocab_size), ctx=_n(cfg.n_ctx))
     return VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in text.split("\n")]).arrange(DOWN, buff=0.14,
                                                                                               aligned_edge=LEFT)
@@ -77,7 +84,7 @@ class Tally(VGroup):
     inside the block; a group with no parameters of its own (a tied unembedding) gets a row and
     an empty block. The running total is the scene's to draw.
 
-        Tally(parameter_tally(cfg), [tr(T, g.kind) for g in groups], [_formula(g) for g in groups])
+        Tally(parameter_tally(cfg), [kind_name(g.kind, cfg) for g in groups], [_formula(g) for g in groups])
     """
 
     def __init__(self, groups: list[ParamGroup], names: list[str], formulas: list[str]) -> None:
@@ -131,11 +138,12 @@ class ParameterCount(GPTScene):
         cfg = self.data.model.config
         self.tally = parameter_tally(cfg)
         formulas = [tr(T, "tied") if g.copies == 0 else _formula(g) for g in self.tally]
-        self.ours = Tally(self.tally, [tr(T, g.kind) for g in self.tally], formulas)
+        self.ours = Tally(self.tally, [kind_name(g.kind, cfg) for g in self.tally], formulas)
         self.count_mobs = {g.kind: row.count_mob for g, row in zip(self.tally, self.ours.rows)}
         self.show_caption(tr(T, "blocks_caption"))
         self.ours_total_name, self.total_mob = self.add_up(self.ours)
-        self.show_caption(tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption"))
+        self.show_caption(tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
+                             norm=th.norm_name(cfg.norm)))
         self.end_step()
 
     def check_ours(self) -> None:
@@ -150,7 +158,7 @@ class ParameterCount(GPTScene):
         self.gpt3_groups = weight_matrix_tally(GPT3)
         self.gpt3_header, self.gpt3_config = self.heading(tr(T, "gpt3_header"), GPT3)
         self.play(FadeIn(self.gpt3_header), FadeIn(self.gpt3_config))
-        self.gpt3 = Tally(self.gpt3_groups, [tr(T, g.kind) for g in self.gpt3_groups],
+        self.gpt3 = Tally(self.gpt3_groups, [kind_name(g.kind, GPT3) for g in self.gpt3_groups],
                           [_formula(g) for g in self.gpt3_groups])
         self.show_caption(tr(T, "gpt3_caption"))
         self.gpt3_total_name, self.gpt3_total_mob = self.add_up(self.gpt3)
