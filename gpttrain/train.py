@@ -149,6 +149,7 @@ class TrainConfig:
     chat_files: list[str] = field(default_factory=list)  # corpus file names whose stories may become chats
     chat_share: float = 0.15  # of those files' documents (train and held-out alike)
     snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])
+    exclude: list[str] = field(default_factory=list)  # documents containing any of these are left out entirely
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
 
@@ -256,9 +257,20 @@ class Data:
     byte_len: np.ndarray  # [V] bytes each token stands for (for bits per byte)
 
 
+def read_terms(path: Path) -> list[str]:
+    """One term per line; blank lines and # comments are skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def kept_documents(docs: list[str], exclude: list[str]) -> list[str]:
+    """The documents that contain none of the excluded terms."""
+    return [d for d in docs if not any(term in d for term in exclude)]
+
+
 def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
     """((train stories, train chats), (held-out stories, held-out chats)) of one corpus file, as training sees them."""
-    train, test = split_documents(read_documents(file), cfg.held_out, cfg.seed)
+    train, test = split_documents(kept_documents(read_documents(file), cfg.exclude), cfg.held_out, cfg.seed)
     if file.name not in cfg.chat_files:
         return (train, []), (test, [])
     return as_chats(train, cfg.chat_share, cfg.seed), as_chats(test, cfg.chat_share, cfg.seed)
@@ -441,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--snapshots", type=int, nargs="*", default=d.snapshots,
                     help="steps at which to keep a float16 snapshot (default: %(default)s)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32 (default: bfloat16 autocast)")
+    ap.add_argument("--exclude-file", type=Path, help="leave out documents containing any term of this file "
+                    "(one per line), e.g. gpttrain/exclude_ja.txt")
     for name in ("seed", "vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "warmup",
                  "eval_every", "eval_windows", "threads"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
@@ -448,6 +462,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")
+    exclude_file = args.pop("exclude_file")
+    args["exclude"] = read_terms(exclude_file) if exclude_file else []
     train(TrainConfig(**args), resume=resume)
 
 

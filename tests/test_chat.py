@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,19 @@ def test_story_requests_name_what_the_story_contains():
             assert all(w in story for w in words if w != "and")
     doc = chat_document(story, random.Random(1))
     assert doc.startswith(f"<|system|>{SYSTEM_PROMPT}{END}\n<|user|>") and doc.endswith(f"<|assistant|>{story}{END}")
+
+
+def test_excluded_terms_leave_whole_documents_out_of_both_splits(tmp_path):
+    from gpttrain.train import TrainConfig, file_split, read_terms
+
+    terms = tmp_path / "terms.txt"
+    terms.write_text("# a comment\n\nbad\n", encoding="utf-8")
+    assert read_terms(terms) == ["bad"]
+    corpus = tmp_path / "stories.txt"
+    docs = [f"story {i} is {'bad' if i % 3 == 0 else 'fine'}." for i in range(30)]
+    corpus.write_text("\n<|endoftext|>\n".join(docs), encoding="utf-8")
+    cfg = TrainConfig(corpus=[str(corpus)], out="", work="", held_out=0.2, exclude=read_terms(terms))
+    (train, _), (test, _) = file_split(cfg, corpus)
+    assert sorted(train + test) == sorted(d for d in docs if "bad" not in d) and test
+    shipped = read_terms(Path(__file__).parent.parent / "gpttrain" / "exclude_ja.txt")
+    assert "乞食" in shipped and all(not t.startswith("#") for t in shipped)
