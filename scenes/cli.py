@@ -61,8 +61,8 @@ def parser() -> argparse.ArgumentParser:
         "at preview quality, joined into one video."))
     ap.add_argument("scenes", nargs="*", metavar="SCENE", help=f"scenes to render (default: all): {', '.join(SCENE_MODULE)}")
     ap.add_argument("-q", "--quality", choices=list(QUALITY_DIR), help="l 480p15 (default), m 720p30, h 1080p60, p 1440p60, k 2160p60")
-    ap.add_argument("--prompt", help=f"the text the model reads (default: {d.prompt!r})")
-    ap.add_argument("--model", help="hub id or folder written by save_pretrained (default: the model in assets/)")
+    ap.add_argument("--prompt", help=f"the text the model reads (default: {d.prompt!r}, or the --lang's own)")
+    ap.add_argument("--model", help="hub id or folder written by save_pretrained (default: the --lang's model in assets/)")
     ap.add_argument("--layer", type=int, help="layer for the attention and MLP scenes (default: the clearest head's)")
     ap.add_argument("--head", type=int, help="attention head (default: the clearest previous-token head)")
     ap.add_argument("--position", type=int, help="token position for per-token scenes, negative from the end (default -1)")
@@ -121,7 +121,7 @@ def merge_options(args: argparse.Namespace) -> tuple[Settings, dict]:
     def pick(name: str, default):
         return cli.get(name, from_file.get(name, default))
 
-    settings = Settings(**{n: pick(n, getattr(Settings(), n)) for n in setting_names})
+    settings = Settings(**{n: pick(n, f.default) for f in fields(Settings) for n in [f.name]})
     run = {n: pick(n, d) for n, d in RUN_OPTIONS.items()}
     run["scenes"] = list(run["scenes"] or SCENE_MODULE)
     return settings.check(), run
@@ -278,7 +278,7 @@ def produce(settings: Settings, run: dict) -> list[Path]:
     """Check, compute the trace once, then write what `run` asks for; returns the files written."""
     check_run(run)
     out = Path(run["out"]).resolve()
-    print(f"Loading {settings.model or 'the shipped model'} and running the forward pass once…", flush=True)
+    print(f"Loading {settings.model_source} and running the forward pass once…", flush=True)
     data = prepare(settings)
     print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
           f"position {data.position}", flush=True)

@@ -8,7 +8,7 @@ from gptmath import Model, Trace, load_model
 from gptmath.cache import cached_trace
 from gptmath.heads import check_layer_head, check_position, pick_head
 
-from scenes.settings import DEFAULT_PROMPT, Settings, load_settings
+from scenes.settings import Settings, load_settings
 
 
 @dataclass
@@ -45,11 +45,11 @@ def resolve(settings: Settings, model: Model, trace: Trace) -> SceneData:
 def scene_data(settings: Settings | None = None) -> SceneData:
     """Load the model and trace for the settings (default: from the environment), once per process."""
     settings = settings or load_settings()
-    model = load_model(settings.model)
+    model = load_model(settings.model_source)
     return resolve(settings, model, cached_trace(model, settings.prompt))
 
 
 def scene_prompt(settings: Settings, example: str) -> str:
     """The text of a scene that tells its own example (a repeated name, a sentence with a pronoun):
     the user's --prompt when one was given, else the scene's example."""
-    return example if settings.prompt == DEFAULT_PROMPT else settings.prompt
+    return example if settings.default_prompt else settings.prompt

@@ -7,7 +7,6 @@ from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Indicat
 
 from gptmath import GptMathError, load_model
 from gptmath.checkpoints import checkpoints
-from gptmath.load import DEFAULT_MODEL
 from gptmath.readout import top_bars
 from gptmath.sampling import generate
 from gpttrain.step import gradient_step
@@ -33,7 +32,7 @@ class PreTraining(GPTScene):
 
     def construct(self) -> None:
         self.show_title(tr(T, "title"))
-        folder = self.data.settings.model or DEFAULT_MODEL
+        folder = self.data.settings.model_source
         try:
             self.history = checkpoints(folder)
         except GptMathError:

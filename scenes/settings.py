@@ -9,20 +9,28 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from gptmath import GptMathError
 from gptmath.sampling import check_temperature
 
 ENV = "GPTMANIM_SETTINGS"
-DEFAULT_PROMPT = "Once upon a time, there was a little"
+DEFAULT_PROMPTS = {"en": "Once upon a time, there was a little", "ja": "むかしむかし、あるところに、"}
+DEFAULT_PROMPT = DEFAULT_PROMPTS["en"]
+MODELS = Path(__file__).resolve().parent.parent / "assets" / "models"
+DEFAULT_MODELS = {"en": MODELS / "tinytales-gpt2", "ja": MODELS / "tinytales-ja"}  # the models this project ships
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What to show. None for layer/head means: pick the clearest head (see gptmath.heads)."""
+    """What to show. None for layer/head means: pick the clearest head (see gptmath.heads).
 
-    prompt: str = DEFAULT_PROMPT
-    model: str | None = None  # hub id or folder; None = the model shipped in assets/
+    Without a prompt or model, the language's own are used: `lang="ja"` reads
+    「むかしむかし、あるところに、」 with the Japanese model (while it is not shipped, the English one).
+    """
+
+    prompt: str | None = None  # None = the language's default prompt (filled in on creation)
+    model: str | None = None  # hub id or folder; None = the language's model shipped in assets/
     layer: int | None = None
     head: int | None = None
     position: int = -1  # token position for per-token scenes; -1 = the last
@@ -31,16 +39,33 @@ class Settings:
     top_k: int = 8
     lang: str = "en"
 
+    def __post_init__(self) -> None:
+        if self.prompt is None and self.lang in DEFAULT_PROMPTS:
+            object.__setattr__(self, "prompt", DEFAULT_PROMPTS[self.lang])
+
+    @property
+    def model_source(self) -> str:
+        """The model to load: --model if given, else the language's shipped model (the English one if missing)."""
+        if self.model is not None:
+            return self.model
+        shipped = DEFAULT_MODELS.get(self.lang, DEFAULT_MODELS["en"])
+        return str(shipped if shipped.is_dir() else DEFAULT_MODELS["en"])
+
+    @property
+    def default_prompt(self) -> bool:
+        """Whether the prompt is the language's default (scenes with their own example text then use it)."""
+        return self.prompt == DEFAULT_PROMPTS.get(self.lang)
+
     def check(self) -> "Settings":
         """One clear error for values that can never work (range checks need the model)."""
+        from scenes.i18n import check_language
+
+        check_language(self.lang)
         if not self.prompt:
             raise GptMathError("the prompt is empty: give some text, e.g. --prompt 'Once upon a time'")
         check_temperature(self.temperature)
         if self.top_k < 1:
             raise GptMathError(f"top-k must be at least 1 (got {self.top_k})")
-        from scenes.i18n import check_language
-
-        check_language(self.lang)
         return self
 
     def to_env(self) -> dict[str, str]:

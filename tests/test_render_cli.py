@@ -147,3 +147,30 @@ def test_help_lists_every_option():
     for option in ("--prompt", "--model", "--layer", "--head", "--position", "--temperature", "--seed", "--top-k",
                    "--jobs", "--out", "--config", "--figures", "--data", "--slides", "--lang", "--quality"):
         assert option in r.stdout
+
+
+def test_language_picks_its_own_prompt_and_model_unless_given(tmp_path, monkeypatch):
+    import scenes.settings as settings_module
+    from scenes.settings import DEFAULT_MODELS, DEFAULT_PROMPTS, Settings
+
+    ja = Settings(lang="ja")
+    assert ja.prompt == DEFAULT_PROMPTS["ja"] and ja.default_prompt
+    assert Settings().prompt == DEFAULT_PROMPTS["en"] and Settings().model_source == str(DEFAULT_MODELS["en"])
+    assert Settings(lang="ja", prompt="The cat").prompt == "The cat" and not Settings(lang="ja", prompt="The cat").default_prompt
+    assert Settings(lang="ja", model="/some/folder").model_source == "/some/folder"  # --model always wins
+    ja_folder = tmp_path / "tinytales-ja"
+    monkeypatch.setitem(settings_module.DEFAULT_MODELS, "ja", ja_folder)
+    assert Settings(lang="ja").model_source == str(DEFAULT_MODELS["en"])  # not shipped yet: the English model
+    ja_folder.mkdir()
+    assert Settings(lang="ja").model_source == str(ja_folder)
+    assert Settings(lang="en").model_source == str(DEFAULT_MODELS["en"])
+
+
+def test_cli_without_prompt_uses_the_languages_prompt():
+    from scenes.cli import merge_options, parser
+    from scenes.settings import DEFAULT_PROMPTS
+
+    settings, _ = merge_options(parser().parse_args(["--lang", "ja", "Tokenization"]))
+    assert settings.prompt == DEFAULT_PROMPTS["ja"]
+    settings, _ = merge_options(parser().parse_args(["--lang", "ja", "--prompt", "Hello", "Tokenization"]))
+    assert settings.prompt == "Hello"
