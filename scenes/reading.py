@@ -67,6 +67,8 @@ class AttentionArcs(GPTScene):
         for i, q in enumerate(dict.fromkeys(shown[min(len(shown) - 1, round(f * (len(shown) - 1)))]
                                             for f in np.linspace(0.35, 1.0, N_QUERIES))):
             links = [link for link in self.query_links(self.layer, self.head, q) if link[1] in shown]
+            if not links:  # the head spreads this query's weight too thinly for any link to be drawn
+                continue
             diagram = ArcDiagram(self.row, links)
             focus = SurroundingRectangle(self.row.cell(q).box, color=th.QUERY, buff=0.05)
             top = sorted(links, key=lambda link: -link[2])[:2]
@@ -78,6 +80,13 @@ class AttentionArcs(GPTScene):
             self.end_step(0.6 if i < N_QUERIES - 1 else 1.0)
             self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
 
+    def draw_all(self, arcs: VGroup) -> None:
+        """Draw every arc at once (or just hold the frame when a head's weights are all below the cut)."""
+        if len(arcs):
+            self.play(*[Create(a) for a in arcs], run_time=1.6)
+        else:
+            self.wait(1.6)
+
     def weight_label(self, diagram: ArcDiagram, query: int, key: int, weight: float) -> VGroup:
         """The weight written at the top of its arc (beside the ring for a token reading itself)."""
         arc = diagram.arc(query, key)
@@ -88,7 +97,7 @@ class AttentionArcs(GPTScene):
         """Every query's links at once: the head's habit shows."""
         links = [(a.query, a.key, a.weight) for a in arcs(self.trace, self.layer, self.head, MIN_WEIGHT)]
         self.all_arcs = ArcDiagram(self.row, links)
-        self.play(LaggedStart(*[Create(a) for a in self.all_arcs], lag_ratio=0.02), run_time=1.6)
+        self.draw_all(self.all_arcs)
         score = previous_token_scores(self.trace)[self.layer, self.head]
         self.show_caption(tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.end_step()
@@ -103,7 +112,7 @@ class AttentionArcs(GPTScene):
         marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=th.KEY, buff=0.05)
                          for i in self.row.shown_indices if self.tokens[i] == c.token])
         self.play(FadeOut(self.all_arcs), FadeOut(self.name), FadeIn(name))
-        self.play(LaggedStart(*[Create(a) for a in content], lag_ratio=0.02), Create(marks), run_time=1.6)
+        self.draw_all(VGroup(*content, *marks))
         self.name = name
         self.show_caption(tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
         self.end_step(2)
