@@ -27,16 +27,21 @@ ROW_LABEL_WIDTH = 3.0
 SLOTS_LEFT, SLOTS_RIGHT = -3.4, 5.6  # x range of the vector columns (the last one's brace and size go beyond)
 TOKEN_Y, POSITION_Y, SUM_Y = 1.15, -1.35, -0.1
 
-# Word lists on which the shipped model's embeddings show structure; words that are not one token are skipped.
-CLOUD_GROUPS = [
-    [" cat", " dog", " bird", " fish"],
-    [" red", " blue", " green", " yellow"],
-    [" one", " two", " three", " four"],
-    [" happy", " sad", " angry", " scared"],
-]
-DIRECTION = (" she", " he")
-DIRECTION_PAIRS = [(" girl", " boy"), (" mom", " dad"), (" woman", " man"), (" queen", " king"),
-                   (" sister", " brother"), (" her", " his")]
+# The cloud's word groups and the direction's word pairs come from the language's catalogue (words_0.. and
+# direction/direction_pairs in scenes/locales/embedding.toml: "|" between words, "/" inside a pair); words the
+# tokenizer splits into several tokens are left out, and the scene says how many words it shows.
+N_GROUPS = 4
+
+
+def cloud_groups() -> list[list[str]]:
+    return [tr(T, f"words_{g}").split("|") for g in range(N_GROUPS)]
+
+
+def direction_pairs() -> list[tuple[str, str]]:
+    """The main pair (e.g. " she", " he") first, then the pairs placed along its direction."""
+    return [tuple(pair.split("/")) for pair in [tr(T, "direction"), *tr(T, "direction_pairs").split("|")]]
+
+
 CLOUD_CENTRE = np.array([-3.3, -0.3, 0.0])
 PANEL_WIDTH = 5.6  # the text beside the cloud
 MIN_WORDS = 8  # fewer single-token words than this: use whole-word tokens of the vocabulary instead
@@ -274,7 +279,7 @@ class EmbeddingSpace(GPTScene):
         """
         model = self.data.model
         words, colors, groups = {}, [], []
-        for g, group in enumerate(CLOUD_GROUPS):
+        for g, group in enumerate(cloud_groups()):
             found = single_token_ids(model, group)
             words.update(found)
             colors += [th.token_color(g)] * len(found)
@@ -342,9 +347,10 @@ class EmbeddingSpace(GPTScene):
     def direction_words(self) -> tuple[tuple[int, int], dict[str, int], list]:
         """The two tokens giving the direction, the tokens placed along it, and their colours (one per pair)."""
         model = self.data.model
-        ends = single_token_ids(model, DIRECTION)
+        pairs = direction_pairs()
+        ends = single_token_ids(model, pairs[0])
         words, colors = {}, []
-        for j, pair in enumerate([DIRECTION, *DIRECTION_PAIRS]):
+        for j, pair in enumerate(pairs):
             found = single_token_ids(model, pair)
             words.update(found)
             colors += [th.HIGHLIGHT if j == 0 else th.token_color(j)] * len(found)
