@@ -12,7 +12,6 @@ from scenes.mobjects import ChatTranscript, TokenRow, fit
 from scenes.softmax import Generation
 
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml
-REQUEST = "Tell me a story about a dog named Max."
 N_ROUNDS = 4  # rounds shown with their bars; the rest of the answer is written straight after
 N_ANSWER = 40  # tokens at most in the answer
 
@@ -33,7 +32,7 @@ class Chat(Generation):
 
     def show_script(self) -> None:
         """The template's text, role markers as chips: what the model actually reads."""
-        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, REQUEST)}]
+        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, tr(T, "request"))}]
         self.prompt = chat_prompt(self.data.model.chat_template, self.messages)
         self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
                                      font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)

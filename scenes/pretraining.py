@@ -19,7 +19,6 @@ from scenes.mobjects import LossCurve, TokenText, fit, label
 from scenes.softmax import probability_bars
 
 T = "pretraining"  # this module's catalogue: scenes/locales/pretraining.toml
-EXAMPLE = "Once upon a time, there was a little dog"  # one training example: its last token is the one to learn
 LR = 0.002  # plain gradient descent: w ← w − LR · gradient
 N_BARS = 5
 N_SAMPLE = 12
@@ -111,7 +110,7 @@ class PreTraining(GPTScene):
 
     def one_step(self, model: str) -> None:
         """One real step of gradient descent on one example: loss and probability before and after."""
-        text = scene_prompt(self.data.settings, EXAMPLE)
+        text = scene_prompt(self.data.settings, tr(T, "example_text"))
         self.step = step = gradient_step(model, text, LR)
         strings = self.data.model.token_strings(step.ids)
         example = TokenText(strings, max_width=th.CONTENT_WIDTH - 1,

@@ -16,8 +16,6 @@ from scenes.i18n import tr
 from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
-ARC_PROMPT = "Lily found a red ball. She gave it to her dog, Max."
-COPY_PROMPT = "Once upon a time, there was a little girl named Zuri. She liked to play in the sun. One day, Zuri"
 MIN_WEIGHT = 0.12  # links weaker than this are not drawn when every query's links are shown
 N_QUERIES = 3  # queries stepped through one by one
 N_RANDOM = 20  # random tokens in each copy of the clean case
@@ -41,7 +39,7 @@ class AttentionArcs(GPTScene):
     def show_sentence(self) -> None:
         """The sentence's tokens in one row, low in the frame so arcs can rise above it."""
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, ARC_PROMPT))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, tr(T, "arc_example")))
         self.tokens = self.trace.token_strings
         self.row = TokenRow(self.tokens, max_lines=1, font_size=th.LABEL_SIZE).move_to([0, ROW_Y, 0])
         fit(self.row, th.CONTENT_WIDTH)
@@ -131,7 +129,7 @@ class InContextCopying(GPTScene):
 
     def show_story(self) -> None:
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, COPY_PROMPT))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, tr(T, "copy_example")))
         self.tokens = self.trace.token_strings
         self.example = copy_example(self.trace)
         self.heads = pick_copy_heads(d.model, self.trace, d.settings.layer, d.settings.head)

@@ -9,14 +9,17 @@ from gptmath.chat import END, chat_prompt
 from gptmath.model import softmax
 from gptmath.readout import top_bars
 from gpttrain.step import gradient_step
-from scenes.chat import REQUEST, Chat
-from scenes.pretraining import EXAMPLE, LR, PreTraining
-from scenes.reading import ARC_PROMPT, COPY_PROMPT, MIN_WEIGHT, AttentionArcs, InContextCopying
+from scenes.chat import Chat
+from scenes.i18n import catalogue
+from scenes.pretraining import LR, PreTraining
+from scenes.reading import MIN_WEIGHT, AttentionArcs, InContextCopying
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, render
 from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)
 
 TOY = "3L5H-gelu-n_inner"
+ARC_PROMPT, COPY_PROMPT = catalogue("reading")["en"]["arc_example"], catalogue("reading")["en"]["copy_example"]
+REQUEST, EXAMPLE = catalogue("chat")["en"]["request"], catalogue("pretraining")["en"]["example_text"]
 
 
 @pytest.fixture(scope="module")
