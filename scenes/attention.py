@@ -23,7 +23,9 @@ from scenes.base import GPTScene
 from scenes.i18n import tr
 from manim.constants import RESAMPLING_ALGORITHMS
 
-from scenes.mobjects import AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number
+from scenes.mobjects import (
+    AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number, size_brace,
+)
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
 SLOT = 1.0  # horizontal room for one token's vector column
@@ -33,6 +35,11 @@ BOTTOM = -3.1  # above the caption
 NUMBER = th.NUMBER_SIZE - 1  # vector entries: as big as a 0.74-wide cell allows, about 9.5 px tall at 480p
 MIN_THUMBNAIL = 0.45  # smallest pattern thumbnail in the model view (about 27 px at 480p); smaller: a head map
 N_ENLARGED = 4  # heads drawn large beside the head map
+MAX_ONE_ROW = 6  # heads in one row with their outputs under them; more: rows of heads, the sum below with a ⋯
+HEAD_NAME_ROOM = 0.6  # a head's name above its thumbnail and the gap to the next row
+FIRST_SUMMED = 3  # with more heads, the sum draws the first heads' outputs, the chosen head's and the last's
+SUM_HEIGHT = 3.15  # below rows of thumbnails: the sum with its names, brace and result name
+SUM_COLUMN = dict(n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER, show_dimension=False)
 ROLE_COLORS = {"previous": th.TOKEN_COLORS[0], "induction": th.TOKEN_COLORS[4], "duplicate": th.TOKEN_COLORS[1],
                "first": th.TOKEN_COLORS[3], "self": th.TOKEN_COLORS[2], "spread": th.FAINT}
 
@@ -52,6 +59,11 @@ def with_gaps(indices: set[int]) -> list[int | None]:
             out.append(None)
         out.append(i)
     return out
+
+
+def left_out(first: int, last: int) -> str:
+    """The name of the heads a ⋯ stands for."""
+    return tr(T, "head_name", head=first) if first == last else tr(T, "heads_left_out", first=first, last=last)
 
 
 def symbol(expr: str, color=WHITE, size: float = 30) -> MathTypst:
@@ -636,7 +648,7 @@ class MultiHeadAttention(GPTScene):
     def show_heads(self) -> None:
         d, n = self.data, self.data.model.config.n_head
         patterns = d.trace[f"blocks.{d.layer}.attn.hook_pattern"]
-        size = min(1.6, (th.CONTENT_WIDTH - 4.4) / n - 0.25)  # room for the token on the left, the sum on the right
+        self.per_row, size = self.head_rows()
         self.thumbnails = [PatternThumbnail(patterns[h], size, th.HIGHLIGHT if h == d.head else th.FAINT)
                            for h in range(n)]
         names = [label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
@@ -644,10 +656,13 @@ class MultiHeadAttention(GPTScene):
         for name, thumb in zip(names, self.thumbnails):
             fit(name, size + 0.2).next_to(thumb, UP, buff=0.1)
         self.heads = Group(*[Group(name, thumb) for name, thumb in zip(names, self.thumbnails)])
-        self.heads.arrange(RIGHT, buff=0.25)
+        if self.sum_below():
+            self.heads.arrange_in_grid(cols=self.per_row, buff=(0.25, 0.25 + self.bracket_room()))
+        else:
+            self.heads.arrange(RIGHT, buff=0.25)
         self.kv_brackets = self.shared_brackets(names)
         Group(self.kv_brackets, self.heads).next_to([0, TOP, 0], DOWN, buff=0.05)
-        shift = LEFT * (self.heads.get_center()[0] + 0.8)  # room for the sum on the right
+        shift = LEFT * (self.heads.get_center()[0] + (0 if self.sum_below() else 0.8))  # room for the sum beside
         self.heads.shift(shift)
         self.kv_brackets.shift(shift)
         self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
@@ -657,74 +672,135 @@ class MultiHeadAttention(GPTScene):
                           tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
         self.end_step()
 
+    def sum_below(self) -> bool:
+        """Too many heads for their outputs side by side under one row: the sum goes below and leaves some to ⋯."""
+        return self.data.model.config.n_head > MAX_ONE_ROW
+
+    def head_rows(self) -> tuple[int, float]:
+        """(thumbnails per row, their size): one row with the sum beside it, or the rows giving the biggest ones."""
+        n = self.data.model.config.n_head
+        if not self.sum_below():
+            return n, min(1.6, (th.CONTENT_WIDTH - 4.4) / n - 0.25)
+        return max(((self.row_length(rows), self.thumbnail_size(self.row_length(rows))) for rows in range(1, n + 1)),
+                   key=lambda option: (option[1], option[0]))  # the biggest thumbnails, then the fewest rows
+
+    def row_length(self, rows: int) -> int:
+        """Thumbnails per row for `rows` rows, rounded up so that heads sharing a key/value head share a row."""
+        cfg = self.data.model.config
+        per_row, group = math.ceil(cfg.n_head / rows), cfg.n_head // cfg.n_kv_head
+        return per_row if group > per_row else math.ceil(per_row / group) * group
+
+    def thumbnail_size(self, per_row: int) -> float:
+        """The biggest thumbnails that fit in rows of per_row above the sum."""
+        rows = math.ceil(self.data.model.config.n_head / per_row)
+        return min(1.6, th.CONTENT_WIDTH / per_row - 0.25,
+                   (TOP - BOTTOM - SUM_HEIGHT) / rows - HEAD_NAME_ROOM - self.bracket_room())
+
+    def bracket_room(self) -> float:
+        """Height of the key/value brackets above a row of head names (none when every head has its own)."""
+        cfg = self.data.model.config
+        return 0.45 if cfg.n_kv_head < cfg.n_head else 0.0
+
     def shared_brackets(self, names: list[VMobject]) -> VGroup:
-        """Above the head names: one line and label per key/value head over the query heads that share it."""
+        """Above the head names: per row, one line and label per key/value head over the query heads sharing it."""
         cfg, brackets = self.data.model.config, VGroup()
         if cfg.n_kv_head == cfg.n_head:
             return brackets
-        group = cfg.n_head // cfg.n_kv_head
-        top = max(name.get_top()[1] for name in names) + 0.12
+        group, per_row = cfg.n_head // cfg.n_kv_head, self.per_row
         for g in range(cfg.n_kv_head):
-            left, right = names[g * group].get_left()[0], names[(g + 1) * group - 1].get_right()[0]
-            line = Line([left, top, 0], [right, top, 0], color=th.KEY, stroke_width=2)
-            text = fit(label(tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
-            brackets.add(VGroup(line, text.next_to(line, UP, buff=0.08)))
+            sharing = range(g * group, (g + 1) * group)
+            for row in sorted({h // per_row for h in sharing}):
+                part = [h for h in sharing if h // per_row == row]
+                top = max(name.get_top()[1] for name in names[row * per_row:(row + 1) * per_row]) + 0.12
+                left, right = names[part[0]].get_left()[0], names[part[-1]].get_right()[0]
+                line = Line([left, top, 0], [right, top, 0], color=th.KEY, stroke_width=2)
+                text = fit(label(tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
+                brackets.add(VGroup(line, text.next_to(line, UP, buff=0.08)))
         return brackets
+
+    def summed_heads(self) -> list[int | None]:
+        """The heads whose outputs the sum draws: all, or the first ones, the chosen one and the last (None: ⋯)."""
+        n, chosen = self.data.model.config.n_head, self.data.head
+        return with_gaps(set(range(FIRST_SUMMED if self.sum_below() else n)) | {chosen, n - 1})
 
     def combine_outputs(self) -> None:
         d, i = self.data, self.data.position
         weights = d.model.weights
         self.head_outputs = head_outputs(d.trace, weights, d.layer, i)  # [h, d]
         self.bias = weights.blocks[d.layer].b_O  # None: the model has no output bias
-        self.attn_out = combine_heads(self.head_outputs, self.bias)
+        self.attn_out = combine_heads(self.head_outputs, self.bias)  # every head's output, drawn or left to ⋯
         scale = float(np.abs(self.head_outputs).max()) or 1.0
-        n = len(self.thumbnails)
-        numbers = n <= 8
-        col = dict(n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER, show_numbers=numbers,
-                   show_dimension=False)
-        self.output_columns = [VectorColumn(o, scale=scale, border_color=th.HIGHLIGHT if h == d.head else WHITE, **col)
-                               for h, o in enumerate(self.head_outputs)]
-        for column, thumb in zip(self.output_columns, self.thumbnails):
-            column.next_to(thumb, DOWN, buff=1.0)
-        arrows = VGroup(*[symbol("arrow.b", th.DIM, 28).move_to((c.get_top() + t.get_bottom()) / 2)
-                          for c, t in zip(self.output_columns, self.thumbnails)])
+        self.summed = [h for h in self.summed_heads() if h is not None]
+        terms, links = self.sum_terms(scale)
+        self.output_columns = [t for t in terms if isinstance(t, VectorColumn)]
         pluses = VGroup(*[label("+", th.LABEL_SIZE).move_to((a.get_right() + b.get_left()) / 2)
-                          for a, b in zip(self.output_columns, self.output_columns[1:])])
-        self.result_column = VectorColumn(self.attn_out, n_shown=4, cell_width=0.74, cell_height=0.26, font_size=NUMBER,
-                                          show_numbers=numbers)
+                          for a, b in zip(terms, terms[1:])])
+        self.result_column = VectorColumn(self.attn_out, **SUM_COLUMN | dict(show_dimension=True))
         equals = label("=", th.LABEL_SIZE)
         if self.bias is not None:
-            self.bias_column = VectorColumn(self.bias, border_color=th.DIM, **col)
+            self.bias_column = VectorColumn(self.bias, border_color=th.DIM, **SUM_COLUMN)
             bias_plus = label("+", th.LABEL_SIZE)
             plus_b = VGroup(bias_plus, self.bias_column, equals, self.result_column)
         else:
             self.bias_column, bias_plus = None, None
             plus_b = VGroup(equals, self.result_column)
-        plus_b.arrange(RIGHT, buff=0.2).next_to(self.output_columns[-1], RIGHT, buff=0.2)
+        plus_b.arrange(RIGHT, buff=0.2).next_to(terms, RIGHT, buff=0.2)
         b_name = symbol("b_O", th.DIM, 26).next_to(self.bias_column.brackets, DOWN, buff=0.12) \
             if self.bias_column is not None else VGroup()
         token = label(th.show_spaces(d.tokens[i]), th.SMALL_SIZE, th.token_color(i))
-        token.next_to(VGroup(*self.output_columns), LEFT, buff=0.3)
+        token.next_to(terms, LEFT, buff=0.3)
         result_name = label(tr(T, "combine_result", layer=d.layer), th.SMALL_SIZE)
-        self.sum_group = VGroup(*self.output_columns, arrows, pluses, plus_b, b_name, token)
+        self.sum_group = VGroup(terms, links, pluses, plus_b, b_name, token)
+        if self.sum_below():
+            self.sum_group.next_to(Group(self.heads, self.kv_brackets), DOWN, buff=0.35)
         # fit the whole picture between title and caption
         everything = Group(self.heads, self.kv_brackets, self.sum_group)
         if everything.width > th.CONTENT_WIDTH or everything.get_bottom()[1] < BOTTOM + 0.6:
             factor = min(th.CONTENT_WIDTH / everything.width, (TOP - BOTTOM - 0.6) / everything.height)
             everything.scale(factor).next_to([0, TOP, 0], DOWN, buff=0.05)
         everything.set_x(0)
-        result_name.next_to(VGroup(self.result_column, b_name), DOWN, buff=0.25).align_to(self.result_column, RIGHT)
+        result_name.next_to(VGroup(self.result_column, b_name, links), DOWN, buff=0.25)
+        result_name.align_to(self.result_column, RIGHT)
         if result_name.get_right()[0] > th.FRAME_WIDTH / 2 - th.EDGE:
             result_name.to_edge(RIGHT, buff=th.EDGE)
-        self.play(FadeIn(arrows), LaggedStart(*[FadeIn(c, shift=0.2 * DOWN) for c in self.output_columns],
-                                              lag_ratio=0.1), FadeIn(token))
+        self.play(FadeIn(links), LaggedStart(*[FadeIn(t, shift=0.2 * DOWN) for t in terms], lag_ratio=0.1),
+                  FadeIn(token))
         bias = [m for m in (bias_plus, self.bias_column) if m is not None]
         self.play(FadeIn(pluses), *[FadeIn(m) for m in bias], FadeIn(b_name))
-        sources = [*self.output_columns] + ([self.bias_column] if self.bias_column is not None else [])
+        sources = [*terms] + ([self.bias_column] if self.bias_column is not None else [])
         self.merge([(sources, self.result_column)], FadeIn(equals), FadeIn(result_name), copies=True, run_time=1.0)
         show_only(self, self.kv_brackets, self.heads, self.sum_group, result_name)
         self.show_caption(tr(T, "combine" if self.bias is not None else "combine_no_bias", query=quoted(d.tokens[i])))
         self.end_step()
+
+    def sum_terms(self, scale: float) -> tuple[VGroup, VGroup]:
+        """The drawn heads' output columns, a ⋯ for each run of heads left out, and what ties them to the heads.
+
+        One row: each column under its head's thumbnail, an arrow between. Rows: the terms in a line, each column
+        named above, each ⋯ by the heads it stands for, a brace below saying how many heads the sum adds.
+        """
+        d, summed = self.data, self.summed_heads()
+        terms = VGroup(*[label("⋯", th.LABEL_SIZE, th.DIM) if h is None else
+                         VectorColumn(self.head_outputs[h], scale=scale, **SUM_COLUMN,
+                                      border_color=th.HIGHLIGHT if h == d.head else WHITE) for h in summed])
+        if not self.sum_below():
+            for column, thumb in zip(terms, self.thumbnails):
+                column.next_to(thumb, DOWN, buff=1.0)
+            return terms, VGroup(*[symbol("arrow.b", th.DIM, 28).move_to((c.get_top() + t.get_bottom()) / 2)
+                                   for c, t in zip(terms, self.thumbnails)])
+        terms.arrange(RIGHT, buff=0.6)  # room for a + between two terms
+        top = max(t.get_top()[1] for t in terms)
+        names = VGroup()
+        for k, (h, term) in enumerate(zip(summed, terms)):
+            if h is None:  # under the ⋯, between the + signs
+                lines = left_out(summed[k - 1] + 1, summed[k + 1] - 1).split("\n")
+                name = VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in lines]).arrange(DOWN, buff=0.06)
+                names.add(fit(name, 1.0).next_to(term, DOWN, buff=0.3))
+            else:
+                name = label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
+                names.add(fit(name, term.width + 0.3).next_to([term.get_x(), top, 0], UP, buff=0.1))
+        every = size_brace(terms, DOWN, tr(T, "heads_summed", n=len(self.head_outputs)))
+        return terms, VGroup(names, every)
 
     def show_model_view(self) -> None:
         """Every head of the model: thumbnails of their patterns, or for a big model a head map and a few heads."""

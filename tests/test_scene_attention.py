@@ -6,11 +6,12 @@ import pytest
 
 from gptmath import GptMathError
 from gptmath.heads import head_roles, head_step, unmasked_scores
+from gpttrain.toy import make_toy_model
 from scenes.attention import AttentionHead, MultiHeadAttention
 from scenes.i18n import tr
 from scenes.mobjects import GlyphText
 from scenes.settings import Settings
-from tests.scene_harness import HEIGHT, LONG, check_layout, compare_golden, render
+from tests.scene_harness import HEIGHT, LONG, check_layout, compare_golden, render, visible_texts
 
 
 
@@ -149,7 +150,7 @@ def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
     np.testing.assert_allclose(scene.attn_out, attn_out, atol=1e-4)
     shown_match(scene.result_column, scene.attn_out)
     assert smallest_digit_px(*scene.output_columns, scene.result_column) >= READABLE_PX
-    for h, column in enumerate(scene.output_columns):
+    for h, column in zip(scene.summed, scene.output_columns):
         shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
     assert set(scene.grid_thumbnails) == {(L, h) for L in range(cfg.n_layer) for h in range(cfg.n_head)}
     for (L, h), thumb in scene.grid_thumbnails.items():
@@ -177,3 +178,57 @@ def test_multi_head_other_prompts_and_shapes(settings, toy_dirs, tmp_path):
     cfg = scene.data.model.config
     assert len(scene.grid_thumbnails) == cfg.n_layer * cfg.n_head
     check_layout(scene)
+
+
+# -- a layer with many heads: thumbnails in rows, the sum of the first heads, ⋯ and the last ----------------
+
+class HeadsAndSum(MultiHeadAttention):
+    """MultiHeadAttention's first two steps only: its last frame is the sum of the heads' outputs."""
+
+    def show_model_view(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def wide_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wide")
+    return {n: make_toy_model(root / f"{n}H", n_layer=2, n_head=n, d_model=4 * n) for n in (12, 16)}
+
+
+def assert_clear_of_columns(scene) -> None:
+    """No text outside the sum's vector columns (+, =, names, ⋯, labels) overlaps one of them."""
+    columns = [*scene.output_columns, scene.result_column] + ([scene.bias_column] if scene.bias_column else [])
+    inside = {id(m) for c in columns for m in c.get_family()}
+    for text in visible_texts(scene):
+        if id(text) in inside:
+            continue
+        for column in columns:
+            w = min(text.get_right()[0], column.get_right()[0]) - max(text.get_left()[0], column.get_left()[0])
+            h = min(text.get_top()[1], column.get_top()[1]) - max(text.get_bottom()[1], column.get_bottom()[1])
+            assert w <= 0.01 or h <= 0.01, f"{text.text!r} overlaps an output column"
+
+
+@pytest.mark.parametrize("n_head", [6, 12, 16])
+def test_many_heads_sum_is_readable_at_480p(n_head, wide_dirs, tmp_path):
+    settings = Settings() if n_head == 6 else Settings(model=str(wide_dirs[n_head]))
+    scene, _ = render(HeadsAndSum, settings, tmp_path)
+    check_layout(scene)
+    assert_clear_of_columns(scene)
+    d = scene.data
+    assert d.model.config.n_head == n_head
+    assert min(t.width for t in scene.thumbnails) * HEIGHT / 8 >= 48  # about 50 px or more
+    assert smallest_digit_px(*scene.output_columns, scene.result_column) >= READABLE_PX
+    # the sum drawn is the layer's real attention output: every head's, the ones left to ⋯ included
+    np.testing.assert_allclose(scene.attn_out, d.trace[f"blocks.{d.layer}.hook_attn_out"][d.position], atol=1e-4)
+    shown_match(scene.result_column, scene.attn_out)
+    for h, column in zip(scene.summed, scene.output_columns):
+        shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
+    texts = {t.text for t in visible_texts(scene)}  # manim's Text drops spaces
+    if n_head <= 6:
+        assert scene.summed == list(range(n_head))
+        return
+    assert {0, 1, 2, d.head, n_head - 1} == set(scene.summed)
+    assert tr("attention", "heads_summed", n=n_head).replace(" ", "") in texts
+    gaps = [(a + 1, b - 1) for a, b in zip(scene.summed, scene.summed[1:]) if b > a + 1]
+    assert len(gaps) == sum(h is None for h in scene.summed_heads())
+    assert all(f"{a}–{b}" in texts or f"head{a}" in texts for a, b in gaps)
