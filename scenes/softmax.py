@@ -88,12 +88,13 @@ class Unembedding(GPTScene):
         fit(product, th.CONTENT_WIDTH)
         logits_head = label(tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
         token = th.show_spaces(self.data.tokens[-1])
-        vector_head = label(tr(T, "final_vector", token=token), th.SMALL_SIZE, th.DIM)
-        fit(vector_head, 4.5)
-        vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
-        self.product = VGroup(product, logits_head, vector_head)
+        self.vector_head = label(tr(T, "final_vector", token=token, norm=th.norm_name(model.config.norm)),
+                                 th.SMALL_SIZE, th.DIM)
+        fit(self.vector_head, 4.5)
+        self.vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
+        self.product = VGroup(product, logits_head, self.vector_head)
         self.play(FadeIn(self.matrix), FadeIn(times))
-        self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(vector_head))
+        self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(self.vector_head))
         self.play(FadeIn(equals), FadeIn(self.logit_column), FadeIn(self.logit_labels), FadeIn(logits_head))
         self.show_caption(tr(T, "product_caption", v=f"{V:,}"))
         if model.config.tied_embeddings:

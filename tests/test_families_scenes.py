@@ -137,6 +137,11 @@ def test_parallel_mlp_adds_both_outputs(family_dirs, media):
     np.testing.assert_allclose(total, scene.resid_post_col.values, atol=1e-4)
 
 
+def test_unembedding_names_the_final_rms_norm(family_dirs, media):
+    scene = render_scene("Unembedding", family_dirs["llama-3H-gqa3-tied"], media)
+    assert scene.data.model.config.norm == "rmsnorm" and "RMSNorm" in scene.vector_head.text
+
+
 def test_local_attention_masks_the_window(family_dirs, media):
     scene = render_scene("AttentionHead", family_dirs["neo-3H-local4"], media, layer=1)
     p = len(scene.data.tokens)

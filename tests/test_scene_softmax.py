@@ -56,6 +56,7 @@ def test_unembedding(case, rendered):
     model, trace = scene.data.model, scene.data.trace
     final = trace["ln_final.hook_normalized"][-1]
     np.testing.assert_array_equal(scene.vector.values, final)
+    assert "LayerNorm" in scene.vector_head.text  # GPT-2s: the final norm is a LayerNorm
     np.testing.assert_array_equal(scene.logit_column.values, trace["logits"][-1])
     np.testing.assert_allclose(scene.logit_column.values, final @ model.weights.W_U, rtol=1e-4, atol=1e-4)
     assert [m.text for m in scene.logit_labels] == [
