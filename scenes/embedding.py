@@ -26,6 +26,7 @@ MAX_SLOTS = 9  # vectors side by side; longer prompts show their first and last 
 ROW_LABEL_WIDTH = 3.0
 SLOTS_LEFT, SLOTS_RIGHT = -3.4, 5.6  # x range of the vector columns (the last one's brace and size go beyond)
 TOKEN_Y, POSITION_Y, SUM_Y = 1.15, -1.35, -0.1
+NOTES_BOTTOM = -3.15  # lowest the matrix's notes go, above the caption
 
 # The cloud's word groups and the direction's word pairs come from the language's catalogue (words_0.. and
 # direction/direction_pairs in scenes/locales/embedding.toml: "|" between words, "/" inside a pair); words the
@@ -54,6 +55,16 @@ def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
         return list(range(n))
     first = max_slots // 2
     return [*range(first), None, *range(n - (max_slots - 1 - first), n)]
+
+
+def header_notes(names: list[str], n_tokens: int, V: int) -> list[str]:
+    """What the matrix's shortened headers stand for: special tokens, and the padding rows no token stands for."""
+    notes = [tr(T, "short_token", short=th.SHORT_TOKENS[n], full=n)
+             for n in dict.fromkeys(names) if n in th.SHORT_TOKENS]
+    if V > n_tokens:
+        notes.append(tr(T, "unused_note", unused=tr(T, "unused"), first=f"{n_tokens:,}", last=f"{V - 1:,}",
+                        n=f"{n_tokens:,}"))
+    return notes
 
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
@@ -86,7 +97,9 @@ class Embedding(GPTScene):
         W_E = model.weights.W_E  # [V, d]
         V, d = W_E.shape
         self.matrix_cols = cols = _elide(V, 7)
-        names = model.token_strings([c for c in cols if c is not None])
+        n_tokens = model.tokenizer.get_vocab_size()  # rows from here on pad the matrix: no token stands for them
+        ids = [c for c in cols if c is not None]
+        names = [tr(T, "unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
         shown_names = iter(names)
         col_labels = [th.show_spaces(next(shown_names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
@@ -95,10 +108,12 @@ class Embedding(GPTScene):
         n = next(g.count for g in parameter_tally(model.config) if g.kind == "token_embedding")
         self.params_mob = label(tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.params_mob.next_to(self.matrix, DOWN, buff=0.45)
-        self.short_notes = VGroup(*[  # what a shortened header stands for
-            label(tr(T, "short_token", short=th.SHORT_TOKENS[n], full=n), th.SMALL_SIZE, th.DIM)
-            for n in dict.fromkeys(names) if n in th.SHORT_TOKENS]).arrange(DOWN)
+        self.short_notes = VGroup(*[label(note, th.SMALL_SIZE, th.DIM)
+                                    for note in header_notes(names, n_tokens, V)]).arrange(DOWN)
         fit(self.short_notes).next_to(self.params_mob, DOWN, buff=0.25)
+        overflow = NOTES_BOTTOM - self.short_notes.get_bottom()[1]  # two notes: lift the picture off the caption
+        if overflow > 0:
+            VGroup(self.matrix, self.params_mob, self.short_notes).shift(overflow * UP)
         self.play(FadeIn(self.matrix), FadeIn(self.short_notes))
         self.play(Write(self.params_mob))
         self.show_caption(tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))

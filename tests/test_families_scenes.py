@@ -16,6 +16,8 @@ from gptmath import hooks
 from gpttrain.toy import make_toy_model
 from scenes.attention import MIN_THUMBNAIL, MultiHeadAttention
 from scenes.cli import SCENES
+from scenes.embedding import header_notes
+from scenes.i18n import tr
 from scenes.settings import Settings
 from tests.families import make_family_model
 from tests.scene_harness import HEIGHT, check_layout, render
@@ -135,6 +137,16 @@ def test_parallel_mlp_adds_both_outputs(family_dirs, media):
     assert scene.resid_mid_col is None
     total = scene.resid_pre_col.values + scene.attn_out_col.values + scene.mlp_out_col.values
     np.testing.assert_allclose(total, scene.resid_post_col.values, atol=1e-4)
+
+
+def test_embedding_names_padded_columns(family_dirs, media):
+    """A padded vocabulary's last column reads <unused>, a note gives its ids and the tokenizer's size."""
+    scene = render_scene("Embedding", family_dirs["neox-3H-rot25-padded"], media)
+    V, n = scene.data.model.config.vocab_size, scene.data.model.tokenizer.get_vocab_size()
+    assert scene.matrix_cols[-1] == V - 1 >= n
+    assert scene.matrix.col_label_mobs[-1].text == tr("embedding", "unused")
+    note = header_notes([], n, V)[-1]
+    assert scene.short_notes[-1].text == note.replace(" ", "") and f"{n}–{V - 1}" in note  # Text drops spaces
 
 
 def test_unembedding_names_the_final_rms_norm(family_dirs, media):
