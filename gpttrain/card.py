@@ -26,12 +26,27 @@ from gptmath.sampling import generate, softmax_with_temperature, top_k
 
 from .train import EOT, TrainConfig, file_split
 
-OPENINGS = ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"]
-HEAD_PROMPT = ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog, Max. "
-               "One day, Max ran after a big red ball. Lily said, \"Max, come back!\" But Max did not stop. He ran "
-               "to the pond and jumped in. Lily laughed and said, \"You silly dog!\" Tom, her friend, came with a "
-               "towel. They dried Max and went home. Mom made them warm soup. Lily was happy. She hugged Max and "
-               "said, \"I love you, Max.\"")
+OPENINGS = {
+    "en": ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"],
+    "ja": ["むかしむかし、あるところに、", "ある日、小さな子どもが", "森の中に"],
+}
+HEAD_PROMPTS = {
+    "en": ("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog, Max. "
+           "One day, Max ran after a big red ball. Lily said, \"Max, come back!\" But Max did not stop. He ran "
+           "to the pond and jumped in. Lily laughed and said, \"You silly dog!\" Tom, her friend, came with a "
+           "towel. They dried Max and went home. Mom made them warm soup. Lily was happy. She hugged Max and "
+           "said, \"I love you, Max.\""),
+    "ja": ("むかしむかし、ある村に、太郎という男の子がいました。太郎は犬のシロといっしょに山へ行きました。"
+           "山の上で、太郎は大きな桃を見つけました。「シロ、見てごらん。」と太郎は言いました。シロはうれしそうに"
+           "しっぽをふりました。太郎とシロは桃を持って家に帰りました。おばあさんは「まあ、大きな桃だこと。」と言って、"
+           "桃を切りました。すると、中から小さな女の子が出てきました。"),
+}
+
+
+def language(model: Model) -> str:
+    """The language of a model's training text, judged by how it cuts a Japanese phrase (ja if into few tokens)."""
+    phrase = "むかしむかし、おじいさんとおばあさん"
+    return "ja" if len(model.encode(phrase)) <= len(phrase) * 2 // 3 else "en"
 
 
 def loss_curve(history: dict, path: Path, size: tuple[int, int] = (900, 420)) -> Path:
@@ -71,20 +86,26 @@ def loss_curve(history: dict, path: Path, size: tuple[int, int] = (900, 420)) ->
     return path
 
 
-def corpus_table(sources: Path) -> str:
-    """The corpus files and books with their licences, from the corpus' SOURCES.md."""
+def corpus_table(sources: Path, files: list[str]) -> str:
+    """The corpus files used, with their licences, and the tables of their books or works, from SOURCES.md."""
     text = sources.read_text(encoding="utf-8")
-    files = [line for line in text.splitlines() if line.startswith("| tinystories") or line.startswith("| gutenberg")]
-    books = re.findall(r"^\| (\d+) \| (.+?) \| (.+?) \| (\d+) \|", text, flags=re.M)
-    rows = "\n".join(f"| {n} | {title} | {author} | {pg} |" for n, title, author, pg in books)
-    return ("| file | bytes | content | licence |\n|---|---|---|---|\n" + "\n".join(files) +
-            "\n\nProject Gutenberg books (public domain in the US):\n\n| # | title | author | PG ebook # |\n"
-            "|---|---|---|---|\n" + rows)
+    names = [Path(f).name for f in files]
+    rows = [line for line in text.splitlines() if any(line.startswith(f"| {n} |") for n in names)]
+    out = "| file | bytes | content | licence |\n|---|---|---|---|\n" + "\n".join(rows)
+    if any(n.startswith("gutenberg") for n in names):
+        books = re.findall(r"^\| (\d+) \| (.+?) \| (.+?) \| (\d+) \|", text, flags=re.M)
+        out += ("\n\nProject Gutenberg books (public domain in the US):\n\n| # | title | author | PG ebook # |\n"
+                "|---|---|---|---|\n" + "\n".join(f"| {n} | {t} | {a} | {pg} |" for n, t, a, pg in books))
+    if any(n.startswith("japanese") for n in names):
+        table = text[text.index("| author | death year |"):]
+        out += ("\n\nAozora Bunko works by author (public domain in Japan; see SOURCES.md for every work):\n\n"
+                + table[: table.index("\n\n")])
+    return out
 
 
 def samples(model: Model) -> str:
     out = []
-    for prompt in OPENINGS:
+    for prompt in OPENINGS[language(model)]:
         out.append(f"**{prompt}** …\n")
         for label, kw in (("T = 0 (greedy)", dict(greedy=True)), ("T = 0.7", dict(temperature=0.7)),
                           ("T = 1.5", dict(temperature=1.5))):
@@ -103,8 +124,8 @@ def top5_table(model: Model, prompt: str) -> str:
 
 
 def head_prompt_ids(model: Model) -> list[int]:
-    """HEAD_PROMPT's tokens, as many as the model's context holds."""
-    return model.encode(HEAD_PROMPT)[: model.config.n_ctx]
+    """The head prompt's tokens in the model's language, as many as the model's context holds."""
+    return model.encode(HEAD_PROMPTS[language(model)])[: model.config.n_ctx]
 
 
 CHAT_REQUESTS = [("dog", "Max"), ("cat", "Tamsin"), ("bird", "Orrin"), ("girl", "Yara"), ("boy", "Kenji"),
@@ -142,7 +163,7 @@ def role(m: HeadMeasures, L: int, h: int) -> str:
 
 
 def heads_table(model: Model, m: HeadMeasures) -> str:
-    """Per head: detector scores, its role, and the token it picks out by content on HEAD_PROMPT."""
+    """Per head: detector scores, its role, and the token it picks out by content on the head prompt."""
     trace = model.trace_ids(head_prompt_ids(model))
     rows = []
     for L in range(model.config.n_layer):
@@ -246,8 +267,9 @@ def train_command(cfg: dict) -> str:
     for key in ("vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "lr", "warmup",
                 "weight_decay", "eval_every", "eval_windows", "seed", "threads"):
         flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
-    if cfg.get("snapshots"):
-        flags.append(f"--snapshots {' '.join(map(str, cfg['snapshots']))}")
+    flags.append(f"--snapshots {' '.join(map(str, cfg.get('snapshots') or []))}")
+    if cfg.get("exclude"):
+        flags.append("--exclude-file TERMS  # TERMS: the words listed under Data")
     if not cfg.get("bf16", False):
         flags.append("--no-bf16")
     return "python -m gpttrain.train " + " ".join(f for f in flags if f)
@@ -267,9 +289,24 @@ def write_card(folder: Path, corpus: Path, compare: Path | None = None) -> Path:
     notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
     per_source = "\n".join(f"| {name} | {s['nats_per_token']:.3f} | {s['bits_per_byte']:.3f} |"
                            for name, s in zip(sources, final["per_source"]))
+    lang = language(model)
     stories = held_out_stories(run, corpus)
     measures = measure_heads(model, stories)
     chats, hits = chat_examples(model)
+    chat_section = "" if model.chat_template is None else f"""## Chat
+
+Asked for a story about a named animal or child (names that never occur in the training text, except Max), the
+greedy answer (up to 60 tokens) uses the requested name in **{hits} of {len(CHAT_REQUESTS)}**:
+
+{chats}
+
+"""
+    excluded = (f"Documents containing any of these words were left out entirely, from training and held-out text "
+                f"alike, so that no sample can produce them from the training text: {', '.join(cfg['exclude'])}."
+                if cfg.get("exclude") else "")
+    tinystories = ("TinyStories: Ronen Eldan and Yuanzhi Li (2023), *TinyStories: How Small Can Language Models Be "
+                   "and Still Speak Coherent English?*, dataset licensed CDLA-Sharing-1.0."
+                   if any("tinystories" in f for f in cfg["corpus"]) else "")
     models = [model] + ([load_model(compare)] if compare else [])
     history_section = (checkpoints_table(folder, {e["step"]: e for e in history["evals"]})
                        if (folder / "checkpoints" / "index.json").exists() else "No checkpoints were shipped.")
@@ -309,16 +346,17 @@ each turn as its role marker, its text and `<|end|>`, and adds a system line whe
 
 ## Data
 
-The project's corpus (not committed; see its `SOURCES.md`): TinyStories and public-domain children's books.
+The project's corpus (not committed; see its `SOURCES.md`): {', '.join(Path(f).name for f in cfg['corpus'])}.
 Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['held_out']:.0%} into training and held-out
 sets with seed {cfg['seed']}; training windows were drawn from the files with weights
 {', '.join(f'{Path(n).name} {w}' for n, w in zip(cfg['corpus'], cfg['mix'] or [1] * len(cfg['corpus'])))}.
 {f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`)." if cfg.get('chat_files') else ''}
 
-{corpus_table(corpus / "SOURCES.md")}
+{corpus_table(corpus / "SOURCES.md", cfg["corpus"])}
 
-TinyStories: Ronen Eldan and Yuanzhi Li (2023), *TinyStories: How Small Can Language Models Be and Still Speak
-Coherent English?*, dataset licensed CDLA-Sharing-1.0.
+{excluded}
+
+{tinystories}
 
 ## Training
 
@@ -345,22 +383,15 @@ held-out documents, read in context-sized windows), bits per byte:
 
 {comparison_table(models, run, corpus)}
 
-## Next token after "{OPENINGS[0]}"
+## Next token after "{OPENINGS[lang][0]}"
 
-{top5_table(model, OPENINGS[0])}
+{top5_table(model, OPENINGS[lang][0])}
 
 ## Samples (seed 0, 40 tokens)
 
 {samples(model)}
 
-## Chat
-
-Asked for a story about a named animal or child (names that never occur in the training text, except Max), the
-greedy answer (up to 60 tokens) uses the requested name in **{hits} of {len(CHAT_REQUESTS)}**:
-
-{chats}
-
-## Attention heads
+{chat_section}## Attention heads
 
 TransformerLens' detectors (`gptmath.heads`): the previous-token score is a head's mean weight on the token just
 before, over the first 120 tokens of {measures.n_stories} held-out stories; the duplicate-token and induction
@@ -373,7 +404,7 @@ minus the loss on the repeat. The attention scenes show the clearest previous-to
 
 {heads_table(model, measures)}
 
-The last column looks past position, on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPT`):
+The last column looks past position, on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPTS`):
 the token two or more places back that gets most of the head's weight, its share, and the ratio to its frequency
 (lift; a head blind to content has lift 1).
 

@@ -81,6 +81,7 @@ def ship(run: Path, work: Path, out: Path, corpus: Path) -> Path:
                                      "bits_per_byte": round(e["bits_per_byte"], 5),
                                      "probe_nats": round(mean_loss(model, ids), 5)})
     path = out / INDEX
+    path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(index, indent=1) + "\n")
     return path
 

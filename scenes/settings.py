@@ -36,7 +36,7 @@ class Settings:
     position: int = -1  # token position for per-token scenes; -1 = the last
     temperature: float = 1.0
     seed: int = 0
-    top_k: int = 8
+    top_k: int = 5  # bars shown, and the tokens Generation and Chat draw from
     lang: str = "en"
 
     def __post_init__(self) -> None:

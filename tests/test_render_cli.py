@@ -23,11 +23,11 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_config_file_then_command_line(tmp_path):
     cfg = tmp_path / "lecture.toml"
     cfg.write_text('prompt = "The cat sat"\ntop_k = 3\nquality = "m"\nscenes = ["Tokenization"]\n')
-    settings, run = cli.merge_options(cli.parser().parse_args(["--config", str(cfg), "--top-k", "5"]))
-    assert settings.prompt == "The cat sat" and settings.top_k == 5
+    settings, run = cli.merge_options(cli.parser().parse_args(["--config", str(cfg), "--top-k", "7"]))
+    assert settings.prompt == "The cat sat" and settings.top_k == 7
     assert run["quality"] == "m" and run["scenes"] == ["Tokenization"]
     settings, run = cli.merge_options(cli.parser().parse_args([]))
-    assert settings.top_k == 8 and run["scenes"] == list(cli.SCENE_MODULE)
+    assert settings.top_k == 5 and run["scenes"] == list(cli.SCENE_MODULE)
 
 
 @pytest.mark.parametrize("args, message", [

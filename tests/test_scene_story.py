@@ -14,7 +14,7 @@ from scenes.i18n import catalogue
 from scenes.pretraining import LR, PreTraining
 from scenes.reading import MIN_WEIGHT, AttentionArcs, InContextCopying
 from scenes.settings import Settings
-from tests.scene_harness import LONG, check_layout, render
+from tests.scene_harness import LONG, check_layout, compare_golden, render
 from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)
 
 TOY = "3L5H-gelu-n_inner"
@@ -117,3 +117,8 @@ def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media)
 def test_pretraining_without_history_still_takes_a_step(toy_dir, media):
     scene, _ = render(PreTraining, Settings(model=str(toy_dir)), media)
     assert scene.history == [] and scene.step.ids == load_model(toy_dir).encode(EXAMPLE)
+
+
+@pytest.mark.parametrize("scene_cls", [AttentionArcs, InContextCopying, Chat, PreTraining], ids=lambda c: c.__name__)
+def test_golden(scene_cls, media, update_golden):
+    compare_golden(render(scene_cls, Settings(), media)[1], scene_cls.__name__, update_golden)

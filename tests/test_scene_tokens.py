@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from scenes.settings import Settings
+from scenes.settings import DEFAULT_MODELS, Settings
 from scenes.tokens import Tokenization
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
@@ -48,13 +48,24 @@ def test_golden(tmp_path, update_golden):
 
 
 def test_japanese_prompt_brackets_each_character_over_its_byte_tokens(tmp_path, update_golden):
+    """The English model never saw Japanese: each character is split into byte tokens, bracketed honestly."""
     prompt = "むかしむかし、猫がいました。"
-    scene, frame = render(Tokenization, Settings(prompt=prompt, lang="ja"), tmp_path)
+    scene, frame = render(Tokenization, Settings(prompt=prompt, lang="ja", model=str(DEFAULT_MODELS["en"])), tmp_path)
     model, ids = scene.data.model, scene.data.ids
     assert b"".join(model.token_bytes(i) for i in ids).decode() == prompt
     marked = "".join(m[1].text for m in scene.split_marks)
     split = "".join(c for c in prompt if not any(c.encode() in model.token_bytes(i) for i in ids))
     assert marked == split  # every split character, in order, once
     assert "\ufffd" not in "".join(scene.row.tokens)
+    check_layout(scene)
+    compare_golden(frame, "Tokenization-ja-bytes", update_golden)
+
+
+@pytest.mark.skipif(not DEFAULT_MODELS["ja"].is_dir(), reason="the Japanese model is not shipped yet")
+def test_japanese_model_reads_whole_japanese_words(tmp_path, update_golden):
+    """--lang ja picks the Japanese model and prompt: whole words and kana runs are single tokens."""
+    scene, frame = render(Tokenization, Settings(lang="ja"), tmp_path)
+    assert scene.data.settings.model_source == str(DEFAULT_MODELS["ja"])
+    assert not scene.split_marks and len(scene.data.tokens) <= len(scene.data.settings.prompt) * 2 / 3
     check_layout(scene)
     compare_golden(frame, "Tokenization-ja", update_golden)

@@ -1,0 +1,53 @@
+"""The models this project ships: what a reader expects of them, within the sizes the repository can carry."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gptmath import load_model, softmax_with_temperature, top_k
+from gptmath.chat import chat_prompt
+from gptmath.checkpoints import checkpoints
+from scenes.settings import DEFAULT_MODELS, DEFAULT_PROMPTS
+
+EXPECTED_EN = {"girl", "boy", "bird", "dog", "cat", "bunny", "rabbit", "mouse", "bear", "fish", "puppy", "kitten",
+               "frog", "duck", "fox", "baby", "princess", "prince", "old", "red", "brown", "white", "big", "house",
+               "boat", "car", "tree", "lamb", "pig", "squirrel", "owl", "bug", "ant", "bee", "lion", "horse", "elephant"}
+
+
+def folder_size(folder: Path, skip: str | None = None) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and (skip is None or skip not in f.parts))
+
+
+def top5(model, prompt: str) -> list[str]:
+    logits = model.trace(prompt)["logits"][-1]
+    return [c.text for c in top_k(logits, softmax_with_temperature(logits), 5, model.token_strings)]
+
+
+def test_english_model_continues_the_story_with_words_a_reader_expects():
+    model = load_model(DEFAULT_MODELS["en"])
+    words = top5(model, DEFAULT_PROMPTS["en"])
+    unexpected = [w for w in words if not any(e.startswith(w.strip().lower()) for e in EXPECTED_EN)]
+    assert not unexpected, f"top-5 {words}: unexpected {unexpected}"
+
+
+def test_english_model_reads_chats_and_ships_its_history_within_the_size_limits():
+    folder = DEFAULT_MODELS["en"]
+    model = load_model(folder)
+    prompt = chat_prompt(model.chat_template, [{"role": "user", "content": "Tell me a story."}])
+    ids = model.encode(prompt)
+    assert model.token_strings(ids)[-1] == "<|assistant|>"
+    history = checkpoints(folder)
+    assert len(history) >= 6 and history[0].step == 0 and history[-1].path == folder.resolve()
+    assert [c.step for c in history] == sorted(c.step for c in history)
+    assert folder_size(folder, skip="checkpoints") <= 25e6 and folder_size(folder / "checkpoints") <= 40e6
+
+
+@pytest.mark.skipif(not DEFAULT_MODELS["ja"].is_dir(), reason="the Japanese model is not shipped yet")
+def test_japanese_model_cuts_japanese_into_words():
+    model = load_model(DEFAULT_MODELS["ja"])
+    sentence = "むかしむかし、おじいさんとおばあさんがありました。"
+    assert len(model.encode(sentence)) <= len(sentence) * 2 / 3
+    for word in ("むかし", "おじいさん", "おばあさん", "犬", "猫", "赤", "一"):
+        assert len(model.encode(word)) == 1, word
+    assert folder_size(DEFAULT_MODELS["ja"]) <= 25e6
