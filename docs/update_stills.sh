@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Regenerate the README stills: the last step of every scene, 480p, default prompt and model.
-# Extra arguments go to render.sh (e.g. --lang ja).
+# Extra arguments go to render.sh; STILLS names the folder (default docs/stills), e.g.
+#   STILLS=docs/stills/ja docs/update_stills.sh --lang ja
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-./render.sh --figures --no-video --out out/stills "$@"
-mkdir -p docs/stills
-for first in out/stills/figures/*_01.png; do
+STILLS=${STILLS:-docs/stills}
+OUT="out/$(basename "$STILLS")-render"
+./render.sh --figures --no-video --out "$OUT" "$@"
+mkdir -p "$STILLS"
+for first in "$OUT"/figures/*_01.png; do
     scene=$(basename "$first" _01.png)
-    last=$(ls out/stills/figures/"${scene}"_*.png | sort | tail -n 1)
-    cp "$last" "docs/stills/${scene}.png"
+    last=$(ls "$OUT"/figures/"${scene}"_*.png | sort | tail -n 1)
+    cp "$last" "$STILLS/${scene}.png"
 done
-ls docs/stills
+ls "$STILLS"

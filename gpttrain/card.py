@@ -237,9 +237,9 @@ def comparison_table(models: list[Model], cfg: TrainConfig, corpus: Path, n_byte
         f = corpus / Path(path).name
         docs, text_bytes = [], 0
         for d in file_split(cfg, f)[1][0]:
-            docs.append(d[: n_bytes - text_bytes])
-            text_bytes += len(docs[-1])
-            if text_bytes >= n_bytes:
+            docs.append(d.encode("utf-8")[: n_bytes - text_bytes].decode("utf-8", errors="ignore"))
+            text_bytes += len(docs[-1].encode("utf-8"))
+            if text_bytes >= n_bytes - 3:  # a cut character leaves up to 3 bytes unused
                 break
         rows.append(f"| {f.name} | {text_bytes:,} | " + " | ".join(f"{bits_per_byte(m, docs):.3f}" for m in models) + " |")
     names = " | ".join(m.name if i == 0 else f"{m.name} (before)" for i, m in enumerate(models))
@@ -312,13 +312,16 @@ greedy answer (up to 60 tokens) uses the requested name in **{hits} of {len(CHAT
                        if (folder / "checkpoints" / "index.json").exists() else "No checkpoints were shipped.")
     special = ", ".join(f"`{t}`" for t in (EOT, *ROLE_TOKENS))
     request = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
-    example = chat_prompt(model.chat_template, request) if model.chat_template else "(no chat template)"
+    chat_format = ("The chat template (`chat_template.jinja`) writes each turn as its role marker, its text and "
+                   "`<|end|>`, and adds a system line when the script has none:\n\n```\n"
+                   f"{chat_prompt(model.chat_template, request)}\n```" if model.chat_template else
+                   "The model was trained without chats: it has the role tokens but no chat template.")
     card = f"""# {folder.name}
 
 A small GPT-2 trained by this project on children's stories, shipped so that every scene runs offline.
 It is a standard `transformers` `GPT2LMHeadModel` saved with `save_pretrained` (safetensors), loadable with
 `GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained` on this folder, and by `gptmath.load_model()`.
-It also reads chats: `tokenizer.apply_chat_template(messages, add_generation_prompt=True)` builds the prompt.
+{"It also reads chats: `tokenizer.apply_chat_template(messages, add_generation_prompt=True)` builds the prompt." if model.chat_template else ""}
 
 ## Architecture
 
@@ -337,12 +340,7 @@ It also reads chats: `tokenizer.apply_chat_template(messages, add_generation_pro
 
 Byte-level BPE (the algorithm of GPT-2's tokenizer) trained with the `tokenizers` library on the training
 split: {c.vocab_size:,} tokens, with the special tokens {special}. `<|endoftext|>` separates documents; any UTF-8
-text can be encoded (unseen characters fall back to byte tokens). The chat template (`chat_template.jinja`) writes
-each turn as its role marker, its text and `<|end|>`, and adds a system line when the script has none:
-
-```
-{example}
-```
+text can be encoded (unseen characters fall back to byte tokens). {chat_format}
 
 ## Data
 

@@ -436,7 +436,10 @@ def save_model(model, tokenizer, out: Path, cfg: TrainConfig, history: History, 
     """save_pretrained (safetensors) + tokenizer + the run's settings and losses."""
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
+    tokenizer.chat_template = CHAT_TEMPLATE if cfg.chat_files else None  # a model that never saw chats has none
     tokenizer.save_pretrained(out)
+    if not cfg.chat_files:
+        (out / "chat_template.jinja").unlink(missing_ok=True)
     (out / "training.json").write_text(json.dumps({"config": asdict(cfg), "history": asdict(history),
                                                    "held_out_sources": test_names}, indent=1))
 

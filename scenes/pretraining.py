@@ -143,16 +143,16 @@ class PreTraining(GPTScene):
     def show_scale(self) -> None:
         """This model's tokens against GPT-3's, as areas."""
         seen = self.history[-1].tokens_seen if self.history else 0
-        big = Square(4.2, stroke_color=th.DIM, fill_color=th.POSITIVE, fill_opacity=0.25).move_to([2.2, -0.3, 0])
+        big = Square(4.2, stroke_color=th.DIM, fill_color=th.POSITIVE, fill_opacity=0.25).move_to([4.2, -0.2, 0])
         side = 4.2 * math.sqrt(seen / GPT3_TOKENS) if seen else 0.0
         small = Square(max(side, MIN_SIDE), stroke_width=0, fill_color=th.HIGHLIGHT, fill_opacity=1)
         small.align_to(big, DOWN + LEFT)
         ours = tr(T, "ours", n=f"{seen:,}") + (tr(T, "enlarged") if side < MIN_SIDE else "")
-        names = VGroup(label(tr(T, "gpt3", n=f"{GPT3_TOKENS:,.0f}"), th.SMALL_SIZE + 2),
-                       label(ours, th.SMALL_SIZE + 2, th.HIGHLIGHT))
+        names = VGroup(label(tr(T, "gpt3", n=f"{GPT3_TOKENS:,.0f}"), th.LABEL_SIZE),
+                       label(ours, th.LABEL_SIZE, th.HIGHLIGHT))
         names.arrange(DOWN, buff=0.4, aligned_edge=LEFT)
         fit(names, big.get_left()[0] + th.FRAME_WIDTH / 2 - th.EDGE - 0.6).next_to(big, LEFT, buff=0.6)
-        pointer = Arrow(names[1].get_right(), small.get_left(), buff=0.1, color=th.HIGHLIGHT, stroke_width=3)
+        pointer = Arrow(names[1].get_right(), small.get_left(), buff=0.2, color=th.HIGHLIGHT, stroke_width=3)
         self.play(FadeIn(big), FadeIn(names[0]))
         self.play(FadeIn(small), FadeIn(names[1]), Create(pointer))
         ratio = GPT3_TOKENS / seen if seen else float("inf")
