@@ -120,7 +120,7 @@ def top5_table(model: Model, prompt: str) -> str:
     logits = model.trace(prompt)["logits"][-1]
     rows = top_k(logits, softmax_with_temperature(logits), 5, model.token_strings)
     return "| rank | token | probability | logit |\n|---|---|---|---|\n" + "\n".join(
-        f"| {i} | `{c.text}` | {c.prob:.1%} | {c.logit:.2f} |" for i, c in enumerate(rows, 1))
+        f"| {i} | `{c.text.replace(chr(10), '↵')}` | {c.prob:.1%} | {c.logit:.2f} |" for i, c in enumerate(rows, 1))
 
 
 def head_prompt_ids(model: Model) -> list[int]:
