@@ -583,7 +583,7 @@ class AttentionHead(GPTScene):
         self.residual = fit(VGroup(token, row, names), height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.remove(self.output_product)
         self.add(*self.output_product.submobjects)
-        self.play(*fade_all_but(self, self.output_product.result), ReplacementTransform(self.output_product.result, delta))
+        self.merge([((self.output_product.result,), delta)], *fade_all_but(self, self.output_product.result))
         self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
         self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
         show_only(self, self.residual)

@@ -14,6 +14,7 @@ from PIL import Image
 from gptmath import Trace, load_model
 from gptmath.cache import cached_trace, trace_key
 from scenes import cli
+from scenes.settings import Settings
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -106,7 +107,7 @@ def test_data_round_trips(toy_dir, tmp_path):
     summary = json.loads((tmp_path / "data" / "summary.json").read_text())
     assert summary["ids"] == [int(i) for i in want.tokens]
     probs = [c["prob"] for c in summary["next_tokens"]]
-    assert len(probs) == 8 and probs == sorted(probs, reverse=True)
+    assert len(probs) == Settings().top_k and probs == sorted(probs, reverse=True)
     best = int(np.argmax(want["logits"][-1]))
     assert summary["next_tokens"][0]["token_id"] == best
 
