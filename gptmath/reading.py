@@ -75,13 +75,10 @@ class CopyHeads:
 def pick_copy_heads(model, trace: Trace, layer: int | None = None, head: int | None = None) -> CopyHeads:
     """The strongest induction head (on repeated random tokens; `layer`/`head` override), and the clearest
     previous-token head (on the prompt) in a layer before it."""
+    check_layer_head(model.config, layer, head)
     report = copying_report(model)
-    if layer is not None or head is not None:
-        check_layer_head(model.config, layer, head)
-        iL, ih = layer if layer is not None else int(report.induction.max(axis=1).argmax()), head
-        ih = ih if ih is not None else int(report.induction[iL].argmax())
-    else:
-        iL, ih = (int(i) for i in np.unravel_index(report.induction.argmax(), report.induction.shape))
+    iL = layer if layer is not None else int(report.induction.max(axis=1).argmax())  # the strongest head's layer
+    ih = head if head is not None else int(report.induction[iL].argmax())
     prev = previous_token_scores(trace)
     earlier = prev[: max(iL, 1)]  # a layer before the induction head's (layer 0 if it is in layer 0)
     pL, ph = (int(i) for i in np.unravel_index(earlier.argmax(), earlier.shape))
