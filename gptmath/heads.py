@@ -122,20 +122,34 @@ def ordinary_token_ids(model) -> np.ndarray:
     return np.array([i for i in range(tok.get_vocab_size()) if i not in special])
 
 
+def copying_scores(run, vocab: int, first: int, skip: tuple[int, ...], length: int, seeds: int) -> CopyingReport:
+    """The induction test on any implementation: run(ids) gives ([n_layer, h, p, p] patterns, [p, V] logits).
+
+    `first` starts each sequence (e.g. <|endoftext|>), the random tokens are drawn below `vocab`, never from `skip`.
+    """
+    induction, duplicate, gains = [], [], []
+    for seed in range(seeds):
+        ids = repeated_random_tokens(vocab, length, seed, first, skip)
+        patterns, logits = run(ids)
+        induction.append(mask_scores(patterns, induction_mask(ids)))
+        duplicate.append(mask_scores(patterns, duplicate_token_mask(ids)))
+        gains.append(copying_gain(logits, ids, length))
+    return CopyingReport(np.mean(induction, axis=0), np.mean(duplicate, axis=0), float(np.mean(gains)), length)
+
+
 def copying_report(model, length: int = 40, seeds: int = 4) -> CopyingReport:
-    """TransformerLens' induction test, averaged over `seeds` random sequences (as long as the context allows)."""
-    length = min(length, (model.config.n_ctx - 1) // 2)
+    """TransformerLens' induction test on a gptmath model, averaged over `seeds` random sequences (as long as the
+    context allows)."""
     eot = model.tokenizer.token_to_id("<|endoftext|>")
     ordinary = ordinary_token_ids(model)
     skip = tuple(np.setdiff1d(np.arange(ordinary.max() + 1), ordinary))
-    induction, duplicate, gains = [], [], []
-    for seed in range(seeds):
-        ids = repeated_random_tokens(int(ordinary.max()) + 1, length, seed, eot if eot is not None else 0, skip)
+
+    def run(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         trace = model.trace_ids([int(i) for i in ids])
-        induction.append(induction_scores(trace))
-        duplicate.append(duplicate_token_scores(trace))
-        gains.append(copying_gain(trace["logits"], ids, length))
-    return CopyingReport(np.mean(induction, axis=0), np.mean(duplicate, axis=0), float(np.mean(gains)), length)
+        return trace_patterns(trace), trace["logits"]
+
+    return copying_scores(run, int(ordinary.max()) + 1, eot if eot is not None else 0, skip,
+                          min(length, (model.config.n_ctx - 1) // 2), seeds)
 
 
 def previous_token_report(model, texts: list[str], n_tokens: int = 120) -> np.ndarray:

@@ -220,29 +220,24 @@ def measure_heads(model, texts: list[np.ndarray], n_vocab: int, eot: int, skip: 
     """
     import torch
 
-    from gptmath.heads import copying_gain, induction_mask, mask_scores, previous_token_mask, repeated_random_tokens
+    from gptmath.heads import copying_scores, mask_scores, previous_token_mask
 
-    def patterns(ids: np.ndarray):
+    def run(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = model(torch.from_numpy(ids[None].astype(np.int64)), output_attentions=True)
         return np.stack([a[0].float().numpy() for a in out.attentions]), out.logits[0].float().numpy()
 
     model.eval()
     model.set_attn_implementation("eager")
     with torch.no_grad():
-        prev = np.mean([mask_scores(patterns(ids)[0], previous_token_mask(ids)) for ids in texts], axis=0)
-        induction, gains = [], []
-        for seed in range(seeds):
-            ids = repeated_random_tokens(n_vocab, length, seed, eot, skip)
-            pats, logits = patterns(ids)
-            induction.append(mask_scores(pats, induction_mask(ids)))
-            gains.append(copying_gain(logits, ids, length))
+        prev = np.mean([mask_scores(run(ids)[0], previous_token_mask(ids)) for ids in texts], axis=0)
+        copying = copying_scores(run, n_vocab, eot, skip, length, seeds)
     model.set_attn_implementation("sdpa")
     model.train()
-    induction = np.mean(induction, axis=0)
+    induction = copying.induction
     return {"previous": round(float(prev.max()), 4), "previous_head": [int(i) for i in np.unravel_index(prev.argmax(), prev.shape)],
             "induction": round(float(induction.max()), 4),
             "induction_head": [int(i) for i in np.unravel_index(induction.argmax(), induction.shape)],
-            "copying_gain": round(float(np.mean(gains)), 4)}
+            "copying_gain": round(copying.gain, 4)}
 
 
 @dataclass
