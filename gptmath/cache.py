@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from .trace import Trace
 
-CACHE_DIR = Path(os.environ.get("GPTMANIM_CACHE", Path(__file__).resolve().parent.parent / ".cache" / "traces"))
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "traces"  # beside the project, ignored by git
 
 
 def trace_key(model, prompt: str) -> str:

@@ -11,7 +11,8 @@ on random windows, evaluating held-out loss (nats per token and bits per byte)
 and the heads (previous-token, induction, copying gain) as it goes. Snapshots
 at log-spaced steps are kept in float16 for the model's training history; the
 best checkpoint by held-out loss is written with save_pretrained; `--resume`
-continues a run.
+continues a run, `--init FOLDER` starts a new run from a saved model's weights
+and history (a fresh optimizer, warmed up again).
 """
 from __future__ import annotations
 
@@ -150,6 +151,9 @@ class TrainConfig:
     chat_share: float = 0.15  # of those files' documents (train and held-out alike)
     snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])
     exclude: list[str] = field(default_factory=list)  # documents containing any of these are left out entirely
+    sinusoid_positions: bool = False  # position embeddings start as sines and cosines (still learned), not noise
+    echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
+    init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
 
@@ -173,12 +177,30 @@ def corpus_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak."""
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+def lr_at(step: int, cfg: TrainConfig, start: int = 0) -> float:
+    """Cosine decay from the peak to a tenth of it, after a linear warm-up over the `cfg.warmup` steps from `start`
+    (the step this optimizer began at: 0, or the step of the --init model)."""
+    progress = min(1.0, max(0.0, step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    warm = min(1.0, (step - start + 1) / cfg.warmup)
+    return warm * cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def sinusoids(n_ctx: int, d_model: int, std: float) -> np.ndarray:
+    """[n_ctx, d_model] sines and cosines of the position at geometric frequencies (Vaswani et al. 2017), entries of
+    root-mean-square `std` like GPT-2's random initialisation: every position is told apart from its neighbours."""
+    pos = np.arange(n_ctx)[:, None]
+    freq = 10000.0 ** (-np.arange(0, d_model, 2) / d_model)[None]
+    table = np.zeros((n_ctx, d_model), dtype=np.float32)
+    table[:, 0::2], table[:, 1::2] = np.sin(pos * freq), np.cos(pos * freq)
+    return table * std * np.sqrt(2)
+
+
+def echo_window(stream: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n tokens of `stream` from a random place in which a stretch (8 to n/2 tokens) is told twice, then the text
+    goes on: what teaches a model to copy from its own context."""
+    span = int(rng.integers(8, n // 2 + 1))
+    i = int(rng.integers(0, len(stream) - n))
+    return np.concatenate([stream[i:i + span], stream[i:i + n - span]])
 
 
 def evaluate(model, streams: list[np.ndarray], byte_len: np.ndarray, cfg: TrainConfig) -> dict:
@@ -337,12 +359,22 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
                         n_head=cfg.n_head, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
                         bos_token_id=eot, eos_token_id=eot)
     model = GPT2LMHeadModel(config)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    if cfg.sinusoid_positions:
+        with torch.no_grad():
+            model.transformer.wpe.weight.copy_(torch.from_numpy(sinusoids(cfg.n_ctx, cfg.d_model,
+                                                                          config.initializer_range)))
+    # Matrices decay, except the position embeddings: decay wore them down until no head could tell neighbours apart.
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "wpe" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "wpe" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    rng = np.random.default_rng(cfg.seed)
     history, step, best = History(), 0, math.inf
+    if cfg.init:
+        history = init_from(model, Path(cfg.init))
+        step = len(history.train)
+        print(f"starting from {cfg.init} at step {step} ({history.tokens_seen:,} tokens seen)", file=sys.stderr)
+    start = step  # where this optimizer begins; windows are drawn afresh from there on
+    rng = np.random.default_rng([cfg.seed, start] if start else cfg.seed)
     ckpt = work / "checkpoint.pt"
     if resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
@@ -350,7 +382,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
         opt.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
         history = History(**state["history"])
-        step, best = state["step"], state["best"]
+        step, best, start = state["step"], state["best"], state.get("start", 0)
         print(f"resumed at step {step} (best held-out {best:.4f} nats/token)", file=sys.stderr)
 
     def batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -358,6 +390,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
         rows = []
         for s in sources:
             stream = data.train[s]
+            if rng.random() < cfg.echo_share:
+                rows.append(echo_window(stream, rng, cfg.n_ctx + 1))
+                continue
             i = int(rng.integers(0, len(stream) - cfg.n_ctx - 1))
             rows.append(stream[i:i + cfg.n_ctx + 1])
         ids = torch.from_numpy(np.stack(rows).astype(np.int64))
@@ -377,7 +412,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
             best = result["nats_per_token"]
             save_model(model, tokenizer, out, cfg, history, data.test_names)
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
-                    "history": asdict(history), "step": step, "best": best}, ckpt)
+                    "history": asdict(history), "step": step, "best": best, "start": start}, ckpt)
         return result | {"improved": improved}
 
     if step == 0 and 0 in cfg.snapshots and not history.evals:
@@ -387,7 +422,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
     t0, tokens_per_step = time.time(), cfg.batch_size * cfg.n_ctx
     while step < cfg.steps:
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
+            group["lr"] = lr_at(step, cfg, start)
         x, y = batch()
         with autocast(cfg):
             logits = model(x).logits
@@ -414,6 +449,18 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
     bar.close()
     (work / "history.json").write_text(json.dumps(asdict(history)))
     return history
+
+
+def init_from(model, folder: Path) -> History:
+    """Load a saved model's weights into `model`; its training history (training.json) is where this run goes on."""
+    from safetensors.torch import load_file
+
+    missing, unexpected = model.load_state_dict(load_file(folder / "model.safetensors"), strict=False)
+    if unexpected or set(missing) - {"lm_head.weight"}:  # a tied unembedding is not stored
+        raise SystemExit(f"{folder}: its weights do not fit this configuration "
+                         f"(missing {missing}, unexpected {unexpected})")
+    model.tie_weights()
+    return History(**json.loads((folder / "training.json").read_text())["history"])
 
 
 def save_snapshot(model, tokenizer, work: Path, step: int) -> str:
@@ -451,12 +498,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--snapshots", type=int, nargs="*", default=d.snapshots,
                     help="steps at which to keep a float16 snapshot (default: %(default)s)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32 (default: bfloat16 autocast)")
+    ap.add_argument("--sinusoid-positions", action="store_true",
+                    help="start the (learned) position embeddings as sines and cosines instead of noise")
     ap.add_argument("--exclude-file", type=Path, help="leave out documents containing any term of this file "
                     "(one per line), e.g. gpttrain/exclude_ja.txt")
     for name in ("seed", "vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "warmup",
                  "eval_every", "eval_windows", "threads"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share"):
+    ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
+                    "with a fresh optimizer; put its tokenizer in WORK/tokenizer to keep its vocabulary")
+    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "echo_share"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")

@@ -61,9 +61,10 @@ def with_gaps(indices: set[int]) -> list[int | None]:
     return out
 
 
-def left_out(first: int, last: int) -> str:
+def left_out(first: int, last: int, lang: str) -> str:
     """The name of the heads a ⋯ stands for."""
-    return tr(T, "head_name", head=first) if first == last else tr(T, "heads_left_out", first=first, last=last)
+    return tr(T, "head_name", lang, head=first) if first == last else \
+        tr(T, "heads_left_out", lang, first=first, last=last)
 
 
 def symbol(expr: str, color=WHITE, size: float = 30) -> MathTypst:
@@ -151,10 +152,10 @@ class Product(VGroup):
     """An equation with real entries: M · vector + bias = result (M drawn as its first and last entries)."""
 
     def __init__(self, matrix: np.ndarray, vector: np.ndarray, bias: np.ndarray | None, result: np.ndarray,
-                 names: tuple[str, ...], colors: tuple, decimals: int = 2) -> None:
+                 names: tuple[str, ...], colors: tuple, axes: tuple[str, str], decimals: int = 2) -> None:
         super().__init__()
         self.matrix = MatrixWithEllipses(matrix, n_rows=4, n_cols=4, decimals=decimals, cell_width=0.7,
-                                         font_size=NUMBER, row_name=tr(T, "rows"), col_name=tr(T, "columns"))
+                                         font_size=NUMBER, row_name=axes[0], col_name=axes[1])
         col = dict(n_shown=4, cell_width=0.78, cell_height=0.3, font_size=NUMBER)
         self.vector = VectorColumn(vector, border_color=colors[1], **col)
         self.bias = VectorColumn(bias, border_color=colors[2], **col) if bias is not None else None
@@ -261,7 +262,7 @@ class AttentionHead(GPTScene):
         self.hw = head_weights(d.model.weights, d.layer, d.head)
         self.step = head_step(d.trace, d.model.weights, d.layer, d.head, d.position)
         self.kv = kv_head(self.cfg, d.head)  # the key/value head this query head reads
-        self.show_title(tr(T, "title", layer=d.layer, head=d.head))
+        self.show_title(self.tr(T, "title", layer=d.layer, head=d.head))
         self.show_inputs()
         self.show_queries()
         self.show_keys()
@@ -294,15 +295,19 @@ class AttentionHead(GPTScene):
         self.play(QuickFade(self.token_labels), LaggedStart(*[QuickFade(c) for c in self.x_row.slots], lag_ratio=0.1),
                   QuickFade(self.x_row.name))
         show_only(self, self.inputs)
-        self.show_caption(tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
+        self.show_caption(self.tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.end_step()
+
+    def axis_names(self) -> tuple[str, str]:
+        """What a weight matrix's rows and columns are called on screen."""
+        return self.tr(T, "rows"), self.tr(T, "columns")
 
     def show_queries(self) -> None:
         d, i = self.data, self.data.position
         x = d.trace[hooks.norm(d.layer, 1, "normalized")][i]
         q = d.trace[hooks.attn(d.layer, "q")][i, d.head]
         self.query_product = Product(self.hw.W_Q.T, x, self.hw.b_Q, q, ("W_Q", "x", "b_Q", "q"),
-                                     (th.QUERY, WHITE, th.QUERY, th.QUERY))
+                                     (th.QUERY, WHITE, th.QUERY, th.QUERY), self.axis_names())
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(focus))
@@ -312,7 +317,7 @@ class AttentionHead(GPTScene):
         self.play(QuickFade(self.query_product.equals), QuickFade(self.query_product.result))
         self.play(FadeOut(focus))
         show_only(self, self.inputs, self.query_product)
-        self.show_caption(tr(T, "query_product", dh=self.cfg.d_head))
+        self.show_caption(self.tr(T, "query_product", dh=self.cfg.d_head))
         self.end_step()
 
     def show_keys(self) -> None:
@@ -320,7 +325,7 @@ class AttentionHead(GPTScene):
         x = d.trace[hooks.norm(d.layer, 1, "normalized")][i]
         k = d.trace[hooks.attn(d.layer, "k")][i, self.kv]
         self.key_product = Product(self.hw.W_K.T, x, self.hw.b_K, k, ("W_K", "x", "b_K", "k"),
-                                   (th.KEY, WHITE, th.KEY, th.KEY))
+                                   (th.KEY, WHITE, th.KEY, th.KEY), self.axis_names())
         self.key_product.move_to(self.query_product)
         old, new = self.query_product, self.key_product
         parts = ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))
@@ -328,8 +333,9 @@ class AttentionHead(GPTScene):
         self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
         show_only(self, self.inputs, self.key_product)
         cfg = self.cfg
-        self.show_caption(tr(T, "key_product") if cfg.n_kv_head == cfg.n_head else
-                          tr(T, "key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head), n=cfg.n_kv_head))
+        self.show_caption(self.tr(T, "key_product") if cfg.n_kv_head == cfg.n_head else
+                          self.tr(T, "key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head),
+                                  n=cfg.n_kv_head))
         self.end_step()
 
     def show_all_queries_and_keys(self) -> None:
@@ -343,7 +349,7 @@ class AttentionHead(GPTScene):
         self.play(QuickFade(self.key_product, fade_in=False))
         self.play(LaggedStart(QuickFade(self.q_row), QuickFade(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
-        self.show_caption(tr(T, "all_qk"))
+        self.show_caption(self.tr(T, "all_qk"))
         self.end_step()
 
     # -- rotary position embedding (models without learned positions) -------------
@@ -372,7 +378,7 @@ class AttentionHead(GPTScene):
         self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in self.dials.values()], lag_ratio=0.1))
         show_only(self, self.token_labels, self.dial_row)
         degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
-        self.show_caption(tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
+        self.show_caption(self.tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
         self.end_step()
 
     def show_turned_numbers(self) -> None:
@@ -389,11 +395,11 @@ class AttentionHead(GPTScene):
         table = VGroup()
         for name, pair, before, after, angle in rows:
             color = th.QUERY if name == "q" else th.KEY
-            text = tr(T, "pair_row", name=name, pair=pair + 1, a=pair, b=pair + half,
+            text = self.tr(T, "pair_row", name=name, pair=pair + 1, a=pair, b=pair + half,
                       before=pair_text(before), deg=f"{math.degrees(angle):,.1f}", after=pair_text(after))
             table.add(label(text, th.SMALL_SIZE + 2, color))
         table.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
-        heading = label(tr(T, "pair_heading", token=quoted(d.tokens[i]), position=i), th.LABEL_SIZE)
+        heading = label(self.tr(T, "pair_heading", token=quoted(d.tokens[i]), position=i), th.LABEL_SIZE)
         self.turned_table = VGroup(heading, table).arrange(DOWN, buff=0.35, aligned_edge=LEFT)
         fit(self.turned_table, th.CONTENT_WIDTH, height=self.dial_row.get_bottom()[1] - 0.3 - BOTTOM)
         self.turned_table.move_to([0, (self.dial_row.get_bottom()[1] - 0.2 + BOTTOM) / 2, 0])
@@ -402,7 +408,7 @@ class AttentionHead(GPTScene):
         self.play(LaggedStart(*[FadeIn(r, shift=0.1 * DOWN) for r in table], lag_ratio=0.3))
         show_only(self, self.token_labels, self.dial_row, frame, self.turned_table)
         key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
-        self.show_caption(tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.end_step()
 
     def place_below_inputs(self, mob: VMobject) -> None:
@@ -426,11 +432,11 @@ class AttentionHead(GPTScene):
         show_only(self, self.raw_grid, self.side_panel, self.example_cell)
         scale = attention_scale(self.cfg, d.layer)
         if self.cfg.scale_attn_by_inverse_layer_idx:
-            self.show_caption(tr(T, "scores_layer", dh=self.cfg.d_head, div=d.layer + 1, layer=d.layer))
+            self.show_caption(self.tr(T, "scores_layer", dh=self.cfg.d_head, div=d.layer + 1, layer=d.layer))
         elif self.cfg.scale_attn_weights:
-            self.show_caption(tr(T, "scores", dh=self.cfg.d_head))
+            self.show_caption(self.tr(T, "scores", dh=self.cfg.d_head))
         else:
-            self.show_caption(tr(T, "scores_unscaled"))
+            self.show_caption(self.tr(T, "scores_unscaled"))
         self.score_scale = scale
         self.end_step()
 
@@ -447,10 +453,10 @@ class AttentionHead(GPTScene):
     def score_panel(self, i: int, j: int, score: float) -> VGroup:
         """Right of the grid: the layout, the formula, and one score worked out with the real q and k."""
         d = self.data
-        layout = label(tr(T, "layout"), th.SMALL_SIZE, th.DIM)
+        layout = label(self.tr(T, "layout"), th.SMALL_SIZE, th.DIM)
         div = score_divisor(self.cfg, d.layer)
         formula = symbol(f"s = (q dot k) / ({div})" if div else "s = q dot k", WHITE, 34)
-        example = label(tr(T, "example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
+        example = label(self.tr(T, "example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
         col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=NUMBER, show_dimension=False)
         q, k = head_qk(d.trace, self.cfg, d.layer, d.head)  # turned by rotary, if the model has it
         self.example_q = VectorColumn(q[i], border_color=th.QUERY, **col)
@@ -479,14 +485,14 @@ class AttentionHead(GPTScene):
                                     for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
         show_only(self, self.score_grid, self.side_panel)
         window = self.cfg.windows[d.layer]
-        self.show_caption(tr(T, "mask") if window is None else tr(T, "mask_window", w=window))
+        self.show_caption(self.tr(T, "mask") if window is None else self.tr(T, "mask_window", w=window))
         self.end_step()
 
     def apply_softmax(self) -> None:
         d, p = self.data, len(self.data.tokens)
         self.pattern_grid = self.grid(d.trace[hooks.attn(d.layer, "pattern")][d.head], "pattern")
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
-        note = label(tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
+        note = label(self.tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
         self.play(QuickFade(self.side_panel, fade_in=False), QuickFade(panel))
         self.side_panel = panel
@@ -496,7 +502,7 @@ class AttentionHead(GPTScene):
         self.column_frame = SurroundingRectangle(self.pattern_grid.column(d.position), color=th.HIGHLIGHT, buff=0.03)
         self.play(Create(self.column_frame))
         show_only(self, new, self.side_panel, self.column_frame)
-        self.show_caption(tr(T, "softmax"))
+        self.show_caption(self.tr(T, "softmax"))
         self.end_step()
 
     # -- values, output, residual ---------------------------------------------
@@ -545,26 +551,26 @@ class AttentionHead(GPTScene):
         self.value_panel = panel
         self.play(QuickFade(formula), LaggedStart(*[QuickFade(t) for t in terms], lag_ratio=0.1))
         show_only(self, self.heat_grid, self.column_frame, formula, terms)
-        self.show_caption(tr(T, "values", query=quoted(d.tokens[i])))
+        self.show_caption(self.tr(T, "values", query=quoted(d.tokens[i])))
         self.end_step()
         self.play(FadeIn(equals), *[FadeOut(c.copy(), target_position=self.z_column, scale=0.6)
                                     for c in self.value_columns.values()], run_time=1.2)
         self.play(FadeIn(self.z_column), FadeIn(z_name))
         show_only(self, self.heat_grid, self.column_frame, formula, terms, equals, z_name, self.z_column)
         shown = sum(k is not None for k in keys)
-        self.show_caption(tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
-                          tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
+        self.show_caption(self.tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
+                          self.tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
         self.end_step()
 
     def project_output(self) -> None:
         self.output_product = Product(self.hw.W_O.T, self.step.z, None, self.step.output, ("W_O", "z", "Delta"),
-                                      (WHITE, WHITE, th.HIGHLIGHT))
+                                      (WHITE, WHITE, th.HIGHLIGHT), self.axis_names())
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
         self.play(QuickFade(self.output_product.matrix), QuickFade(self.output_product.names))
         self.play(QuickFade(self.output_product.equals), QuickFade(self.output_product.result))
         show_only(self, self.output_product)
-        self.show_caption(tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
+        self.show_caption(self.tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.end_step()
 
     def add_to_residual(self) -> None:
@@ -587,7 +593,7 @@ class AttentionHead(GPTScene):
         self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
         self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
         show_only(self, self.residual)
-        self.show_caption(tr(T, "residual", query=quoted(d.tokens[i])))
+        self.show_caption(self.tr(T, "residual", query=quoted(d.tokens[i])))
         self.end_step(2)
 
 
@@ -640,7 +646,7 @@ class MultiHeadAttention(GPTScene):
 
     def construct(self) -> None:
         d = self.data
-        self.show_title(tr(T, "mh_title", layer=d.layer))
+        self.show_title(self.tr(T, "mh_title", layer=d.layer))
         self.show_heads()
         self.combine_outputs()
         self.show_model_view()
@@ -651,7 +657,7 @@ class MultiHeadAttention(GPTScene):
         self.per_row, size = self.head_rows()
         self.thumbnails = [PatternThumbnail(patterns[h], size, th.HIGHLIGHT if h == d.head else th.FAINT)
                            for h in range(n)]
-        names = [label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
+        names = [label(self.tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                  for h in range(n)]
         for name, thumb in zip(names, self.thumbnails):
             fit(name, size + 0.2).next_to(thumb, UP, buff=0.1)
@@ -668,8 +674,8 @@ class MultiHeadAttention(GPTScene):
         self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
         show_only(self, self.kv_brackets, self.heads)
         cfg = d.model.config
-        self.show_caption(tr(T, "heads", n=n) if cfg.n_kv_head == n else
-                          tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
+        self.show_caption(self.tr(T, "heads", n=n) if cfg.n_kv_head == n else
+                          self.tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
         self.end_step()
 
     def sum_below(self) -> bool:
@@ -714,7 +720,7 @@ class MultiHeadAttention(GPTScene):
                 top = max(name.get_top()[1] for name in names[row * per_row:(row + 1) * per_row]) + 0.12
                 left, right = names[part[0]].get_left()[0], names[part[-1]].get_right()[0]
                 line = Line([left, top, 0], [right, top, 0], color=th.KEY, stroke_width=2)
-                text = fit(label(tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
+                text = fit(label(self.tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
                 brackets.add(VGroup(line, text.next_to(line, UP, buff=0.08)))
         return brackets
 
@@ -749,7 +755,7 @@ class MultiHeadAttention(GPTScene):
             if self.bias_column is not None else VGroup()
         token = label(th.show_spaces(d.tokens[i]), th.SMALL_SIZE, th.token_color(i))
         token.next_to(terms, LEFT, buff=0.3)
-        result_name = label(tr(T, "combine_result", layer=d.layer), th.SMALL_SIZE)
+        result_name = label(self.tr(T, "combine_result", layer=d.layer), th.SMALL_SIZE)
         self.sum_group = VGroup(terms, links, pluses, plus_b, b_name, token)
         if self.sum_below():
             self.sum_group.next_to(Group(self.heads, self.kv_brackets), DOWN, buff=0.35)
@@ -770,7 +776,8 @@ class MultiHeadAttention(GPTScene):
         sources = [*terms] + ([self.bias_column] if self.bias_column is not None else [])
         self.merge([(sources, self.result_column)], FadeIn(equals), FadeIn(result_name), copies=True, run_time=1.0)
         show_only(self, self.kv_brackets, self.heads, self.sum_group, result_name)
-        self.show_caption(tr(T, "combine" if self.bias is not None else "combine_no_bias", query=quoted(d.tokens[i])))
+        self.show_caption(self.tr(T, "combine" if self.bias is not None else "combine_no_bias",
+                                  query=quoted(d.tokens[i])))
         self.end_step()
 
     def sum_terms(self, scale: float) -> tuple[VGroup, VGroup]:
@@ -793,13 +800,13 @@ class MultiHeadAttention(GPTScene):
         names = VGroup()
         for k, (h, term) in enumerate(zip(summed, terms)):
             if h is None:  # under the ⋯, between the + signs
-                lines = left_out(summed[k - 1] + 1, summed[k + 1] - 1).split("\n")
+                lines = left_out(summed[k - 1] + 1, summed[k + 1] - 1, self.settings.lang).split("\n")
                 name = VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in lines]).arrange(DOWN, buff=0.06)
                 names.add(fit(name, 1.0).next_to(term, DOWN, buff=0.3))
             else:
-                name = label(tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
+                name = label(self.tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                 names.add(fit(name, term.width + 0.3).next_to([term.get_x(), top, 0], UP, buff=0.1))
-        every = size_brace(terms, DOWN, tr(T, "heads_summed", n=len(self.head_outputs)))
+        every = size_brace(terms, DOWN, self.tr(T, "heads_summed", n=len(self.head_outputs)))
         return terms, VGroup(names, every)
 
     def show_model_view(self) -> None:
@@ -823,16 +830,16 @@ class MultiHeadAttention(GPTScene):
             cells = Group()
             for h in range(cfg.n_head):
                 thumb = PatternThumbnail(d.trace[f"blocks.{L}.attn.hook_pattern"][h], size)
-                role = label(tr(T, roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
+                role = label(self.tr(T, roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
                 fit(role, size + 0.1).next_to(thumb, DOWN, buff=0.12)
                 self.grid_thumbnails[(L, h)], self.role_labels[(L, h)] = thumb, role
                 cells.add(Group(thumb, role))
             cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
-            name = label(tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
+            name = label(self.tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
             fit(name, 1.2).next_to(cells[0][0], LEFT, buff=0.2)
             rows.add(Group(name, cells))
         rows.arrange(DOWN, buff=0.12, aligned_edge=RIGHT)
-        heads = VGroup(*[fit(label(tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
+        heads = VGroup(*[fit(label(self.tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
                          .next_to(self.grid_thumbnails[(0, h)], UP, buff=0.14)  # clear of the chosen head's frame
                          for h in range(cfg.n_head)])
         self.model_view = Group(heads, rows)
@@ -843,9 +850,9 @@ class MultiHeadAttention(GPTScene):
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.2), FadeIn(heads))
         show_only(self, self.model_view)
         self.play(Create(self.chosen_frame))
-        self.show_caption(tr(T, "model_view"))
+        self.show_caption(self.tr(T, "model_view"))
         self.end_step()
-        self.show_caption(tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)
 
     def enlarged_heads(self, scores: np.ndarray) -> list[tuple[int, int]]:
@@ -878,13 +885,13 @@ class MultiHeadAttention(GPTScene):
         for h in range(0, cfg.n_head, every):
             axis.add(label(str(h), th.SMALL_SIZE, th.DIM, mono=True).next_to(self.head_map.cell(0, h), UP,
                                                                              buff=ch / 2 + 0.08))
-        layers = label(tr(T, "layers_axis"), th.SMALL_SIZE, th.DIM).rotate(math.pi / 2)
+        layers = label(self.tr(T, "layers_axis"), th.SMALL_SIZE, th.DIM).rotate(math.pi / 2)
         layers.next_to(axis, LEFT, buff=0.15)
-        heads = label(tr(T, "heads_axis"), th.SMALL_SIZE, th.DIM).next_to(axis, UP, buff=0.1)
+        heads = label(self.tr(T, "heads_axis"), th.SMALL_SIZE, th.DIM).next_to(axis, UP, buff=0.1)
         heads.match_x(self.head_map)
         present = [r for r in ROLE_COLORS if any(r in row for row in self.roles)]
         legend = VGroup(*[VGroup(Rectangle(width=0.22, height=0.22, stroke_width=0, fill_opacity=1,
-                                           fill_color=ROLE_COLORS[r]), label(tr(T, r), th.SMALL_SIZE, th.DIM))
+                                           fill_color=ROLE_COLORS[r]), label(self.tr(T, r), th.SMALL_SIZE, th.DIM))
                           .arrange(RIGHT, buff=0.1) for r in present]).arrange(RIGHT, buff=0.3)
         fit(legend, width + 1.0).next_to(self.head_map, DOWN, buff=0.25).match_x(self.head_map)
         # the enlarged heads, in a column to the right, each named beside it and tied to its cell by a line
@@ -899,7 +906,7 @@ class MultiHeadAttention(GPTScene):
             colour = th.HIGHLIGHT if chosen else (th.DIM if role == "spread" else ROLE_COLORS[role])
             thumb = PatternThumbnail(d.trace[hooks.attn(L, "pattern")][h], size, colour)
             name = VGroup(*[label(line, th.SMALL_SIZE, colour) for line in
-                            tr(T, "enlarged", layer=L, head=h, role=tr(T, role)).split("\n")])
+                            self.tr(T, "enlarged", layer=L, head=h, role=self.tr(T, role)).split("\n")])
             fit(name.arrange(DOWN, buff=0.08, aligned_edge=LEFT), room - size - 0.2)
             self.grid_thumbnails[(L, h)] = thumb
             enlarged.add(Group(thumb, name.next_to(thumb, RIGHT, buff=0.15)))
@@ -916,9 +923,9 @@ class MultiHeadAttention(GPTScene):
         self.model_view = Group(self.head_map, axis, layers, heads, legend)
         self.play(*fade_all_but(self))
         self.play(FadeIn(self.model_view))
-        self.show_caption(tr(T, "overview_caption"))
+        self.show_caption(self.tr(T, "overview_caption"))
         self.end_step()
         self.play(Create(frames), Create(links), LaggedStart(*[FadeIn(e) for e in enlarged], lag_ratio=0.2))
         self.chosen_frame = frames[0]
-        self.show_caption(tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)

@@ -9,23 +9,39 @@ from collections.abc import Sequence
 
 from manim import DOWN, UL, UP, Animation, Camera, FadeIn, FadeOut, Mobject, ReplacementTransform, Scene, VMobject, config
 from manim.mobject.types.image_mobject import AbstractImageMobject
+from manim.utils.iterables import remove_list_redundancies
 from PIL import Image
 
 from scenes import theme as th
 from scenes.data import SceneData, scene_data
+from scenes.i18n import tr
 from scenes.mobjects import fit, label
+from scenes.settings import Settings, load_settings
 
-SLIDES = os.environ.get("GPTMANIM_SLIDES") == "1"
-FIGURES = os.environ.get("GPTMANIM_FIGURES")  # folder for a still of every step's end, or unset
-SUBTITLES = os.environ.get("GPTMANIM_SUBTITLES")  # folder for <Scene>.srt made of the captions, or unset
-if SLIDES:  # each named step becomes one slide of a manim-slides presentation
-    from manim_slides import Slide as _Base
-else:
-    _Base = Scene
+
+def family(mobject: Mobject, recurse: bool = True) -> list[Mobject]:
+    """Mobject.get_family, the same list in the same order, in one pass.
+
+    Manim's version recurses and removes repeats (keeping the last) at every level; doing it once over the
+    whole pre-order walk gives the same list. Manim asks for families dozens of times a frame; this was an
+    eighth of Embedding's render time.
+    """
+    walk, stack = [], [mobject]
+    while stack:
+        mob = stack.pop()
+        walk.append(mob)
+        stack.extend(reversed(mob.submobjects))
+    return walk if len(set(walk)) == len(walk) else remove_list_redundancies(walk)
+
+
+Mobject.get_family = family  # installed for every mobject once scenes.base is imported
 
 
 class GPTCamera(Camera):
-    """Manim's Cairo camera, with a faster way to draw upright images (heat maps, pattern thumbnails).
+    """Manim's Cairo camera in a theme's colours, with a faster way to draw upright images (heat maps, thumbnails).
+
+    `ink` (scenes.theme.Ink, or None to show colours as drawn) maps every fill,
+    stroke and image colour to the theme's: the light theme prints on white.
 
     Manim warps every image with a perspective transform, pads it to the whole
     frame and blends the whole frame, on every frame: at 1080p that made 24 pattern
@@ -33,15 +49,69 @@ class GPTCamera(Camera):
     needs resizing and blending where it is. Rotated images go the usual way.
     """
 
+    ink: th.Ink | None = None
+    PATHS_KEPT = 20000  # outlines remembered (a glyph's is a few kB); forgotten all at once beyond that
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._paths: dict[tuple[bytes, tuple], object] = {}
+
+    def set_cairo_context_path(self, ctx, vmobject: VMobject) -> "GPTCamera":
+        """Manim's outline of the vmobject, traced once per shape and replayed after that.
+
+        Most of what a frame redraws has not changed shape since the last frame (a text fading in or sliding,
+        a group drawn after a moving one), and tracing subpaths in Python was a quarter of the render time.
+        The outline is kept relative to its first point, keyed by the other points' offsets from it (to 1e-5
+        units, a thousandth of a pixel at 1080p) and the context's matrix, and replayed where the first point
+        is now; a shape that changes in any other way is traced afresh.
+        """
+        points = vmobject.points
+        if len(points) == 0:
+            return super().set_cairo_context_path(ctx, vmobject)
+        origin = points[0]
+        key = (np.round((points - origin) * 1e5).astype(np.int64).tobytes(), tuple(ctx.get_matrix()))
+        path = self._paths.get(key)
+        ctx.save()
+        if path is None:
+            ctx.restore()
+            super().set_cairo_context_path(ctx, vmobject)
+            if len(self._paths) >= self.PATHS_KEPT:
+                self._paths.clear()
+            ctx.save()
+            ctx.translate(origin[0], origin[1])
+            self._paths[key] = ctx.copy_path()  # in coordinates relative to the first point
+        else:
+            ctx.translate(origin[0], origin[1])
+            ctx.new_path()
+            ctx.append_path(path)
+        ctx.restore()  # the path stays where it was drawn
+        return self
+
+    def get_fill_rgbas(self, vmobject: VMobject) -> np.ndarray:
+        rgbas = super().get_fill_rgbas(vmobject)
+        return rgbas if self.ink is None else self.ink.rgbas(rgbas)
+
+    def get_stroke_rgbas(self, vmobject: VMobject, background: bool = False) -> np.ndarray:
+        rgbas = super().get_stroke_rgbas(vmobject, background)
+        return rgbas if self.ink is None else self.ink.rgbas(rgbas)
+
+    def image_pixels(self, image_mobject: AbstractImageMobject) -> np.ndarray:
+        """The image's RGBA pixels in the theme's colours."""
+        pixels = image_mobject.get_pixel_array()
+        return pixels if self.ink is None else self.ink.pixels(pixels)
+
     def display_image_mobject(self, image_mobject: AbstractImageMobject, pixel_array: np.ndarray) -> None:
         corners = self.points_to_subpixel_coords(image_mobject, image_mobject.points)  # UL, UR, DL, DR in pixels
         left, top, right, bottom = (int(v) for v in (*corners[0], *corners[3]))
         xs, ys = corners[[0, 3, 0, 3], 0], corners[[0, 0, 3, 3], 1]  # where an upright image's corners would be
         upright = np.allclose(corners[:, 0], xs) and np.allclose(corners[:, 1], ys)
         if not upright or right <= left or bottom <= top:
+            if self.ink is not None:  # manim's own path reads the mobject's pixels
+                image_mobject = image_mobject.copy()
+                image_mobject.pixel_array = self.image_pixels(image_mobject)
             super().display_image_mobject(image_mobject, pixel_array)
             return
-        image = Image.fromarray(image_mobject.get_pixel_array()).resize(
+        image = Image.fromarray(self.image_pixels(image_mobject)).resize(
             (right - left, bottom - top), resample=image_mobject.resampling_algorithm)
         x0, y0 = max(left, 0), max(top, 0)
         x1, y1 = min(right, pixel_array.shape[1]), min(bottom, pixel_array.shape[0])
@@ -52,16 +122,21 @@ class GPTCamera(Camera):
         region[:] = np.asarray(Image.alpha_composite(Image.fromarray(region), image))
 
 
-class GPTScene(_Base):
-    """A scene that draws one stage of the configured model's real forward pass.
+class GPTScene(Scene):
+    """A scene that draws one stage of the real forward pass its settings ask for.
 
     Subclasses write `construct` as a short story of named steps, each ending
-    with `self.end_step()`; `self.data` holds the trace and model.
+    with `self.end_step()`; `self.data` holds the trace and model. Without
+    `settings` (manim making the scene itself) they come from the environment.
+
+        scene = Tokenization(settings=Settings(prompt="The cat sat"))
+        scene.render()
     """
 
     data: SceneData
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, settings: Settings | None = None, **kwargs) -> None:
+        self.settings = settings if settings is not None else load_settings(os.environ)
         super().__init__(camera_class=GPTCamera, **kwargs)
 
     def setup(self) -> None:
@@ -69,8 +144,10 @@ class GPTScene(_Base):
         # Manim's partial-movie cache hashes every mobject on screen before every play and wait: for grids of
         # numbers that was 40% of AttentionHead's render time, more than re-rendering ever costs.
         config.disable_caching = True
-        self.camera.background_color = th.BACKGROUND
-        self.data = scene_data()
+        self.camera.ink = th.ink(self.settings.theme)
+        self.camera.background_color = th.BACKGROUND if self.camera.ink is None else \
+            th.ManimColor(self.camera.ink.rgb(np.array(th.BACKGROUND.to_rgb())))
+        self.data = scene_data(self.settings)
         self.title_mob: VMobject | None = None
         self.caption_mob: VMobject | None = None
         self.steps_done = 0
@@ -89,6 +166,10 @@ class GPTScene(_Base):
         moving, static = super().get_moving_and_static_mobjects(animations)
         inside = {id(sub) for mob in moving for sub in mob.get_family()[1:]}
         return [mob for mob in moving if id(mob) not in inside], static
+
+    def tr(self, module: str, key: str, **values) -> str:
+        """On-screen words in the settings' language (scenes/locales/<module>.toml)."""
+        return tr(module, key, self.settings.lang, **values)
 
     def show_title(self, text: str) -> VMobject:
         """Put (or replace) the title at the top left."""
@@ -126,10 +207,10 @@ class GPTScene(_Base):
 
     def tear_down(self) -> None:
         super().tear_down()
-        if SUBTITLES and self.captions:
+        if self.settings.output.subtitles and self.captions:
             from scenes.subtitles import cues_from_captions, to_srt
 
-            folder = Path(SUBTITLES)
+            folder = Path(self.settings.output.subtitles)
             folder.mkdir(parents=True, exist_ok=True)
             cues = cues_from_captions(self.captions, self.renderer.time)
             (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
@@ -138,9 +219,9 @@ class GPTScene(_Base):
         """Close a named step: a pause for the viewer, a still in figure mode, a slide break in slide mode."""
         self.wait(pause)
         self.steps_done += 1
-        if FIGURES:
+        if self.settings.output.figures:
             from scenes.export import save_still
 
-            save_still(self, Path(FIGURES), f"{type(self).__name__}_{self.steps_done:02d}")
-        if SLIDES:
-            self.next_slide()
+            save_still(self, Path(self.settings.output.figures), f"{type(self).__name__}_{self.steps_done:02d}")
+        if self.settings.output.slides:
+            self.next_slide()  # the scene class is a manim-slides Slide (scenes.slides.slide_module)

@@ -20,9 +20,9 @@ class Chat(Generation):
     """The chat template's script, its tokens, then the answer generated token by token as in Generation."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "title"))
+        self.show_title(self.tr(T, "title"))
         if self.data.model.chat_template is None:
-            self.show_caption(tr(T, "no_template"))
+            self.show_caption(self.tr(T, "no_template"))
             self.end_step(2)
             return
         self.show_script()
@@ -32,14 +32,14 @@ class Chat(Generation):
 
     def show_script(self) -> None:
         """The template's text, role markers as chips: what the model actually reads."""
-        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, tr(T, "request"))}]
+        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, self.tr(T, "request"))}]
         self.prompt = chat_prompt(self.data.model.chat_template, self.messages)
         self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
                                      font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)
         fit(self.script, th.CONTENT_WIDTH)
         self.play(FadeIn(self.script.lines[0]))
         self.play(LaggedStart(*[FadeIn(line) for line in self.script.lines[1:]], lag_ratio=0.4))
-        self.show_caption(tr(T, "script"))
+        self.show_caption(self.tr(T, "script"))
         self.end_step()
 
     def show_tokens(self) -> None:
@@ -55,7 +55,7 @@ class Chat(Generation):
         self.play(FadeIn(row))
         self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
         first = self.prompt_tokens[markers[0]] if markers else ""
-        self.show_caption(tr(T, "tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
+        self.show_caption(self.tr(T, "tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
         self.end_step()
         self.play(FadeOut(row), FadeOut(frames), FadeOut(self.script))
 
@@ -69,7 +69,7 @@ class Chat(Generation):
         rest = self.text_mob(len(self.steps))
         self.play(FadeOut(self.bars), FadeOut(self.text), FadeIn(rest), run_time=1.0)
         self.text = rest
-        self.show_caption(tr(T, "continue", n=len(self.steps)))
+        self.show_caption(self.tr(T, "continue", n=len(self.steps)))
         self.end_step()
 
     def show_transcript(self) -> None:
@@ -81,5 +81,5 @@ class Chat(Generation):
         self.play(FadeOut(self.text), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   FadeIn(transcript))
         self.transcript = transcript
-        self.show_caption(tr(T, "same_machine"))
+        self.show_caption(self.tr(T, "same_machine"))
         self.end_step(2)

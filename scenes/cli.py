@@ -15,13 +15,13 @@ import sys
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from gptmath import GptMathError
 
-from scenes.settings import Settings
-from scenes.slides import build_slides
+from scenes.settings import Output, Settings
+from scenes.slides import build_slides, slide_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE_DIR = Path(__file__).resolve().parent
@@ -70,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, help=f"random seed for sampling (default {d.seed})")
     ap.add_argument("--top-k", type=int, help=f"how many next tokens to list (default {d.top_k})")
     ap.add_argument("--lang", help=f"language of on-screen text: en or ja (default {d.lang})")
+    ap.add_argument("--theme", help=f"dark (default), or light: white paper, for figures and handouts")
     ap.add_argument("--jobs", "-j", type=int, help="scenes rendered at once (default: number of cores)")
     ap.add_argument("--out", help="output folder (default: out)")
     ap.add_argument("--config", type=Path, help="TOML file with any of these options (command line wins)")
@@ -111,7 +112,7 @@ def merge_options(args: argparse.Namespace) -> tuple[Settings, dict]:
             from_file = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise GptMathError(f"cannot read config file {args.config}: {exc}") from None
-    setting_names = {f.name for f in fields(Settings)}
+    setting_names = {f.name for f in fields(Settings)} - {"output"}
     unknown = set(from_file) - setting_names - set(RUN_OPTIONS)
     if unknown:
         raise GptMathError(f"unknown key(s) in {args.config}: {', '.join(sorted(unknown))}")
@@ -121,7 +122,7 @@ def merge_options(args: argparse.Namespace) -> tuple[Settings, dict]:
     def pick(name: str, default):
         return cli.get(name, from_file.get(name, default))
 
-    settings = Settings(**{n: pick(n, f.default) for f in fields(Settings) for n in [f.name]})
+    settings = Settings(**{f.name: pick(f.name, f.default) for f in fields(Settings) if f.name != "output"})
     run = {n: pick(n, d) for n, d in RUN_OPTIONS.items()}
     run["scenes"] = list(run["scenes"] or SCENE_MODULE)
     return settings.check(), run
@@ -174,21 +175,18 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     # without a lock, so scenes rendered at once could read each other's half-written files.
     media, logs = out / "media" / scene, out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = os.environ | settings.to_env()
-    if run["figures"]:
-        env["GPTMANIM_FIGURES"] = str(out / "figures")
-    if run["slides"]:
-        env["GPTMANIM_SLIDES"] = "1"
-    if run["video"]:
-        env["GPTMANIM_SUBTITLES"] = str(out / "subtitles")
+    output = Output(figures=str(out / "figures") if run["figures"] else None,
+                    subtitles=str(out / "subtitles") if run["video"] else None, slides=run["slides"])
+    env = os.environ | replace(settings, output=output).to_env()  # what the scene process reads, once
+    cwd = out / "slides_work" if run["slides"] else out
+    cwd.mkdir(parents=True, exist_ok=True)
+    source = slide_module(module, scene, cwd / "scene_modules" / scene) if run["slides"] else SCENE_DIR / f"{module}.py"
     cmd = [sys.executable, "-m", "manim", "render", f"-q{run['quality']}", "--media_dir", str(media),
-           "--progress_bar", "none", "-v", "WARNING", str(SCENE_DIR / f"{module}.py"), scene]
+           "--progress_bar", "none", "-v", "WARNING", str(source), scene]
     if not run["video"] and not run["slides"]:
         cmd.insert(4, "-s")  # stills only: skip the animation frames
     log = logs / f"{scene}.log"
     start = time.time()
-    cwd = out / "slides_work" if run["slides"] else out
-    cwd.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as f:
         ok = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=cwd).returncode == 0
     files: list[Path] = []

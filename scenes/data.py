@@ -8,7 +8,7 @@ from gptmath import Model, Trace, load_model
 from gptmath.cache import cached_trace
 from gptmath.heads import check_layer_head, check_position, pick_head
 
-from scenes.settings import Settings, load_settings
+from scenes.settings import Settings
 
 
 @dataclass
@@ -42,9 +42,8 @@ def resolve(settings: Settings, model: Model, trace: Trace) -> SceneData:
 
 
 @lru_cache(maxsize=4)
-def scene_data(settings: Settings | None = None) -> SceneData:
-    """Load the model and trace for the settings (default: from the environment), once per process."""
-    settings = settings or load_settings()
+def scene_data(settings: Settings) -> SceneData:
+    """Load the model and trace for the settings, once per process for the same settings."""
     model = load_model(settings.model_source)
     return resolve(settings, model, cached_trace(model, settings.prompt))
 

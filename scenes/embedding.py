@@ -34,13 +34,13 @@ NOTES_BOTTOM = -3.15  # lowest the matrix's notes go, above the caption
 N_GROUPS = 4
 
 
-def cloud_groups() -> list[list[str]]:
-    return [tr(T, f"words_{g}").split("|") for g in range(N_GROUPS)]
+def cloud_groups(lang: str) -> list[list[str]]:
+    return [tr(T, f"words_{g}", lang).split("|") for g in range(N_GROUPS)]
 
 
-def direction_pairs() -> list[tuple[str, str]]:
+def direction_pairs(lang: str) -> list[tuple[str, str]]:
     """The main pair (e.g. " she", " he") first, then the pairs placed along its direction."""
-    return [tuple(pair.split("/")) for pair in [tr(T, "direction"), *tr(T, "direction_pairs").split("|")]]
+    return [tuple(pair.split("/")) for pair in [tr(T, "direction", lang), *tr(T, "direction_pairs", lang).split("|")]]
 
 
 CLOUD_CENTRE = np.array([-3.3, -0.3, 0.0])
@@ -57,12 +57,12 @@ def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
     return [*range(first), None, *range(n - (max_slots - 1 - first), n)]
 
 
-def header_notes(names: list[str], n_tokens: int, V: int) -> list[str]:
+def header_notes(names: list[str], n_tokens: int, V: int, lang: str) -> list[str]:
     """What the matrix's shortened headers stand for: special tokens, and the padding rows no token stands for."""
-    notes = [tr(T, "short_token", short=th.SHORT_TOKENS[n], full=n)
+    notes = [tr(T, "short_token", lang, short=th.SHORT_TOKENS[n], full=n)
              for n in dict.fromkeys(names) if n in th.SHORT_TOKENS]
     if V > n_tokens:
-        notes.append(tr(T, "unused_note", unused=tr(T, "unused"), first=f"{n_tokens:,}", last=f"{V - 1:,}",
+        notes.append(tr(T, "unused_note", lang, unused=tr(T, "unused", lang), first=f"{n_tokens:,}", last=f"{V - 1:,}",
                         n=f"{n_tokens:,}"))
     return notes
 
@@ -82,7 +82,7 @@ class Embedding(GPTScene):
 
     def construct(self) -> None:
         self.learned_positions = hooks.POS_EMBED in self.data.trace  # rotary models add no position vector here
-        self.show_title(tr(T, "title"))
+        self.show_title(self.tr(T, "title"))
         self.show_matrix()
         self.pull_out_columns()
         if self.learned_positions:
@@ -99,24 +99,24 @@ class Embedding(GPTScene):
         self.matrix_cols = cols = _elide(V, 7)
         n_tokens = model.tokenizer.get_vocab_size()  # rows from here on pad the matrix: no token stands for them
         ids = [c for c in cols if c is not None]
-        names = [tr(T, "unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
+        names = [self.tr(T, "unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
         shown_names = iter(names)
         col_labels = [th.show_spaces(next(shown_names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
-                                         row_name=tr(T, "rows"), col_name=tr(T, "cols"), cell_width=0.76)
+                                         row_name=self.tr(T, "rows"), col_name=self.tr(T, "cols"), cell_width=0.76)
         self.matrix.scale(1.15).move_to(0.3 * UP)
         n = next(g.count for g in parameter_tally(model.config) if g.kind == "token_embedding")
-        self.params_mob = label(tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.params_mob = label(self.tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.params_mob.next_to(self.matrix, DOWN, buff=0.45)
         self.short_notes = VGroup(*[label(note, th.SMALL_SIZE, th.DIM)
-                                    for note in header_notes(names, n_tokens, V)]).arrange(DOWN)
+                                    for note in header_notes(names, n_tokens, V, self.settings.lang)]).arrange(DOWN)
         fit(self.short_notes).next_to(self.params_mob, DOWN, buff=0.25)
         overflow = NOTES_BOTTOM - self.short_notes.get_bottom()[1]  # two notes: lift the picture off the caption
         if overflow > 0:
             VGroup(self.matrix, self.params_mob, self.short_notes).shift(overflow * UP)
         self.play(FadeIn(self.matrix), FadeIn(self.short_notes))
         self.play(Write(self.params_mob))
-        self.show_caption(tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
+        self.show_caption(self.tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
         self.end_step()
 
     def pull_out_columns(self) -> None:
@@ -167,11 +167,11 @@ class Embedding(GPTScene):
         self.play(FadeIn(self.headers), FadeIn(ghost))
         self.play(LaggedStart(*[TransformFromCopy(ghost, v) for v in self.token_vectors], lag_ratio=0.15), run_time=2)
         self.play(FadeOut(ghost))
-        self.show_caption(tr(T, "pull_caption"))
+        self.show_caption(self.tr(T, "pull_caption"))
         self.end_step()
 
     def row_label(self, key: str, y: float) -> VGroup:
-        mob = label(tr(T, key), th.LABEL_SIZE)
+        mob = label(self.tr(T, key), th.LABEL_SIZE)
         fit(mob, ROW_LABEL_WIDTH)
         return mob.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + mob.width / 2, y, 0])
 
@@ -184,7 +184,7 @@ class Embedding(GPTScene):
                   LaggedStart(*[FadeIn(v, shift=0.3 * UP) for v in self.position_vectors], lag_ratio=0.1),
                   FadeIn(self.position_labels))
         cfg = self.data.model.config
-        self.show_caption(tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
+        self.show_caption(self.tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
         self.end_step()
 
     def point_to_rotary(self) -> None:
@@ -192,12 +192,12 @@ class Embedding(GPTScene):
         self.token_label = self.row_label("token_row", TOKEN_Y)
         self.position_label = self.row_label("no_position_row", POSITION_Y)
         cfg = self.data.model.config
-        self.rotary_note = label(tr(T, "rotary_note"), th.LABEL_SIZE, th.DIM)
+        self.rotary_note = label(self.tr(T, "rotary_note"), th.LABEL_SIZE, th.DIM)
         fit(self.rotary_note, SLOTS_RIGHT - SLOTS_LEFT).move_to([(SLOTS_LEFT + SLOTS_RIGHT) / 2, POSITION_Y, 0])
         self.play(FadeOut(self.matrix), FadeIn(self.token_label))
         self.play(FadeIn(self.position_label), FadeIn(self.rotary_note), FadeIn(self.position_labels))
         key = "rotary_caption" if cfg.rotary_dims == cfg.d_head else "rotary_partial_caption"
-        self.show_caption(tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.end_step()
 
     def sum_vectors(self) -> None:
@@ -210,7 +210,7 @@ class Embedding(GPTScene):
         self.merge([(a, s) for a, s in zip(addends, self.residuals)],
                    FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label), *also,
                    self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP))
-        self.show_caption(tr(T, "sum_caption" if self.learned_positions else "same_caption"))
+        self.show_caption(self.tr(T, "sum_caption" if self.learned_positions else "same_caption"))
         self.end_step(2)
 
 
@@ -282,7 +282,7 @@ class EmbeddingSpace(GPTScene):
     """Real embeddings as a rotating 3-D cloud (PCA), a token's nearest neighbours, one direction as a line."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "space_title"))
+        self.show_title(self.tr(T, "space_title"))
         self.show_cloud()
         self.show_neighbours()
         self.show_direction()
@@ -294,7 +294,7 @@ class EmbeddingSpace(GPTScene):
         """
         model = self.data.model
         words, colors, groups = {}, [], []
-        for g, group in enumerate(cloud_groups()):
+        for g, group in enumerate(cloud_groups(self.settings.lang)):
             found = single_token_ids(model, group)
             words.update(found)
             colors += [th.token_color(g)] * len(found)
@@ -314,14 +314,15 @@ class EmbeddingSpace(GPTScene):
         self.cloud.azimuth.set_value(start)
         self.cloud.turn()
         pct = f"{100 * self.pca.explained.sum():.0f}"
-        heading = label(tr(T, "pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
+        heading = label(self.tr(T, "pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
         fit(heading, PANEL_WIDTH)
-        legend = VGroup(*[VGroup(Dot(radius=0.1, color=th.token_color(g)), label(tr(T, f"group_{g}"), th.LABEL_SIZE))
+        legend = VGroup(*[VGroup(Dot(radius=0.1, color=th.token_color(g)),
+                                 label(self.tr(T, f"group_{g}"), th.LABEL_SIZE))
                           .arrange(RIGHT, buff=0.2) for g in groups]).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
         self.legend = VGroup(heading, legend).arrange(DOWN, buff=0.5)
         self.fit_right_panel(self.legend)
         self.play(Create(self.cloud.axes), FadeIn(self.cloud.dots), FadeIn(self.cloud.labels), FadeIn(self.legend))
-        self.show_caption(tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
+        self.show_caption(self.tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
         self.play(self.cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
         self.cloud.clear_updaters()
         self.remove(self.cloud.azimuth)  # the tracker is not drawn, but play() added it to the scene
@@ -338,8 +339,9 @@ class EmbeddingSpace(GPTScene):
         model, p = self.data.model, self.data.position
         self.neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
         texts = model.token_strings([i for i, _ in self.neighbours])
-        title = label(tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE, th.HIGHLIGHT)
-        header = label(tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
+        title = label(self.tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE,
+                      th.HIGHLIGHT)
+        header = label(self.tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
         self.neighbour_rows = VGroup()
         for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
             name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
@@ -356,13 +358,13 @@ class EmbeddingSpace(GPTScene):
         self.fit_right_panel(self.neighbour_table)
         self.play(FadeOut(self.legend), FadeIn(title), FadeIn(header))
         self.play(LaggedStart(*[FadeIn(r, shift=0.2 * LEFT) for r in self.neighbour_rows], lag_ratio=0.12))
-        self.show_caption(tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
+        self.show_caption(self.tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
         self.end_step()
 
     def direction_words(self) -> tuple[tuple[int, int], dict[str, int], list]:
         """The two tokens giving the direction, the tokens placed along it, and their colours (one per pair)."""
         model = self.data.model
-        pairs = direction_pairs()
+        pairs = direction_pairs(self.settings.lang)
         ends = single_token_ids(model, pairs[0])
         words, colors = {}, []
         for j, pair in enumerate(pairs):
@@ -385,17 +387,17 @@ class EmbeddingSpace(GPTScene):
         names = model.token_strings([plus, minus])
         plus_text, minus_text = (th.show_spaces(n) for n in names)
         self.number_line = DotProductLine(self.direction_values, list(words), colors, width=th.CONTENT_WIDTH - 0.6)
-        axis = label(tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
+        axis = label(self.tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
         self.number_line.move_to(0.3 * DOWN)
         axis.next_to(self.number_line.ticks, DOWN, buff=0.3)
-        heading = label(tr(T, "direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
+        heading = label(self.tr(T, "direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
         self.direction_group = VGroup(heading, self.number_line, axis)
         self.play(FadeOut(self.cloud), FadeOut(self.neighbour_table))
         heading.next_to(self.title_mob, DOWN, buff=0.35).align_to(self.title_mob, LEFT)
         self.play(FadeIn(heading), Create(self.number_line.line), FadeIn(self.number_line.ticks), FadeIn(axis))
         self.play(LaggedStart(*[FadeIn(m, shift=0.2 * DOWN) for m in self.number_line.markers], lag_ratio=0.08),
                   run_time=2)
-        self.show_caption(tr(T, "direction_caption"))
+        self.show_caption(self.tr(T, "direction_caption"))
         self.end_step(2)
 
 

@@ -42,9 +42,10 @@ class _RGBContext:
         return getattr(self._ctx, name)
 
 
-def _draw_image(ctx: cairo.Context, mob: ImageMobject) -> None:
-    """Paint an ImageMobject's pixels onto its corners (nearest-neighbour, like heat maps want)."""
-    rgba = mob.get_pixel_array().astype(np.uint16)
+def _draw_image(ctx: cairo.Context, mob: ImageMobject, pixels: np.ndarray) -> None:
+    """Paint an ImageMobject's pixels, as the camera shows them, onto its corners (nearest-neighbour, as heat maps
+    want)."""
+    rgba = pixels.astype(np.uint16)
     h, w = rgba.shape[:2]
     alpha = rgba[..., 3:4]
     bgra = np.concatenate([rgba[..., 2::-1] * alpha // 255, alpha], axis=-1).astype(np.uint8)
@@ -77,7 +78,7 @@ def save_vector(scene, path: Path) -> Path:
         if isinstance(mob, VMobject) and mob.has_points():
             camera.display_vectorized(mob, rgb_ctx)
         elif isinstance(mob, ImageMobject):
-            _draw_image(ctx, mob)
+            _draw_image(ctx, mob, camera.image_pixels(mob))
     surface.finish()
     return path
 

@@ -9,8 +9,10 @@
     title = "テキストはトークンになる"
     n_tokens = "{n} 個のトークン"
 
-Scenes call `tr("tokens", "n_tokens", n=5)`; the language comes from the
-settings (`--lang`). Every key must exist in every language (a test checks).
+Scenes call `self.tr("tokens", "n_tokens", n=5)` (GPTScene.tr), which passes the
+language of the scene's settings (`--lang`) on to `tr("tokens", "n_tokens", "ja", n=5)`.
+Every key must exist in every language (a test checks). Text is drawn in the font
+that has its characters (`font_for`), whatever the language.
 """
 from __future__ import annotations
 
@@ -38,18 +40,17 @@ def catalogue(module: str) -> dict[str, dict[str, str]]:
         return tomllib.load(f)
 
 
-def current_language() -> str:
-    from scenes.settings import load_settings
-
-    return load_settings().lang
-
-
-def tr(module: str, key: str, lang: str | None = None, **values) -> str:
-    """The text for `key` in the current language, with {placeholders} filled in."""
-    text = catalogue(module)[lang or current_language()][key]
+def tr(module: str, key: str, lang: str, **values) -> str:
+    """The text for `key` in language `lang`, with {placeholders} filled in."""
+    text = catalogue(module)[lang][key]
     return text.format(**values) if values else text
 
 
-def font(lang: str | None = None) -> str:
-    """The font that shows the language's characters."""
-    return FONTS[lang or current_language()]
+def font_for(text: str) -> str:
+    """The font that shows the text's characters: the Japanese one once any character is Japanese (or Chinese)."""
+    return FONTS["ja"] if any(_is_cjk(c) for c in text) else FONTS["en"]
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x3000 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF

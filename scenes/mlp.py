@@ -43,7 +43,7 @@ class MLPBlock(GPTScene):
         self.blk = self.data.model.weights.blocks[self.L]
         self.cfg = self.data.model.config
         self.gated = self.cfg.mlp == "gated"
-        self.show_title(tr(T, "title", layer=self.L))
+        self.show_title(self.tr(T, "title", layer=self.L))
         self.show_input()
         self.project_up()
         self.apply_activation()
@@ -61,13 +61,13 @@ class MLPBlock(GPTScene):
     # -- steps ------------------------------------------------------------
     def show_input(self) -> None:
         token = th.show_spaces(self.data.tokens[self.P])
-        self.where = label(tr(T, "where", position=self.P, token=token), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.where = label(self.tr(T, "where", position=self.P, token=token), th.LABEL_SIZE, th.HIGHLIGHT)
         fit(self.where, th.CONTENT_WIDTH / 2).to_corner(UR, buff=th.EDGE)
         self.x_col = VectorColumn(self.hook("ln2.hook_normalized"), n_shown=6, cell_width=0.8)
-        self.x_group = _labelled(self.x_col, tr(T, "input_label"))
+        self.x_group = _labelled(self.x_col, self.tr(T, "input_label"))
         self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
         norm = th.norm_name(self.cfg.norm)
-        self.show_caption(tr(T, "input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
+        self.show_caption(self.tr(T, "input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
         self.end_step()
 
     def project_up(self) -> None:
@@ -84,7 +84,7 @@ class MLPBlock(GPTScene):
         self.x_group = x_target
         self.play(LaggedStart(*[FadeIn(part) for part in self.up_eq.tail], lag_ratio=0.3))
         key = "gate" if self.gated else ("up" if b is not None else "up_no_bias")
-        self.show_caption(tr(T, key, m=f"{m:,}", d=f"{d:,}"))
+        self.show_caption(self.tr(T, key, m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def apply_activation(self) -> None:
@@ -96,14 +96,14 @@ class MLPBlock(GPTScene):
         self.play(FadeOut(self.up_eq.rest), self.pre_group.animate.to_edge(LEFT, buff=th.EDGE).shift(0.2 * DOWN))
         self.axes, self.curve, ticks = self._activation_plot(pre)
         self.gelu_dots = self._dots(pre, bent)
-        name = label(tr(T, f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
+        name = label(self.tr(T, f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
         name.next_to(self.axes, UP, buff=0.15).align_to(self.axes, LEFT)
         self.act_name = name
         self.play(Create(self.axes), FadeIn(ticks), Create(self.curve), FadeIn(name))
         self.play(FadeIn(self.gelu_dots, lag_ratio=0.01), run_time=1.5)
         self.plot = VGroup(self.axes, ticks, self.curve, name, self.gelu_dots)
-        act = tr(T, f"act_{self.cfg.activation}")
-        self.show_caption(tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
+        act = self.tr(T, f"act_{self.cfg.activation}")
+        self.show_caption(self.tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
         self.end_step()
 
     def multiply_by_up(self) -> None:
@@ -112,15 +112,15 @@ class MLPBlock(GPTScene):
         self.bent_col = VectorColumn(activation(self.hook("mlp.hook_pre"), self.cfg.activation), **col)
         self.up_col = VectorColumn(self.hook("mlp.hook_pre_linear"), **col)
         self.gated_post_col = VectorColumn(self.hook("mlp.hook_post"), **col)
-        act = tr(T, f"act_{self.cfg.activation}")
-        self.gate_eq = VGroup(_labelled(self.bent_col, tr(T, "bent_label", act=act)), _symbol("×"),
-                              _labelled(self.up_col, tr(T, "up_values_label")), _symbol("="),
-                              _labelled(self.gated_post_col, tr(T, "post_label"), color=th.HIGHLIGHT))
+        act = self.tr(T, f"act_{self.cfg.activation}")
+        self.gate_eq = VGroup(_labelled(self.bent_col, self.tr(T, "bent_label", act=act)), _symbol("×"),
+                              _labelled(self.up_col, self.tr(T, "up_values_label")), _symbol("="),
+                              _labelled(self.gated_post_col, self.tr(T, "post_label"), color=th.HIGHLIGHT))
         fit(self.gate_eq.arrange(RIGHT, buff=0.4)).move_to(0.2 * DOWN)
         self.play(FadeOut(self.pre_group), FadeOut(self.plot))
         self.play(FadeIn(self.gate_eq[0]), FadeIn(self.gate_eq[1]), FadeIn(self.gate_eq[2]))
         self.merge([((self.bent_col, self.up_col), self.gate_eq[4])], FadeIn(self.gate_eq[3]), copies=True)
-        self.show_caption(tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
+        self.show_caption(self.tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
         self.end_step()
         self.play(FadeOut(self.gate_eq))
 
@@ -131,7 +131,7 @@ class MLPBlock(GPTScene):
             self.post_strip.move_to(0.1 * DOWN + LEFT)
         else:
             self.post_strip.next_to(self.plot, RIGHT, buff=0.5).shift(0.1 * DOWN)
-        strip_label = label(tr(T, "post_label"), th.SMALL_SIZE, th.DIM).next_to(self.post_strip, UP, buff=0.15)
+        strip_label = label(self.tr(T, "post_label"), th.SMALL_SIZE, th.DIM).next_to(self.post_strip, UP, buff=0.15)
         size = label(f"{len(post):,}", th.SMALL_SIZE, th.DIM, mono=True).next_to(self.post_strip, DOWN, buff=0.1)
         self.top_labels = VGroup()
         marks = VGroup()
@@ -140,7 +140,7 @@ class MLPBlock(GPTScene):
         x0 = self.post_strip.get_right()[0]
         for i, y in zip(self.top, ys):
             row_y = self.post_strip.row_point(i)[1]
-            text = VGroup(label(tr(T, "neuron", i=i), th.SMALL_SIZE, th.HIGHLIGHT),
+            text = VGroup(label(self.tr(T, "neuron", i=i), th.SMALL_SIZE, th.HIGHLIGHT),
                           number(post[i], 2, th.NUMBER_SIZE + 2, th.HIGHLIGHT)).arrange(RIGHT, buff=0.15)
             text.move_to([x0 + 0.6, y, 0], aligned_edge=LEFT)
             self.top_labels.add(text)
@@ -149,7 +149,7 @@ class MLPBlock(GPTScene):
         self.strip_group = VGroup(strip_label, size, marks, self.top_labels)
         self.play(FadeIn(self.post_strip), FadeIn(strip_label), FadeIn(size))
         self.play(Create(marks), LaggedStart(*[FadeIn(t, shift=0.1 * RIGHT) for t in self.top_labels]))
-        self.show_caption(tr(T, "post"))
+        self.show_caption(self.tr(T, "post"))
         self.end_step()
 
     def project_down(self) -> None:
@@ -159,13 +159,13 @@ class MLPBlock(GPTScene):
         b = self.blk.b_out
         self.b_out_col = VectorColumn(b, n_shown=6, cell_width=0.8) if b is not None else None
         self.out_col = VectorColumn(self.hook("hook_mlp_out"), n_shown=6, cell_width=0.8)
-        post_group = _labelled(self.post_col, tr(T, "post_label"))
+        post_group = _labelled(self.post_col, self.tr(T, "post_label"))
         eq = self._product(self.W_out_mob, post_group, self.b_out_col, self.out_col, "out_label")
         gone = [] if self.gated else [FadeOut(self.pre_group), FadeOut(self.plot)]  # gated: gone with the product
         self.play(*gone, FadeOut(self.strip_group), FadeOut(self.post_strip), FadeIn(post_group))
         self.play(FadeIn(self.W_out_mob), LaggedStart(*[FadeIn(part) for part in eq.tail], lag_ratio=0.3))
         self.down_eq = eq
-        self.show_caption(tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
+        self.show_caption(self.tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def add_to_residual(self) -> None:
@@ -175,21 +175,21 @@ class MLPBlock(GPTScene):
             self.resid_mid_col = None
             self.resid_pre_col = VectorColumn(self.hook("hook_resid_pre"), **col)
             self.attn_out_col = VectorColumn(self.hook("hook_attn_out"), **col)
-            before = [_labelled(self.resid_pre_col, tr(T, "resid_block_input")), _symbol("+"),
-                      _labelled(self.attn_out_col, tr(T, "attn_out_label")), _symbol("+")]
+            before = [_labelled(self.resid_pre_col, self.tr(T, "resid_block_input")), _symbol("+"),
+                      _labelled(self.attn_out_col, self.tr(T, "attn_out_label")), _symbol("+")]
         else:
             self.resid_mid_col = VectorColumn(self.hook("hook_resid_mid"), **col)
-            before = [_labelled(self.resid_mid_col, tr(T, "resid_before")), _symbol("+")]
+            before = [_labelled(self.resid_mid_col, self.tr(T, "resid_before")), _symbol("+")]
         self.mlp_out_col = VectorColumn(self.hook("hook_mlp_out"), **col)
         self.resid_post_col = VectorColumn(self.hook("hook_resid_post"), **col)
-        self.resid_eq = VGroup(*before, _labelled(self.mlp_out_col, tr(T, "out_label")), _symbol("="),
-                               _labelled(self.resid_post_col, tr(T, "resid_after"), color=th.HIGHLIGHT))
+        self.resid_eq = VGroup(*before, _labelled(self.mlp_out_col, self.tr(T, "out_label")), _symbol("="),
+                               _labelled(self.resid_post_col, self.tr(T, "resid_after"), color=th.HIGHLIGHT))
         fit(self.resid_eq.arrange(RIGHT, buff=0.4)).shift(0.2 * DOWN)
         mlp_out = self.resid_eq[len(before)]
         self.play(FadeOut(self.down_eq.rest), ReplacementTransform(self.down_eq.result, mlp_out))
         self.play(*[FadeIn(m) for m in before])
         self.play(FadeIn(self.resid_eq[-2]), FadeIn(self.resid_eq[-1], shift=0.2 * LEFT))
-        self.show_caption(tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
+        self.show_caption(self.tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
         self.end_step()
 
     def run_in_parallel(self) -> None:
@@ -207,18 +207,18 @@ class MLPBlock(GPTScene):
                                        stroke_width=3 if chosen else 1.5,
                                        fill_color=th.HIGHLIGHT, fill_opacity=0.3 if chosen else 0.08)
                       .next_to(cell, UP, buff=0.15))
-        tag = label(tr(T, "mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)
+        tag = label(self.tr(T, "mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)
         self.parallel = VGroup(self.token_row, boxes, tag)
         self.play(FadeIn(self.token_row), LaggedStart(*[FadeIn(b, shift=0.1 * UP) for b in boxes], lag_ratio=0.05),
                   FadeIn(tag))
-        self.show_caption(tr(T, "parallel", n=n) if n > 1 else tr(T, "parallel_one"))
+        self.show_caption(self.tr(T, "parallel", n=n) if n > 1 else self.tr(T, "parallel_one"))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------
     def _matrix(self, values: np.ndarray, name_key: str) -> VGroup:
         mat = MatrixWithEllipses(values, n_rows=6, n_cols=5, decimals=2, cell_width=0.64, cell_height=0.32,
-                                 row_name=tr(T, "rows"), col_name=tr(T, "columns"))
-        return _labelled(mat, tr(T, name_key), DOWN)
+                                 row_name=self.tr(T, "rows"), col_name=self.tr(T, "columns"))
+        return _labelled(mat, self.tr(T, name_key), DOWN)
 
     def _product(self, matrix: VMobject, vector: VMobject, bias: VectorColumn | None, result: VectorColumn,
                  result_key: str) -> VGroup:
@@ -226,8 +226,8 @@ class MLPBlock(GPTScene):
 
         Accessors: `tail` (what follows the vector), `result` (the labelled result), `rest` (all but the result).
         """
-        added = [_symbol("+"), _labelled(bias, tr(T, "bias_label"))] if bias is not None else []
-        eq = VGroup(matrix, vector, *added, _symbol("="), _labelled(result, tr(T, result_key), color=th.HIGHLIGHT))
+        added = [_symbol("+"), _labelled(bias, self.tr(T, "bias_label"))] if bias is not None else []
+        eq = VGroup(matrix, vector, *added, _symbol("="), _labelled(result, self.tr(T, result_key), color=th.HIGHLIGHT))
         eq.arrange(RIGHT, buff=0.3)
         eq.tail, eq.result, eq.rest = eq[2:], eq[-1], eq[:-1]
         return fit(eq).move_to(0.2 * DOWN)

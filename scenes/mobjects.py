@@ -21,19 +21,22 @@ from manim import (
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from scenes import theme as th
-from scenes.i18n import font
+from scenes.i18n import font_for
 
 
-def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = False, **kwargs) -> Text:
-    """A piece of on-screen text in the project's fonts (the language's font for words, mono for numbers).
+def label(text: str, size: float = th.LABEL_SIZE, color=th.TEXT, mono: bool = False, face: str | None = None,
+          **kwargs) -> Text:
+    """A piece of on-screen text in the project's fonts: mono for numbers, else `face` or the font that has the
+    text's characters (scenes.i18n.font_for).
 
     Texts are made once per (text, size, colour, font, pixel width) and copied after that:
     grids repeat "0.00" and "−∞" hundreds of times, and copying is far cheaper. (Pango wraps
     text at the render's pixel width, so a text made for a smaller render may not be reused.)
     """
-    key = (text, size, str(color), th.MONO if mono else font(), tuple(sorted(kwargs.items())), config.pixel_width)
+    face = th.MONO if mono else face or font_for(text)
+    key = (text, size, str(color), face, tuple(sorted(kwargs.items())), config.pixel_width)
     if key not in _LABELS:
-        _LABELS[key] = without_svg_paths(Text(text, font=key[3], font_size=size, color=color, **kwargs))
+        _LABELS[key] = without_svg_paths(Text(text, font=face, font_size=size, color=color, **kwargs))
     return _LABELS[key].copy()
 
 
@@ -483,9 +486,11 @@ class TokenText(VGroup):
         colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
         # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
         # Lines break before a token that starts with a space, so words split into several tokens stay whole.
-        space = _text_width("x x", font_size) - _text_width("xx", font_size)
+        face = font_for("".join(shown))  # one font for every line, so the widths measured are the widths drawn
+        space = _text_width("x x", font_size, face) - _text_width("xx", font_size, face)
         words = [t.lstrip(" ") for t in shown]
-        advance = [_text_width("x" + w, font_size) - _text_width("x", font_size) if w else 0.0 for w in words]
+        advance = [_text_width("x" + w, font_size, face) - _text_width("x", font_size, face) if w else 0.0
+                   for w in words]
         lead = [space * (len(t) - len(w)) for t, w in zip(shown, words)]
         lines: list[list[int]] = [[]]
         for i in range(len(shown)):
@@ -504,7 +509,7 @@ class TokenText(VGroup):
         for n, line in enumerate(lines):
             prefix = "…" if n == 0 and self.shown_indices[0] > 0 else ""
             texts = [shown[i].lstrip(" ") if k == 0 else shown[i] for k, i in enumerate(line)]
-            mob = label(prefix + "".join(texts), font_size, disable_ligatures=True)
+            mob = label(prefix + "".join(texts), font_size, face=face, disable_ligatures=True)
             if prefix:
                 mob[0].set_color(th.DIM)
             at = len(prefix)
@@ -516,14 +521,10 @@ class TokenText(VGroup):
         self.add(self.lines)
 
 
-def _text_width(text: str, font_size: float) -> float:
-    """Width of a short text in the language's font (0 for blank text), measured once per process and font."""
-    return _width_in_font(text, font_size, font())
-
-
 @lru_cache(maxsize=4096)
-def _width_in_font(text: str, font_size: float, font_name: str) -> float:
-    return label(text, font_size).width if text.strip() else 0.0  # label() draws in font_name, the current font
+def _text_width(text: str, font_size: float, face: str) -> float:
+    """Width of a short text in a font (0 for blank text), measured once per process."""
+    return label(text, font_size, face=face).width if text.strip() else 0.0
 
 
 class ArcDiagram(VGroup):

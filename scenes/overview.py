@@ -49,10 +49,11 @@ class ForwardPass(GPTScene):
         self.P = self.data.position
         self.ln_key = f"ln_box_{self.data.model.config.norm}"  # LN or RMS
         slot = self._slot_width()
-        self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], tr(T, "embed_box")), (slot, tr(T, "attn_box")),
-                                       (slot, tr(T, "mlp_box")), (LN_X[1] - LN_X[0], tr(T, self.ln_key)),
-                                       (UNEMBED_X[1] - UNEMBED_X[0], tr(T, "unembed_box"))])
-        self.show_title(tr(T, "title"))
+        self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], self.tr(T, "embed_box")),
+                                       (slot, self.tr(T, "attn_box")),
+                                       (slot, self.tr(T, "mlp_box")), (LN_X[1] - LN_X[0], self.tr(T, self.ln_key)),
+                                       (UNEMBED_X[1] - UNEMBED_X[0], self.tr(T, "unembed_box"))])
+        self.show_title(self.tr(T, "title"))
         self.embed()
         self.run_blocks()
         self.show_change_sizes()
@@ -66,17 +67,17 @@ class ForwardPass(GPTScene):
     # -- steps ------------------------------------------------------------
     def embed(self) -> None:
         cfg, n = self.data.model.config, len(self.data.tokens)
-        names = VGroup(*[fit(label(tr(T, key), th.SMALL_SIZE, th.DIM), LABEL_X[1] - LABEL_X[0])
+        names = VGroup(*[fit(label(self.tr(T, key), th.SMALL_SIZE, th.DIM), LABEL_X[1] - LABEL_X[0])
                          for key in ("residual", "changes", "lens")])
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
         self.stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)
-        self.embed_box = _box(EMBED_X, tr(T, "embed_box"), OTHER_COLOR, self.box_size)
+        self.embed_box = _box(EMBED_X, self.tr(T, "embed_box"), OTHER_COLOR, self.box_size)
         self.snapshots = [self._snapshot("blocks.0.hook_resid_pre", sum(EMBED_X) / 2)]
         self.row_names = names
         self.play(FadeIn(names), FadeIn(self.embed_box), Create(self.stream))
         self.play(FadeIn(self.snapshots[0], shift=0.3 * DOWN))
-        caption = tr(T, "embed", n=n, d=cfg.d_model) if n > 1 else tr(T, "embed_one", d=cfg.d_model)
+        caption = self.tr(T, "embed", n=n, d=cfg.d_model) if n > 1 else self.tr(T, "embed_one", d=cfg.d_model)
         self.show_caption(caption)
         self.end_step()
 
@@ -90,9 +91,9 @@ class ForwardPass(GPTScene):
         for L in range(n_layer):
             x0 = LAYERS_X[0] + L * width
             half = (width - 0.12) / 2
-            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), tr(T, "attn_box"), ATTN_COLOR, self.box_size)
-            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), tr(T, "mlp_box"), MLP_COLOR, self.box_size)
-            name = fit(label(tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
+            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), self.tr(T, "attn_box"), ATTN_COLOR, self.box_size)
+            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), self.tr(T, "mlp_box"), MLP_COLOR, self.box_size)
+            name = fit(label(self.tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
             name.move_to([x0 + width / 2, Y_LAYER, 0])
             bars = VGroup(*[
                 Rectangle(width=min(0.35, half * 0.6), height=max(MAX_BAR * s / top, 0.01), stroke_width=0,
@@ -107,7 +108,8 @@ class ForwardPass(GPTScene):
             self.play(Indicate(mlp), GrowFromEdge(bars[1], DOWN), run_time=0.5)
             self.snapshots.append(self._snapshot(f"blocks.{L}.hook_resid_post", x0 + width / 2))
             self.play(FadeIn(self.snapshots[-1], shift=0.3 * RIGHT), run_time=0.5)
-        self.show_caption(tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks", layers=n_layer))
+        self.show_caption(self.tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks",
+                                  layers=n_layer))
         self.end_step()
 
     def show_change_sizes(self) -> None:
@@ -117,7 +119,7 @@ class ForwardPass(GPTScene):
                 num = fit(number(v, 1, th.NUMBER_SIZE, th.TEXT), self._slot_width())
                 self.change_numbers.add(num.next_to(bar, UP, buff=0.06))
         self.play(LaggedStart(*[FadeIn(n) for n in self.change_numbers], lag_ratio=0.1))
-        self.show_caption(tr(T, "sizes", token=self.token))
+        self.show_caption(self.tr(T, "sizes", token=self.token))
         self.end_step()
 
     def predict(self) -> None:
@@ -125,19 +127,19 @@ class ForwardPass(GPTScene):
         logits = self.data.trace["logits"][self.P]
         probs = softmax_with_temperature(logits)
         self.next_tokens = top_k(logits, probs, N_NEXT, model.token_strings)
-        self.ln_box = _box(LN_X, tr(T, self.ln_key), OTHER_COLOR, self.box_size)
-        self.unembed_box = _box(UNEMBED_X, tr(T, "unembed_box"), OTHER_COLOR, self.box_size)
+        self.ln_box = _box(LN_X, self.tr(T, self.ln_key), OTHER_COLOR, self.box_size)
+        self.unembed_box = _box(UNEMBED_X, self.tr(T, "unembed_box"), OTHER_COLOR, self.box_size)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
         fit(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
         self.bars.move_to([BARS_LEFT, Y_STREAM - 0.55, 0], aligned_edge=LEFT)
-        heading = fit(label(tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
+        heading = fit(label(self.tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
                              th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
         heading.next_to(self.bars, UP, buff=0.25).align_to(self.bars, LEFT)
         self.next_heading = heading
         self.play(FadeIn(self.ln_box), FadeIn(self.unembed_box))
         self.play(FadeIn(heading), FadeIn(self.bars, shift=0.2 * RIGHT))
-        self.show_caption(tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
+        self.show_caption(self.tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
         self.end_step()
 
     def show_logit_lens(self) -> None:
@@ -151,7 +153,7 @@ class ForwardPass(GPTScene):
             cell = VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0])
             self.lens_cells.add(cell)
         self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in self.lens_cells], lag_ratio=0.25))
-        self.show_caption(tr(T, "lens_caption"))
+        self.show_caption(self.tr(T, "lens_caption"))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------

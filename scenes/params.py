@@ -32,9 +32,9 @@ def _n(x: int) -> str:
     return f"{x:,}"
 
 
-def kind_name(kind: str, cfg: Config) -> str:
+def kind_name(kind: str, cfg: Config, lang: str) -> str:
     """A parameter kind's name on screen; the norms' named after the model's norm (LayerNorms or RMSNorms)."""
-    return tr(T, kind, norm=th.norm_name(cfg.norm)) if kind == "layer_norms" else tr(T, kind)
+    return tr(T, kind, lang, norm=th.norm_name(cfg.norm)) if kind == "layer_norms" else tr(T, kind, lang)
 
 
 def _formula(g: ParamGroup) -> str:
@@ -50,11 +50,11 @@ def _on_baseline(text: str, size: float = th.SMALL_SIZE, color=th.TEXT) -> VMobj
     return mob
 
 
-def _config(cfg: Config) -> VGroup:
+def _config(cfg: Config, lang: str) -> VGroup:
     """A model's shape, its two lines spaced like the rows below."""
-    heads = tr(T, "heads", heads=cfg.n_head, dh=cfg.d_head) if cfg.n_kv_head == cfg.n_head else \
-        tr(T, "heads_shared", heads=cfg.n_head, dh=cfg.d_head, kv=cfg.n_kv_head)
-    text = tr(T, "config", layers=cfg.n_layer, heads=heads, d=_n(cfg.d_model), m=_n(cfg.d_mlp),
+    heads = tr(T, "heads", lang, heads=cfg.n_head, dh=cfg.d_head) if cfg.n_kv_head == cfg.n_head else \
+        tr(T, "heads_shared", lang, heads=cfg.n_head, dh=cfg.d_head, kv=cfg.n_kv_head)
+    text = tr(T, "config", lang, layers=cfg.n_layer, heads=heads, d=_n(cfg.d_model), m=_n(cfg.d_mlp),
               v=_n(cfg.vocab_size), ctx=_n(cfg.n_ctx))
     return VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in text.split("\n")]).arrange(DOWN, buff=0.14,
                                                                                               aligned_edge=LEFT)
@@ -84,7 +84,7 @@ class Tally(VGroup):
     inside the block; a group with no parameters of its own (a tied unembedding) gets a row and
     an empty block. The running total is the scene's to draw.
 
-        Tally(parameter_tally(cfg), [kind_name(g.kind, cfg) for g in groups], [_formula(g) for g in groups])
+        Tally(parameter_tally(cfg), [kind_name(g.kind, cfg, "en") for g in groups], [_formula(g) for g in groups])
     """
 
     def __init__(self, groups: list[ParamGroup], names: list[str], formulas: list[str]) -> None:
@@ -119,7 +119,7 @@ class ParameterCount(GPTScene):
     """The loaded model's parameters kind by kind (= transformers' count), then GPT-3's weight matrices."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "title"))
+        self.show_title(self.tr(T, "title"))
         self.introduce()
         self.tally_ours()
         self.check_ours()
@@ -128,26 +128,26 @@ class ParameterCount(GPTScene):
 
     # -- steps ------------------------------------------------------------
     def introduce(self) -> None:
-        self.ours_header, self.config_mob = self.heading(tr(T, "ours_header", model=self.data.model.name),
+        self.ours_header, self.config_mob = self.heading(self.tr(T, "ours_header", model=self.data.model.name),
                                                          self.data.model.config)
         self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
-        self.show_caption(tr(T, "intro"))
+        self.show_caption(self.tr(T, "intro"))
         self.end_step()
 
     def tally_ours(self) -> None:
         cfg = self.data.model.config
         self.tally = parameter_tally(cfg)
-        formulas = [tr(T, "tied") if g.copies == 0 else _formula(g) for g in self.tally]
-        self.ours = Tally(self.tally, [kind_name(g.kind, cfg) for g in self.tally], formulas)
+        formulas = [self.tr(T, "tied") if g.copies == 0 else _formula(g) for g in self.tally]
+        self.ours = Tally(self.tally, [kind_name(g.kind, cfg, self.settings.lang) for g in self.tally], formulas)
         self.count_mobs = {g.kind: row.count_mob for g, row in zip(self.tally, self.ours.rows)}
-        self.show_caption(tr(T, "blocks_caption"))
+        self.show_caption(self.tr(T, "blocks_caption"))
         self.ours_total_name, self.total_mob = self.add_up(self.ours)
-        self.show_caption(tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
+        self.show_caption(self.tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
                              norm=th.norm_name(cfg.norm)))
         self.end_step()
 
     def check_ours(self) -> None:
-        self.check_mob = fit(label(tr(T, "check"), th.SMALL_SIZE, th.DIM), WIDTH)
+        self.check_mob = fit(label(self.tr(T, "check"), th.SMALL_SIZE, th.DIM), WIDTH)
         self.check_mob.next_to(self.total_mob, DOWN, buff=0.12).align_to(self.total_mob, RIGHT)
         self.play(FadeIn(self.check_mob))
         self.end_step()
@@ -156,13 +156,14 @@ class ParameterCount(GPTScene):
         ours = [self.ours_header, self.config_mob, self.ours, self.ours_total_name, self.total_mob, self.check_mob]
         self.play(*[FadeOut(m) for m in ours])
         self.gpt3_groups = weight_matrix_tally(GPT3)
-        self.gpt3_header, self.gpt3_config = self.heading(tr(T, "gpt3_header"), GPT3)
+        self.gpt3_header, self.gpt3_config = self.heading(self.tr(T, "gpt3_header"), GPT3)
         self.play(FadeIn(self.gpt3_header), FadeIn(self.gpt3_config))
-        self.gpt3 = Tally(self.gpt3_groups, [kind_name(g.kind, GPT3) for g in self.gpt3_groups],
+        self.gpt3 = Tally(self.gpt3_groups, [kind_name(g.kind, GPT3, self.settings.lang) for g in self.gpt3_groups],
                           [_formula(g) for g in self.gpt3_groups])
-        self.show_caption(tr(T, "gpt3_caption"))
+        self.show_caption(self.tr(T, "gpt3_caption"))
         self.gpt3_total_name, self.gpt3_total_mob = self.add_up(self.gpt3)
-        self.gpt3_matrices_mob = label(tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))), th.NUMBER_SIZE, th.DIM,
+        self.gpt3_matrices_mob = label(self.tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))),
+                                       th.NUMBER_SIZE, th.DIM,
                                        mono=True)
         self.gpt3_matrices_mob.move_to([LEFT_X + FORMULA_RIGHT * WIDTH, self.gpt3.total_y, 0], aligned_edge=RIGHT)
         self.play(FadeIn(self.gpt3_matrices_mob))
@@ -171,28 +172,28 @@ class ParameterCount(GPTScene):
     def compare(self) -> None:
         full = total(parameter_tally(GPT3))
         like = weight_matrix_tally(self.data.model.config)
-        self.gpt3_full_mob = fit(label(tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
+        self.gpt3_full_mob = fit(label(self.tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
-        self.like_gpt3_mob = fit(label(tr(T, "ours_like_gpt3", model=self.data.model.name, n=_n(total(like)),
+        self.like_gpt3_mob = fit(label(self.tr(T, "ours_like_gpt3", model=self.data.model.name, n=_n(total(like)),
                                           k=_n(n_matrices(like)), all=_n(total(self.tally))), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
         notes = VGroup(self.gpt3_full_mob, self.like_gpt3_mob).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(self.gpt3_total_mob, DOWN, buff=0.15).align_to(self.gpt3_header, LEFT)
         self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
         ratio = total(self.gpt3_groups) / total(self.tally)
-        self.show_caption(tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
+        self.show_caption(self.tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------
     def heading(self, text: str, cfg: Config) -> tuple[VMobject, VGroup]:
         """A panel's header and the model's shape beneath it, at the top left."""
         header = fit(label(text, th.LABEL_SIZE), WIDTH).move_to([LEFT_X, HEADER_Y, 0], aligned_edge=LEFT)
-        config = fit(_config(cfg), WIDTH).next_to(header, DOWN, buff=0.14).align_to(header, LEFT)
+        config = fit(_config(cfg, self.settings.lang), WIDTH).next_to(header, DOWN, buff=0.14).align_to(header, LEFT)
         return header, config
 
     def add_up(self, tally: Tally) -> tuple[VMobject, VMobject]:
         """Each kind's block and row in turn, its count gliding into the running total; returns (name, total)."""
-        name = _on_baseline(tr(T, "total")).move_to([LEFT_X + 0.3, tally.total_y, 0], aligned_edge=LEFT)
+        name = _on_baseline(self.tr(T, "total")).move_to([LEFT_X + 0.3, tally.total_y, 0], aligned_edge=LEFT)
         self.play(FadeIn(tally.rule), FadeIn(name))
         shown, running = None, 0
         for i, (g, block, row) in enumerate(zip(tally.groups, tally.blocks, tally.rows)):

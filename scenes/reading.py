@@ -30,7 +30,7 @@ class AttentionArcs(GPTScene):
     """A sentence as a row of tokens; for one head, arcs from each token to the earlier tokens it reads."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "arcs_title"))
+        self.show_title(self.tr(T, "arcs_title"))
         self.show_sentence()
         self.step_through_queries()
         self.show_all_links()
@@ -39,7 +39,7 @@ class AttentionArcs(GPTScene):
     def show_sentence(self) -> None:
         """The sentence's tokens in one row, low in the frame so arcs can rise above it."""
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, tr(T, "arc_example")))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr(T, "arc_example")))
         self.tokens = self.trace.token_strings
         self.row = TokenRow(self.tokens, max_lines=1, font_size=th.LABEL_SIZE).move_to([0, ROW_Y, 0])
         fit(self.row, th.CONTENT_WIDTH)
@@ -47,11 +47,11 @@ class AttentionArcs(GPTScene):
         if d.settings.head is not None:
             self.head = d.settings.head
         self.play(FadeIn(self.row))
-        self.show_caption(tr(T, "sentence"))
+        self.show_caption(self.tr(T, "sentence"))
         self.end_step(0.5)
 
     def head_label(self, layer: int, head: int) -> VGroup:
-        text = label(tr(T, "head", layer=layer, head=head), th.LABEL_SIZE, th.HIGHLIGHT)
+        text = label(self.tr(T, "head", layer=layer, head=head), th.LABEL_SIZE, th.HIGHLIGHT)
         return text.to_corner(UP + RIGHT, buff=th.EDGE).shift(0.9 * DOWN)
 
     def query_links(self, layer: int, head: int, query: int) -> list[tuple[int, int, float]]:
@@ -74,7 +74,7 @@ class AttentionArcs(GPTScene):
             self.play(Create(focus), run_time=0.4)
             self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
             reads = ", ".join(f"{quoted(self.tokens[k])} {w:.2f}" for _, k, w in top)
-            self.show_caption(tr(T, "reads", query=quoted(self.tokens[q]), reads=reads))
+            self.show_caption(self.tr(T, "reads", query=quoted(self.tokens[q]), reads=reads))
             self.end_step(0.6 if i < N_QUERIES - 1 else 1.0)
             self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
 
@@ -97,7 +97,7 @@ class AttentionArcs(GPTScene):
         self.all_arcs = ArcDiagram(self.row, links)
         self.draw_all(self.all_arcs)
         score = previous_token_scores(self.trace)[self.layer, self.head]
-        self.show_caption(tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
+        self.show_caption(self.tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.end_step()
 
     def switch_to_content_head(self) -> None:
@@ -112,7 +112,7 @@ class AttentionArcs(GPTScene):
         self.play(FadeOut(self.all_arcs), FadeOut(self.name), FadeIn(name))
         self.draw_all(VGroup(*content, *marks))
         self.name = name
-        self.show_caption(tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
+        self.show_caption(self.tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
         self.end_step(2)
 
 
@@ -120,7 +120,7 @@ class InContextCopying(GPTScene):
     """A name comes back: a previous-token head marks what came before each token, an induction head copies."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "copy_title"))
+        self.show_title(self.tr(T, "copy_title"))
         self.show_story()
         self.previous_token_head()
         self.induction_head()
@@ -129,7 +129,7 @@ class InContextCopying(GPTScene):
 
     def show_story(self) -> None:
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, tr(T, "copy_example")))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr(T, "copy_example")))
         self.tokens = self.trace.token_strings
         self.example = copy_example(self.trace)
         self.heads = pick_copy_heads(d.model, self.trace, d.settings.layer, d.settings.head)
@@ -138,14 +138,15 @@ class InContextCopying(GPTScene):
         self.play(FadeIn(self.row))
         if self.example is None or not {self.example.first, self.example.first + 1, self.example.query} <= set(
                 self.row.shown_indices):
-            self.show_caption(tr(T, "no_repeat"))
+            self.show_caption(self.tr(T, "no_repeat"))
             self.end_step(2)
             return
         ex = self.example
         self.marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=color, buff=0.05) for i, color in
                               ((ex.first, th.DIM), (ex.first + 1, th.VALUE), (ex.query, th.QUERY))])
         self.play(LaggedStart(*[Create(m) for m in self.marks], lag_ratio=0.3))
-        self.show_caption(tr(T, "story", token=quoted(self.tokens[ex.query]), next=quoted(self.tokens[ex.first + 1])))
+        self.show_caption(self.tr(T, "story", token=quoted(self.tokens[ex.query]),
+                                  next=quoted(self.tokens[ex.first + 1])))
         self.end_step()
 
     def link(self, layer: int, head: int, query: int, key: int) -> tuple[VGroup, float]:
@@ -163,7 +164,7 @@ class InContextCopying(GPTScene):
         ex = self.example
         arc, w = self.link(L, h, ex.first + 1, ex.first)
         self.play(Create(arc[0]), FadeIn(arc[1]))
-        self.show_caption(tr(T, "previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
+        self.show_caption(self.tr(T, "previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
                              before=quoted(self.tokens[ex.first]), w=f"{w:.2f}"))
         self.end_step()
         self.prev_arc = arc
@@ -176,7 +177,7 @@ class InContextCopying(GPTScene):
         ex = self.example
         arc, w = self.link(L, h, ex.query, ex.first + 1)
         self.play(FadeOut(self.prev_arc), Create(arc[0]), FadeIn(arc[1]))
-        self.show_caption(tr(T, "induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
+        self.show_caption(self.tr(T, "induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
                              next=quoted(self.tokens[ex.first + 1]), w=f"{w:.2f}"))
         self.end_step()
         self.ind_arc = arc
@@ -186,14 +187,14 @@ class InContextCopying(GPTScene):
         if self.example is None:
             return
         ex = self.example
-        names = [tr(T, key) for key in ("first_time", "now")]  # one word each: the bars show spaces as ␣
+        names = [self.tr(T, key) for key in ("first_time", "now")]  # one word each: the bars show spaces as ␣
         bars = ProbabilityBars(names, [ex.p_first, ex.p_again], bar_length=4.0, font_size=th.SMALL_SIZE + 2,
                                label_width=3.2)
-        head = label(tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
+        head = label(self.tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
         group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
         self.bars = bars
         self.play(FadeIn(group))
-        self.show_caption(tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
+        self.show_caption(self.tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
         self.end_step()
         self.play(*[FadeOut(m) for m in (group, self.ind_arc, self.marks, self.row)])
 
@@ -208,19 +209,19 @@ class InContextCopying(GPTScene):
         L, h = self.heads.induction
         pattern = trace[f"blocks.{L}.attn.hook_pattern"][h]
         thumb = PatternThumbnail(pattern, 3.6).move_to([-3.6, -0.2, 0])
-        thumb_head = label(tr(T, "pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
+        thumb_head = label(self.tr(T, "pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
         losses = next_token_losses(trace["logits"], ids)
         first, again = losses[1:N_RANDOM].mean(), losses[N_RANDOM + 1:].mean()
         strip = HeatMap(-losses[None, :], width=5.6, height=0.45, scale=float(losses.max())).move_to([2.8, 0.4, 0])
-        strip_head = label(tr(T, "loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip, UP, buff=0.2)
+        strip_head = label(self.tr(T, "loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip, UP, buff=0.2)
         split = strip.get_left() + RIGHT * strip.width * N_RANDOM / len(losses)  # where the repeat starts
         strip.add(Line(split + UP * 0.35, split + DOWN * 0.35, color=th.TEXT, stroke_width=3))
-        halves = VGroup(label(tr(T, "first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
-                        label(tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
+        halves = VGroup(label(self.tr(T, "first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
+                        label(self.tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
         halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
         self.play(FadeIn(thumb), FadeIn(thumb_head))
-        self.show_caption(tr(T, "random", n=N_RANDOM))
+        self.show_caption(self.tr(T, "random", n=N_RANDOM))
         self.end_step(0.6)
         self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
-        self.show_caption(tr(T, "gain", gain=f"{first - again:.2f}"))
+        self.show_caption(self.tr(T, "gain", gain=f"{first - again:.2f}"))
         self.end_step(2)

@@ -1,14 +1,16 @@
-"""The one configuration every scene reads: prompt, model, layer, head, ...
+"""The one configuration every scene reads: prompt, model, layer, head, language, theme, outputs.
 
-Scenes rendered with plain `manim -ql scenes/<file>.py <Scene>` use the
-defaults. `python -m scenes` (and ./render.sh) pass their options on through
-the GPTMANIM_SETTINGS environment variable, holding these fields as JSON.
+A scene gets its Settings as an argument (`Tokenization(settings=...)`). Only
+where manim itself makes the scene (`manim -ql scenes/<file>.py <Scene>`, or a
+scene process of `python -m scenes`) does GPTScene read them, once, from the
+GPTMANIM_SETTINGS environment variable (these fields as JSON; unset: the defaults).
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from gptmath import GptMathError
@@ -19,6 +21,15 @@ DEFAULT_PROMPTS = {"en": "Once upon a time, there was a little", "ja": "むか�
 DEFAULT_PROMPT = DEFAULT_PROMPTS["en"]
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models"
 DEFAULT_MODELS = {"en": MODELS / "tinytales-gpt2", "ja": MODELS / "tinytales-ja"}  # the models this project ships
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a scene writes besides its video (the command line sets these for each scene it renders)."""
+
+    figures: str | None = None  # folder for a PNG, SVG and PDF still of every step's end
+    subtitles: str | None = None  # folder for <Scene>.srt made of the captions
+    slides: bool = False  # each named step ends a manim-slides slide (the scene class must be a Slide)
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class Settings:
     seed: int = 0
     top_k: int = 5  # bars shown, and the tokens Generation and Chat draw from
     lang: str = "en"
+    theme: str = "dark"  # dark (video) or light (white paper: figures, handouts)
+    output: Output = field(default_factory=Output)
 
     def __post_init__(self) -> None:
         if self.prompt is None and self.lang in DEFAULT_PROMPTS:
@@ -59,8 +72,10 @@ class Settings:
     def check(self) -> "Settings":
         """One clear error for values that can never work (range checks need the model)."""
         from scenes.i18n import check_language
+        from scenes.theme import check_theme
 
         check_language(self.lang)
+        check_theme(self.theme)
         if not self.prompt:
             raise GptMathError("the prompt is empty: give some text, e.g. --prompt 'Once upon a time'")
         check_temperature(self.temperature)
@@ -72,11 +87,13 @@ class Settings:
         return {ENV: json.dumps(asdict(self))}
 
 
-def load_settings() -> Settings:
-    """Settings from GPTMANIM_SETTINGS, else the defaults."""
-    raw = os.environ.get(ENV)
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from GPTMANIM_SETTINGS in `environ`, else the defaults."""
+    raw = environ.get(ENV)
     if not raw:
         return Settings()
     data = json.loads(raw)
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in data.items() if k in known}).check()
+    values = {k: v for k, v in data.items() if k in known}
+    values["output"] = Output(**values.get("output", {}))
+    return Settings(**values).check()

@@ -69,6 +69,17 @@ def build_pptx(folder: Path, scenes: list[str], target: Path) -> Path:
     return target
 
 
+def slide_module(module: str, scene: str, folder: Path) -> Path:
+    """A module file beside the scene's, `folder/<module>.py`, in which `scene` is also a manim-slides Slide:
+    manim renders that class, and each named step of the scene ends a slide."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{module}.py"
+    path.write_text(f"from manim_slides import Slide\n\nfrom scenes.{module} import {scene} as Story\n\n\n"
+                    f"class {scene}(Story, Slide):\n    \"\"\"{scene}, one slide per named step.\"\"\"\n",
+                    encoding="utf-8")
+    return path
+
+
 def build_slides(scenes: list[str], out: Path) -> list[Path]:
     """out/slides.html and out/slides.pptx from the steps rendered into out/slides_work; earlier files stay
     until the new ones are complete."""

@@ -59,7 +59,7 @@ class Unembedding(GPTScene):
     """The last vector times the unembedding matrix gives logits; softmax turns the top ones into bars."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "unembed_title"))
+        self.show_title(self.tr(T, "unembed_title"))
         self.show_product()
         self.show_top_logits()
         self.show_softmax()
@@ -71,7 +71,7 @@ class Unembedding(GPTScene):
         self.logits = trace["logits"][-1]  # [V]
         V = model.config.vocab_size
         self.matrix = MatrixWithEllipses(model.weights.W_U.T, n_rows=7, n_cols=5, decimals=2, cell_width=0.72,
-                                         row_name=tr(T, "tokens"), col_name=tr(T, "dims"))
+                                         row_name=self.tr(T, "tokens"), col_name=self.tr(T, "dims"))
         self.vector = VectorColumn(self.final_vector, n_shown=6, cell_height=0.3)
         self.logit_column = VectorColumn(self.logits, n_shown=7, cell_height=0.3, show_dimension=False)
         rows = _elide(V, 7)
@@ -86,9 +86,9 @@ class Unembedding(GPTScene):
         product = VGroup(self.matrix, times, self.vector, equals, logits).arrange(RIGHT, buff=0.35)
         product.move_to(0.1 * DOWN)
         fit(product, th.CONTENT_WIDTH)
-        logits_head = label(tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
+        logits_head = label(self.tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
         token = th.show_spaces(self.data.tokens[-1])
-        self.vector_head = label(tr(T, "final_vector", token=token, norm=th.norm_name(model.config.norm)),
+        self.vector_head = label(self.tr(T, "final_vector", token=token, norm=th.norm_name(model.config.norm)),
                                  th.SMALL_SIZE, th.DIM)
         fit(self.vector_head, 4.5)
         self.vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
@@ -96,10 +96,10 @@ class Unembedding(GPTScene):
         self.play(FadeIn(self.matrix), FadeIn(times))
         self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(self.vector_head))
         self.play(FadeIn(equals), FadeIn(self.logit_column), FadeIn(self.logit_labels), FadeIn(logits_head))
-        self.show_caption(tr(T, "product_caption", v=f"{V:,}"))
+        self.show_caption(self.tr(T, "product_caption", v=f"{V:,}"))
         if model.config.tied_embeddings:
             self.end_step()
-            self.show_caption(tr(T, "tied_caption"))
+            self.show_caption(self.tr(T, "tied_caption"))
         self.end_step()
 
     def show_top_logits(self) -> None:
@@ -108,30 +108,30 @@ class Unembedding(GPTScene):
         k = min(self.data.settings.top_k, MAX_BARS)
         self.top = top_bars(self.logits, 1.0, k, model.token_strings)
         n_rest = model.config.vocab_size - len(self.top.ids)
-        self.bars = probability_bars(self.top, tr(T, "rest", n=f"{n_rest:,}")).move_to([1.4, -0.75, 0])
+        self.bars = probability_bars(self.top, self.tr(T, "rest", n=f"{n_rest:,}")).move_to([1.4, -0.75, 0])
         left = self.bars.rows[0][1].get_left()[0] - 2.2 - 0.5  # beside the widest token label
         self.logit_numbers = VGroup(*[number(z, 2, th.SMALL_SIZE).move_to(row[1]).align_to([left, 0, 0], RIGHT)
                                       for z, row in zip(self.top.logits, self.bars.rows)])
-        self.logit_header = label(tr(T, "logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
+        self.logit_header = label(self.tr(T, "logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
         self.play(FadeOut(self.product))
         self.play(FadeIn(self.logit_header),
                   LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.2 * UP)
                                 for z, row in zip(self.logit_numbers, self.bars.rows)], lag_ratio=0.08))
-        self.show_caption(tr(T, "top_caption", k=len(self.top.ids)))
+        self.show_caption(self.tr(T, "top_caption", k=len(self.top.ids)))
         self.end_step()
 
     def show_softmax(self) -> None:
         """The formula, then each probability as a bar, with everything else's share last."""
         self.formula = MathTypst(SOFTMAX, color=th.TEXT)
         self.formula.scale_to_fit_height(0.85).move_to([self.bars.get_x(), 2.55, 0])
-        header = label(tr(T, "probability"), th.SMALL_SIZE, th.DIM)
+        header = label(self.tr(T, "probability"), th.SMALL_SIZE, th.DIM)
         header.next_to(self.bars.rows[0][1], UP, buff=0.25).align_to(self.bars.rows[0][1], LEFT)
         self.logit_header.align_to(header, DOWN)
         self.play(Write(self.formula))
         self.play(FadeIn(header), FadeIn(self.bars.rows[-1][0]), *[FadeIn(row[1]) for row in self.bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in self.bars.rows],
                   *[FadeIn(row[3]) for row in self.bars.rows], run_time=1.5)
-        self.show_caption(tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
+        self.show_caption(self.tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
         self.end_step(2)
 
 
@@ -139,7 +139,7 @@ class Temperature(GPTScene):
     """The same logits at temperatures from near 0 to 5, then a cool and a hot continuation, same seed."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "temp_title"))
+        self.show_title(self.tr(T, "temp_title"))
         self.show_bars()
         self.sweep(T_MIN, "cold_caption")
         self.sweep(T_MAX, "hot_caption")
@@ -155,7 +155,7 @@ class Temperature(GPTScene):
         self.logits = self.data.trace["logits"][-1]
         self.top = top_bars(self.logits, 1.0, min(self.data.settings.top_k, MAX_BARS), model.token_strings)
         self.n_rest = model.config.vocab_size - len(self.top.ids)
-        self.bars = probability_bars(self.top, tr(T, "rest", n=f"{self.n_rest:,}"), bar_length=3.8)
+        self.bars = probability_bars(self.top, self.tr(T, "rest", n=f"{self.n_rest:,}"), bar_length=3.8)
         self.bars.move_to([2.5, -0.4, 0])
         self.formula = MathTypst(SOFTMAX_T, color=th.TEXT).scale_to_fit_height(0.95)
         self.formula.move_to([-4.1, 1.3, 0])
@@ -164,7 +164,7 @@ class Temperature(GPTScene):
         self.readout.arrange(RIGHT, buff=0.2).next_to(self.formula, DOWN, buff=0.8)
         self.play(Write(self.formula))
         self.play(FadeIn(self.bars), FadeIn(self.readout))
-        self.show_caption(tr(T, "temp_caption"))
+        self.show_caption(self.tr(T, "temp_caption"))
         self.end_step()
 
     def follow_temperature(self, readout: GlyphText) -> None:
@@ -179,7 +179,7 @@ class Temperature(GPTScene):
         self.play(self.log_t.animate.set_value(math.log(to)),
                   UpdateFromFunc(self.bars, lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids))),
                   UpdateFromFunc(self.readout[1], self.follow_temperature), run_time=4, rate_func=smooth)
-        self.show_caption(tr(T, caption, n=f"{self.n_rest:,}"))
+        self.show_caption(self.tr(T, caption, n=f"{self.n_rest:,}"))
         self.end_step()
 
     def show_samples(self) -> None:
@@ -198,7 +198,7 @@ class Temperature(GPTScene):
         self.sample_texts = [c[1] for c in columns]
         self.play(FadeOut(self.bars), FadeOut(self.readout), FadeOut(self.formula))
         self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))
-        self.show_caption(tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
+        self.show_caption(self.tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
         self.end_step(2)
 
 
@@ -210,7 +210,7 @@ class Generation(GPTScene):
     """
 
     def construct(self) -> None:
-        self.show_title(tr(T, "gen_title"))
+        self.show_title(self.tr(T, "gen_title"))
         self.prepare_rounds(self.data.settings.prompt, self.data.tokens, N_GENERATE)
         self.show_loop()
         for i in range(len(self.steps)):
@@ -238,7 +238,7 @@ class Generation(GPTScene):
         k = min(self.data.settings.top_k, MAX_BARS)
         top = top_bars(step.trace["logits"][-1], self.data.settings.temperature, k, model.token_strings,
                        include=[step.chosen])
-        rest = tr(T, "rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
+        rest = self.tr(T, "rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
         bars = probability_bars(top, rest, bar_length=3.2).move_to([3.2, -0.35, 0])
         bars.top = top
         return bars
@@ -248,7 +248,7 @@ class Generation(GPTScene):
         cfg = self.data.model.config
         self.text_anchor = np.array([-th.FRAME_WIDTH / 2 + th.EDGE, 2.6, 0])
         self.text = self.text_mob(0)
-        box_text = label(tr(T, "model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
+        box_text = label(self.tr(T, "model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
                          th.SMALL_SIZE)
         fit(box_text, 4.6)
         box = RoundedRectangle(corner_radius=0.15, width=box_text.width + 0.5, height=0.9, stroke_color=th.KEY,
@@ -259,7 +259,7 @@ class Generation(GPTScene):
         self.arrow_out = Arrow(box.get_right(), self.bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
         self.play(FadeIn(self.text))
         self.play(Create(self.arrow_in), FadeIn(self.model_box))
-        self.show_caption(tr(T, "read_caption"))
+        self.show_caption(self.tr(T, "read_caption"))
         self.end_step(0.5)
 
     def run_round(self, i: int) -> None:
@@ -276,7 +276,8 @@ class Generation(GPTScene):
         self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
         if i == 0:
-            self.show_caption(tr(T, "pick_caption", k=self.data.settings.top_k, t=f"{self.data.settings.temperature:g}",
+            self.show_caption(self.tr(T, "pick_caption", k=self.data.settings.top_k,
+                                      t=f"{self.data.settings.temperature:g}",
                                  seed=self.data.settings.seed))
             self.end_step(0.5)
         new_text = self.text_mob(i + 1)
@@ -294,7 +295,7 @@ class Generation(GPTScene):
         self.remove(flying)
         self.text = new_text
         if i == 0:
-            self.show_caption(tr(T, "append_caption"))
+            self.show_caption(self.tr(T, "append_caption"))
             self.end_step(0.5)
 
     def show_result(self) -> None:
@@ -305,5 +306,5 @@ class Generation(GPTScene):
                                 max_lines=4).move_to(0.2 * UP)
         self.play(FadeOut(self.bars), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   ReplacementTransform(self.text, self.result))
-        self.show_caption(tr(T, "done_caption", n=len(self.steps)))
+        self.show_caption(self.tr(T, "done_caption", n=len(self.steps)))
         self.end_step(2)

@@ -81,3 +81,100 @@ def show_spaces(text: str) -> str:
         return SHORT_TOKENS[text]
     shown = text.replace(" ", "␣").replace("\n", "↵").replace("\t", "→")
     return "".join(c if c.isprintable() else f"<{ord(c):02x}>" for c in shown)
+
+
+# --- themes ----------------------------------------------------------------
+# Scenes draw in the palette above. The light theme prints the same picture on white: the camera passes every
+# colour through an Ink. Each palette colour has a counterpart that reads on white, and a colour mixed from the
+# background (or ZERO, or black) towards a palette colour, such as every value and weight colour, is mixed from
+# the counterparts by the same amount: blue still means positive, red negative, and stronger means larger.
+THEMES = ("dark", "light")
+LIGHT_PALETTE = {
+    BACKGROUND: "#ffffff", ManimColor("#000000"): "#ffffff", ZERO: "#eceef2",
+    TEXT: "#16181d", DIM: "#565a62", FAINT: "#c3c6cc",
+    POSITIVE: "#1565c0", NEGATIVE: "#c62828", QUERY: "#946a00", KEY: "#00796b",
+    **dict(zip(TOKEN_COLORS, ("#b5452a", "#3f7d5f", "#9c7014", "#3a6aae", "#8a4f9a", "#21876a", "#c4521f"))),
+}
+MIX_FROM = (BACKGROUND, ZERO, ManimColor("#000000"))  # what darker, weaker and value colours are mixed from
+
+
+def check_theme(name: str) -> str:
+    if name not in THEMES:
+        from gptmath import GptMathError
+
+        raise GptMathError(f"theme {name!r} is not available: choose one of {', '.join(THEMES)}")
+    return name
+
+
+class Ink:
+    """Maps the colours scenes draw with to the colours a theme shows (RGB floats in [0, 1])."""
+
+    def __init__(self, palette: dict[ManimColor, str]) -> None:
+        self.source = np.array([c.to_rgb() for c in palette])  # [P, 3]
+        self.target = np.array([ManimColor(c).to_rgb() for c in palette.values()])
+        self.anchors = [i for i, c in enumerate(palette) if c in MIX_FROM]
+        self._cache: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """One colour, as the theme shows it."""
+        key = tuple(int(round(255 * v)) for v in rgb[:3])
+        if key not in self._cache:
+            self._cache[key] = self._map(np.array(key) / 255)
+        return self._cache[key]
+
+    def rgbas(self, rgbas: np.ndarray) -> np.ndarray:
+        """[n, 4] colours with opacity (a mobject's fill or stroke); opacity is kept."""
+        out = np.array(rgbas, dtype=float)
+        for row in out:
+            row[:3] = self.rgb(row[:3])
+        return out
+
+    def pixels(self, rgba: np.ndarray) -> np.ndarray:
+        """An image's [h, w, 4] uint8 pixels, each distinct colour mapped once."""
+        colors, inverse = np.unique(rgba[..., :3].reshape(-1, 3), axis=0, return_inverse=True)
+        mapped = np.round(255 * np.array([self.rgb(c / 255) for c in colors])).astype(np.uint8)
+        return np.concatenate([mapped[inverse.reshape(-1)].reshape(*rgba.shape[:2], 3), rgba[..., 3:]], axis=-1)
+
+    def _map(self, c: np.ndarray) -> np.ndarray:
+        exact = np.abs(self.source - c).max(1)
+        if exact.min() <= 1.0 / 255:
+            return self.target[int(exact.argmin())]
+        best, best_error = None, 2.0 / 255  # within rounding of a palette mix
+        for a in self.anchors:
+            A, A2 = self.source[a], self.target[a]
+            span = self.source - A  # [P, 3]
+            t = np.clip((span @ (c - A)) / np.maximum((span * span).sum(1), 1e-12), 0, 1)
+            error = np.abs(A + t[:, None] * span - c).max(1)
+            p = int(error.argmin())
+            if error[p] < best_error:
+                best, best_error = A2 + t[p] * (self.target[p] - A2), error[p]
+        return best if best is not None else flip_lightness(c)
+
+
+def flip_lightness(rgb: np.ndarray) -> np.ndarray:
+    """A colour outside the palette on white: its OKLab lightness turned over, hue kept (clipped to RGB)."""
+    lab = _oklab(rgb)
+    lab[0] = np.clip(1.0 - 0.85 * (lab[0] - 0.15), 0.0, 1.0)
+    return np.clip(_from_oklab(lab), 0.0, 1.0)
+
+
+_M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929], [0.2119034982, 0.6806995451, 0.1073969566],
+                [0.0883024619, 0.2817188376, 0.6299787005]])
+_M2 = np.array([[0.2104542553, 0.7936177850, -0.0040720468], [1.9779984951, -2.4285922050, 0.4505937099],
+                [0.0259040371, 0.7827717662, -0.8086757660]])
+
+
+def _oklab(rgb: np.ndarray) -> np.ndarray:
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return _M2 @ np.cbrt(_M1 @ linear)
+
+
+def _from_oklab(lab: np.ndarray) -> np.ndarray:
+    linear = np.linalg.solve(_M1, np.linalg.solve(_M2, lab) ** 3)
+    linear = np.clip(linear, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def ink(theme: str) -> Ink | None:
+    """The theme's ink; None for the dark theme, which shows colours as drawn."""
+    return Ink(LIGHT_PALETTE) if check_theme(theme) == "light" else None

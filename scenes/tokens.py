@@ -20,7 +20,7 @@ class Tokenization(GPTScene):
     """Text → tokens → ids, with characters split into byte pieces bracketed honestly."""
 
     def construct(self) -> None:
-        self.show_title(tr(T, "title"))
+        self.show_title(self.tr(T, "title"))
         self.show_prompt()
         self.cut_into_tokens()
         self.show_ids()
@@ -33,7 +33,7 @@ class Tokenization(GPTScene):
         fit(self.prompt_mob, th.CONTENT_WIDTH)
         self.prompt_mob.move_to(2.3 * UP)
         self.play(FadeIn(self.prompt_mob))
-        self.show_caption(tr(T, "intro"))
+        self.show_caption(self.tr(T, "intro"))
         self.end_step()
 
     def cut_into_tokens(self) -> None:
@@ -52,13 +52,13 @@ class Tokenization(GPTScene):
         dots = [c for c in self.row.cells if c.index is None]
         self.play(LaggedStart(*[Create(b) for b in boxes], *[FadeIn(d) for d in dots], lag_ratio=0.05))
         n = len(self.data.tokens)
-        self.show_caption(tr(T, "cut", n=n) if n != 1 else tr(T, "cut_one"))
+        self.show_caption(self.tr(T, "cut", n=n) if n != 1 else self.tr(T, "cut_one"))
         self.end_step()
 
     def show_ids(self) -> None:
         ids = [c.id_mob for c in self.row.cells if c.index is not None]
         self.play(LaggedStart(*[FadeIn(i, shift=0.1 * DOWN) for i in ids], lag_ratio=0.04))
-        self.show_caption(tr(T, "ids"))
+        self.show_caption(self.tr(T, "ids"))
         self.end_step()
 
     def _is_split(self, span) -> bool:
@@ -82,13 +82,13 @@ class Tokenization(GPTScene):
             self.split_marks.add(VGroup(segments, char))
         if len(self.split_marks):
             self.play(FadeIn(self.split_marks))
-            self.show_caption(tr(T, "bytes"))
+            self.show_caption(self.tr(T, "bytes"))
             self.end_step()
 
     def state_vocabulary(self) -> None:
         v = self.data.model.config.vocab_size
-        self.vocab_mob = label(tr(T, "vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.vocab_mob = label(self.tr(T, "vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.vocab_mob.next_to(VGroup(self.row, self.split_marks), DOWN, buff=0.4)
         self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
-        self.show_caption(tr(T, "vocab_caption", model=self.data.model.name, v=f"{v:,}"))
+        self.show_caption(self.tr(T, "vocab_caption", model=self.data.model.name, v=f"{v:,}"))
         self.end_step(2)

@@ -8,7 +8,6 @@ regenerate them with:
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +17,7 @@ from manim import tempconfig
 from manim.renderer.cairo_renderer import CairoRenderer
 from PIL import Image
 
-from scenes.data import scene_data
-from scenes.settings import ENV, Settings
+from scenes.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"
 # The prompts every scene's layout is checked with, besides the default one.
@@ -40,22 +38,12 @@ def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, he
 
     Like `manim -s` (animations skipped) unless `animate`: then every frame is drawn, though none is written.
     """
-    old = os.environ.get(ENV)
-    os.environ.update(settings.to_env())
-    scene_data.cache_clear()
-    try:
-        with tempconfig({"pixel_width": width, "pixel_height": height, "frame_rate": frame_rate,
-                         "media_dir": str(tmp_path / "media"), "save_last_frame": not animate, "write_to_movie": False,
-                         "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none"}):
-            scene = scene_cls()
-            scene.render()
-            frame = np.asarray(scene.renderer.camera.get_image().convert("RGB"))
-    finally:
-        if old is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = old
-        scene_data.cache_clear()
+    with tempconfig({"pixel_width": width, "pixel_height": height, "frame_rate": frame_rate,
+                     "media_dir": str(tmp_path / "media"), "save_last_frame": not animate, "write_to_movie": False,
+                     "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none"}):
+        scene = scene_cls(settings=settings)
+        scene.render()
+        frame = np.asarray(scene.renderer.camera.get_image().convert("RGB"))
     return scene, frame
 
 

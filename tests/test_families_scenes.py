@@ -144,8 +144,8 @@ def test_embedding_names_padded_columns(family_dirs, media):
     scene = render_scene("Embedding", family_dirs["neox-3H-rot25-padded"], media)
     V, n = scene.data.model.config.vocab_size, scene.data.model.tokenizer.get_vocab_size()
     assert scene.matrix_cols[-1] == V - 1 >= n
-    assert scene.matrix.col_label_mobs[-1].text == tr("embedding", "unused")
-    note = header_notes([], n, V)[-1]
+    assert scene.matrix.col_label_mobs[-1].text == tr("embedding", "unused", "en")
+    note = header_notes([], n, V, "en")[-1]
     assert scene.short_notes[-1].text == note.replace(" ", "") and f"{n}–{V - 1}" in note  # Text drops spaces
 
 

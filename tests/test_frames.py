@@ -45,6 +45,7 @@ class FrameChecker:
             return
         camera = renderer.camera
         written = camera.pixel_array.copy()
+        camera._paths.clear()  # the fresh render traces every outline anew (GPTCamera replays remembered ones)
         camera.reset()
         camera.capture_mobjects(list_update(scene.mobjects, scene.foreground_mobjects))
         fresh = camera.pixel_array.copy()

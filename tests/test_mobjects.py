@@ -108,3 +108,44 @@ def test_labels_made_for_a_small_render_are_not_reused_at_480p(tmp_path):
     with tempconfig({"pixel_width": 854, "pixel_height": 480, "media_dir": str(tmp_path / "wide")}):
         wide = label(text, 24)
     assert wide.height < small.height  # one line at 480p, wrapped at 320 px
+
+
+def test_family_lists_what_manims_get_family_lists():
+    """scenes.base.family (installed as Mobject.get_family) returns manim's list, repeats and order included."""
+    from manim import Circle, Square, VGroup
+
+    from scenes.base import family
+
+    def manims(mob):  # manim's own definition
+        from manim.utils.iterables import remove_list_redundancies
+
+        return remove_list_redundancies([mob, *[m for sub in mob.submobjects for m in manims(sub)]])
+
+    shared = Square()
+    inner = VGroup(Circle(), shared, VGroup(Square(), shared))
+    tree = VGroup(inner, shared, label("ab c"), VGroup(inner[2], Circle()))
+    assert family(tree) == manims(tree)
+    assert family(tree).count(shared) == 1  # the repeats were there to remove
+    text = label("x")
+    assert family(text) == manims(text)
+
+
+def test_gpt_camera_replays_outlines_exactly_where_they_are_now():
+    """A remembered outline drawn again after a shift lands where manim would trace it; a changed shape is retraced."""
+    from manim import Camera, Square
+
+    from scenes.base import GPTCamera
+
+    def draw(camera_class, mobs):
+        camera = camera_class(pixel_width=427, pixel_height=240)
+        camera.capture_mobjects(mobs)
+        return camera.pixel_array.astype(int), camera
+
+    text, box = label("0.25 −1.50", 30), Square(1.0, fill_opacity=1)
+    _, gpt = draw(GPTCamera, [text, box])  # remembers both outlines
+    text.shift(np.array([1.234567, -0.5, 0]))
+    box.stretch(1.5, 0)
+    gpt.reset()
+    gpt.capture_mobjects([text, box])
+    want, _ = draw(Camera, [text, box])
+    assert np.abs(gpt.pixel_array.astype(int) - want).max() <= 1

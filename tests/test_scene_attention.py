@@ -157,7 +157,7 @@ def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
         np.testing.assert_array_equal(thumb.values, d.trace[f"blocks.{L}.attn.hook_pattern"][h])
     assert scene.roles == head_roles(d.trace)
     for (L, h), role in scene.role_labels.items():
-        assert role.text == tr("attention", scene.roles[L][h])
+        assert role.text == tr("attention", scene.roles[L][h], "en")
         assert role.get_top()[1] < scene.grid_thumbnails[(L, h)].get_bottom()[1]
     chosen = scene.grid_thumbnails[(d.layer, d.head)]
     assert np.allclose(scene.chosen_frame.get_center(), chosen.get_center(), atol=1e-6)
@@ -228,7 +228,7 @@ def test_many_heads_sum_is_readable_at_480p(n_head, wide_dirs, tmp_path):
         assert scene.summed == list(range(n_head))
         return
     assert {0, 1, 2, d.head, n_head - 1} == set(scene.summed)
-    assert tr("attention", "heads_summed", n=n_head).replace(" ", "") in texts
+    assert tr("attention", "heads_summed", "en", n=n_head).replace(" ", "") in texts
     gaps = [(a + 1, b - 1) for a, b in zip(scene.summed, scene.summed[1:]) if b > a + 1]
     assert len(gaps) == sum(h is None for h in scene.summed_heads())
     assert all(f"{a}–{b}" in texts or f"head{a}" in texts for a, b in gaps)

@@ -125,5 +125,5 @@ def test_text_widths_are_measured_per_language(tmp_path):
 
     scene_ja, _ = render(Temperature, Settings(lang="ja"), tmp_path / "ja")
     scene_en, frame = render(Temperature, Settings(), tmp_path / "en")
-    assert _text_width("Once upon", 20.0) > 0
+    assert _text_width("Once upon", 20.0, "DejaVu Sans") > 0
     compare_golden(frame, "Temperature", False)

@@ -1,0 +1,75 @@
+"""gpttrain.train's pieces: echo windows, sinusoid positions, the warm-up, and a run that goes on from a saved model."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from gpttrain.toy import TOY_TEXT
+from gpttrain.train import EOT, TrainConfig, echo_window, lr_at, sinusoids, train
+
+
+def test_echo_window_tells_a_stretch_twice_then_goes_on():
+    stream = np.arange(10_000, dtype=np.int32)  # every token distinct: the repeat is easy to find
+    rng = np.random.default_rng(0)
+    spans = set()
+    for _ in range(50):
+        w = echo_window(stream, rng, 257)
+        assert len(w) == 257
+        span = int(np.flatnonzero(w == w[0])[1])  # where the first token comes again
+        assert 8 <= span <= 128
+        assert (w[span:2 * span] == w[:span]).all()  # the stretch, told again
+        assert (np.diff(w[span:]) == 1).all()  # then the text goes on from where the stretch began
+        spans.add(span)
+    assert len(spans) > 10
+
+
+def test_sinusoid_positions_tell_every_position_apart_at_the_init_scale():
+    table = sinusoids(256, 192, 0.02)
+    assert table.shape == (256, 192)
+    assert np.sqrt((table ** 2).mean()) == pytest.approx(0.02, rel=1e-3)  # the size of a random init entry
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    near = (unit[1:] * unit[:-1]).sum(1)
+    assert near.max() < 0.999  # neighbours differ
+
+
+def test_warm_up_starts_again_where_the_optimizer_starts():
+    cfg = TrainConfig(corpus=[], out="", work="", lr=1e-3, warmup=100, steps=1000)
+    assert lr_at(0, cfg) == pytest.approx(1e-5)
+    assert lr_at(99, cfg) == pytest.approx(1e-3)
+    cosine = lr_at(600, cfg)
+    assert lr_at(500, cfg, start=500) == pytest.approx(lr_at(500, cfg) / 100)  # first step of a fresh optimizer
+    assert lr_at(600, cfg, start=500) == pytest.approx(cosine)  # warmed up again, back on the schedule
+    assert lr_at(1000, cfg) == pytest.approx(1e-4)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    sentences = TOY_TEXT.split(". ")
+    rng = random.Random(1)
+    stories = [". ".join(rng.sample(sentences, len(sentences))) + "." for _ in range(30)]
+    path = root / "tinystories_toy.txt"
+    path.write_text(f"\n{EOT}\n".join(stories), encoding="utf-8")
+    return path
+
+
+def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
+    """--init: the saved weights, step count and history carry on; a fresh optimizer; the same tokenizer."""
+    base = dict(corpus=[str(corpus)], vocab_size=300, n_layer=2, n_head=2, d_model=32, n_ctx=64, batch_size=4,
+                warmup=2, eval_every=5, eval_windows=2, snapshots=[], bf16=False, held_out=0.2)
+    first = TrainConfig(out=str(tmp_path / "first"), work=str(tmp_path / "w1"), steps=10, **base)
+    train(first)
+    (tmp_path / "w2").mkdir()
+    (tmp_path / "w1" / "tokenizer").rename(tmp_path / "w2" / "tokenizer")
+    then = TrainConfig(out=str(tmp_path / "then"), work=str(tmp_path / "w2"), steps=20, init=str(tmp_path / "first"),
+                       echo_share=0.5, sinusoid_positions=False, **base)
+    history = train(then)
+    assert len(history.train) == 20 and history.train[10][0] == 11  # steps 11..20 follow steps 1..10
+    assert history.tokens_seen == 20 * 4 * 64
+    saved = json.loads((tmp_path / "first" / "training.json").read_text())["history"]["train"]
+    assert [tuple(x) for x in history.train[:10]] == [tuple(x) for x in saved]
+    start_loss = history.train[10][1]
+    assert start_loss < saved[0][1] - 0.5  # it began from the trained weights, not from scratch
