@@ -113,6 +113,7 @@ class CopyingReport:
     duplicate: np.ndarray  # [n_layer, n_head] mean weight from a repeated token to its first copy
     gain: float  # nats per token: loss on the first copy minus loss on the repeat
     length: int  # random tokens per copy
+    chance: dict[str, float]  # what a head spreading evenly would score: {"induction": ..., "duplicate": ...}
 
 
 def ordinary_token_ids(model) -> np.ndarray:
@@ -127,14 +128,17 @@ def copying_scores(run, vocab: int, first: int, skip: tuple[int, ...], length: i
 
     `first` starts each sequence (e.g. <|endoftext|>), the random tokens are drawn below `vocab`, never from `skip`.
     """
-    induction, duplicate, gains = [], [], []
+    induction, duplicate, gains, chance = [], [], [], []
     for seed in range(seeds):
         ids = repeated_random_tokens(vocab, length, seed, first, skip)
         patterns, logits = run(ids)
-        induction.append(mask_scores(patterns, induction_mask(ids)))
-        duplicate.append(mask_scores(patterns, duplicate_token_mask(ids)))
+        masks = induction_mask(ids), duplicate_token_mask(ids)
+        induction.append(mask_scores(patterns, masks[0]))
+        duplicate.append(mask_scores(patterns, masks[1]))
         gains.append(copying_gain(logits, ids, length))
-    return CopyingReport(np.mean(induction, axis=0), np.mean(duplicate, axis=0), float(np.mean(gains)), length)
+        chance.append([chance_share(m) for m in masks])
+    return CopyingReport(np.mean(induction, axis=0), np.mean(duplicate, axis=0), float(np.mean(gains)), length,
+                         dict(zip(("induction", "duplicate"), np.mean(chance, axis=0).tolist())))
 
 
 def copying_report(model, length: int = 40, seeds: int = 4) -> CopyingReport:
@@ -330,15 +334,17 @@ def head_roles(trace: Trace, share: float = ROLE_SHARE, lift: float = 1.5, min_q
     patterns = trace_patterns(trace)
     found = {role: (mask_scores(patterns, mask), chance_share(mask))
              for role, mask in role_masks(trace.tokens).items() if mask.any(axis=-1).sum() >= min_queries}
-    roles = []
-    for L in range(patterns.shape[0]):
-        row = []
-        for h in range(patterns.shape[1]):
-            best = max(found, key=lambda role: found[role][0][L, h], default=None)
-            named = best is not None and found[best][0][L, h] >= max(share, lift * found[best][1])
-            row.append(best if named else "spread")
-        roles.append(row)
-    return roles
+    chances = {role: chance for role, (_, chance) in found.items()}
+    return [[named_role({role: scores[L, h] for role, (scores, _) in found.items()}, chances, share, lift)
+             for h in range(patterns.shape[1])] for L in range(patterns.shape[0])]
+
+
+def named_role(scores: dict[str, float], chances: dict[str, float], share: float = ROLE_SHARE,
+               lift: float = 1.5) -> str:
+    """The role a head scores highest on, if that score is at least `share` and `lift` times what an even spread
+    over the visible keys would score (`chances`); else "spread"."""
+    best = max(scores, key=scores.get, default=None)
+    return best if best is not None and scores[best] >= max(share, lift * chances[best]) else "spread"
 
 
 @dataclass

@@ -19,7 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from gptmath.chat import END, ROLE_TOKENS, chat_prompt
 from gptmath.checkpoints import checkpoints
-from gptmath.heads import copying_report, favourite_tokens, previous_token_report
+from gptmath.heads import (chance_share, copying_report, favourite_tokens, named_role, previous_token_mask,
+                           previous_token_report)
 from gptmath.load import Model, load_model
 from gptmath.params import parameter_tally, total
 from gptmath.sampling import generate, softmax_with_temperature, top_k
@@ -142,12 +143,15 @@ class HeadMeasures:
     duplicate: np.ndarray  # [n_layer, n_head] same sequences
     gain: float  # nats per token
     n_stories: int
+    chance: dict[str, float]  # what a head spreading evenly would score on each detector's text
 
 
-def measure_heads(model: Model, stories: list[str]) -> HeadMeasures:
+def measure_heads(model: Model, stories: list[str], n_tokens: int = 120) -> HeadMeasures:
     report = copying_report(model)
-    return HeadMeasures(previous_token_report(model, stories), report.induction, report.duplicate, report.gain,
-                        len(stories))
+    ids = [np.array(model.encode(s)[:min(n_tokens, model.config.n_ctx)]) for s in stories]
+    chance = report.chance | {"previous": float(np.mean([chance_share(previous_token_mask(i)) for i in ids]))}
+    return HeadMeasures(previous_token_report(model, stories, n_tokens), report.induction, report.duplicate,
+                        report.gain, len(stories), chance)
 
 
 def best(scores: np.ndarray) -> tuple[int, int, float]:
@@ -155,11 +159,13 @@ def best(scores: np.ndarray) -> tuple[int, int, float]:
     return int(L), int(h), float(scores[L, h])
 
 
+ROLE_NAMES = {"previous": "previous token", "induction": "induction", "duplicate": "duplicate token", "spread": "—"}
+
+
 def role(m: HeadMeasures, L: int, h: int) -> str:
-    """What a head mostly does, by its strongest detector score above 0.3 (else "—")."""
-    scores = {"previous token": m.previous[L, h], "induction": m.induction[L, h], "duplicate token": m.duplicate[L, h]}
-    name = max(scores, key=scores.get)
-    return name if scores[name] > 0.3 else "—"
+    """What a head mostly does, named as gptmath.heads.named_role names it (the scenes' head labels do the same)."""
+    scores = {"previous": m.previous[L, h], "induction": m.induction[L, h], "duplicate": m.duplicate[L, h]}
+    return ROLE_NAMES[named_role(scores, m.chance)]
 
 
 def heads_table(model: Model, m: HeadMeasures) -> str:
@@ -268,11 +274,27 @@ def train_command(cfg: dict) -> str:
                 "weight_decay", "eval_every", "eval_windows", "seed", "threads"):
         flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
     flags.append(f"--snapshots {' '.join(map(str, cfg.get('snapshots') or []))}")
+    if cfg.get("echo_share"):
+        flags.append(f"--echo-share {cfg['echo_share']}")
+    if cfg.get("sinusoid_positions"):
+        flags.append("--sinusoid-positions")
+    if cfg.get("init"):
+        flags.append(f"--init {cfg['init']}")
     if cfg.get("exclude"):
         flags.append("--exclude-file TERMS  # TERMS: the words listed under Data")
     if not cfg.get("bf16", False):
         flags.append("--no-bf16")
     return "python -m gpttrain.train " + " ".join(f for f in flags if f)
+
+
+def echo_text(cfg: dict) -> str:
+    """What the card says about echo windows, if the last phase of training had them."""
+    if not cfg.get("echo_share"):
+        return ""
+    return (f"{cfg['echo_share']:.0%} of the training windows told a stretch of text twice (8 to {cfg['n_ctx'] // 2} "
+            "tokens of a document, at once again, then the document went on; `gpttrain.train.echo_window`): like a "
+            "child asking to hear a passage again, it is where copying from the context pays off, which is what "
+            "previous-token and induction heads do. The induction test below uses random tokens, never such text.")
 
 
 def write_card(folder: Path, corpus: Path, compare: Path | None = None) -> Path:
@@ -348,6 +370,7 @@ The project's corpus (not committed; see its `SOURCES.md`): {', '.join(Path(f).n
 Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['held_out']:.0%} into training and held-out
 sets with seed {cfg['seed']}; training windows were drawn from the files with weights
 {', '.join(f'{Path(n).name} {w}' for n, w in zip(cfg['corpus'], cfg['mix'] or [1] * len(cfg['corpus'])))}.
+{echo_text(cfg)}
 {f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`)." if cfg.get('chat_files') else ''}
 
 {corpus_table(corpus / "SOURCES.md", cfg["corpus"])}

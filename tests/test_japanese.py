@@ -20,3 +20,19 @@ def test_scene_renders_in_japanese(module, scene_name, tmp_path):
     shown = {getattr(t, "text", "") for t in visible_texts(scene)}
     assert not shown & english, f"English text left on screen: {shown & english}"
     assert scene.title_mob is not None and any("\u3040" <= c <= "\u9fff" for c in scene.title_mob.text)
+
+
+@pytest.mark.parametrize("module, key", [("reading", "arc_example"), ("reading", "copy_example"),
+                                         ("chat", "request"), ("pretraining", "example_text")])
+def test_japanese_example_texts_are_whole_tokens_for_the_japanese_model(module, key):
+    """The scenes' own Japanese examples are cut into words and kana, never into byte pieces of a character."""
+    from gptmath import load_model
+    from scenes.settings import DEFAULT_MODELS
+
+    if not DEFAULT_MODELS["ja"].is_dir():
+        pytest.skip("the Japanese model is not shipped")
+    model = load_model(DEFAULT_MODELS["ja"])
+    text = catalogue(module)["ja"][key]
+    pieces = [model.decode([i]) for i in model.encode(text)]
+    assert "".join(pieces) == text
+    assert not [p for p in pieces if "\ufffd" in p], f"byte pieces in {text!r}: {pieces}"
