@@ -10,6 +10,20 @@ TOY_TEXT = (
 )
 
 
+def write_toy_corpus(path: str | Path, n_stories: int, seed: int = 0) -> Path:
+    """A corpus file of `n_stories` made-up stories (TOY_TEXT's sentences shuffled), between <|endoftext|> lines."""
+    import random
+
+    from .train import EOT
+
+    sentences = TOY_TEXT.split(". ")
+    rng = random.Random(seed)
+    stories = [". ".join(rng.sample(sentences, len(sentences))) + "." for _ in range(n_stories)]
+    path = Path(path)
+    path.write_text(f"\n{EOT}\n".join(stories), encoding="utf-8")
+    return path
+
+
 def make_toy_model(folder: str | Path, n_layer: int = 2, n_head: int = 3, d_model: int = 24, n_ctx: int = 64,
                    vocab_size: int = 300, seed: int = 0, **config) -> Path:
     """Write a random GPT2LMHeadModel plus a byte-level BPE tokenizer with save_pretrained."""

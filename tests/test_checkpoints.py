@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,8 @@ from gptmath import GptMathError, load_model
 from gptmath.checkpoints import checkpoints, mean_loss, probe
 from gptmath.load import DEFAULT_MODEL
 from gpttrain.ship import ship, probe_ids
-from gpttrain.toy import TOY_TEXT
-from gpttrain.train import EOT, TrainConfig, train
+from gpttrain.toy import write_toy_corpus
+from gpttrain.train import TrainConfig, train
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -21,12 +20,9 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 def run(tmp_path_factory):
     """A tiny run on made-up stories: two snapshots and a final model."""
     root = tmp_path_factory.mktemp("run")
-    sentences = TOY_TEXT.split(". ")
-    rng = random.Random(0)
-    stories = [". ".join(rng.sample(sentences, len(sentences))) + "." for _ in range(40)]
     corpus = root / "corpus"
     corpus.mkdir()
-    (corpus / "tinystories_toy.txt").write_text(f"\n{EOT}\n".join(stories), encoding="utf-8")
+    write_toy_corpus(corpus / "tinystories_toy.txt", 40)
     cfg = TrainConfig(corpus=[str(corpus / "tinystories_toy.txt")], out=str(root / "out"), work=str(root / "work"),
                       vocab_size=300, n_layer=2, n_head=2, d_model=32, n_ctx=64, batch_size=4, steps=12, warmup=2,
                       eval_every=6, eval_windows=2, chat_files=["tinystories_toy.txt"], snapshots=[0, 4], bf16=False,

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import pytest
 
-from gpttrain.toy import TOY_TEXT
-from gpttrain.train import EOT, TrainConfig, echo_window, lr_at, sinusoids, train
+from gpttrain.toy import write_toy_corpus
+from gpttrain.train import TrainConfig, echo_window, lr_at, sinusoids, train
 
 
 def test_echo_window_tells_a_stretch_twice_then_goes_on():
@@ -47,13 +46,7 @@ def test_warm_up_starts_again_where_the_optimizer_starts():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    sentences = TOY_TEXT.split(". ")
-    rng = random.Random(1)
-    stories = [". ".join(rng.sample(sentences, len(sentences))) + "." for _ in range(30)]
-    path = root / "tinystories_toy.txt"
-    path.write_text(f"\n{EOT}\n".join(stories), encoding="utf-8")
-    return path
+    return write_toy_corpus(tmp_path_factory.mktemp("corpus") / "tinystories_toy.txt", 30, seed=1)
 
 
 def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
