@@ -25,7 +25,7 @@ from gptmath.load import Model, load_model
 from gptmath.params import parameter_tally, total
 from gptmath.sampling import generate, softmax_with_temperature, top_k
 
-from .train import EOT, TrainConfig, file_split
+from .train import EOT, UNSEEN_NAMES, TrainConfig, file_split
 
 OPENINGS = {
     "en": ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"],
@@ -129,8 +129,9 @@ def head_prompt_ids(model: Model) -> list[int]:
     return model.encode(HEAD_PROMPTS[language(model)])[: model.config.n_ctx]
 
 
-CHAT_REQUESTS = [("dog", "Max"), ("cat", "Tamsin"), ("bird", "Orrin"), ("girl", "Yara"), ("boy", "Kenji"),
-                 ("rabbit", "Zuri"), ("fox", "Soren"), ("bear", "Nala"), ("frog", "Dax"), ("mouse", "Kofi")]
+# Max is a TinyStories name; the others never occur in the training text and are never made up for it.
+CHAT_REQUESTS = [("dog", "Max"), *zip(("cat", "bird", "girl", "boy", "rabbit", "fox", "bear", "frog", "mouse"),
+                                      UNSEEN_NAMES)]
 TARGETS = {"previous": 0.5, "induction": 0.4, "copying_gain": 2.0}  # model v2's targets (issue 12)
 
 
@@ -274,6 +275,8 @@ def train_command(cfg: dict) -> str:
                 "weight_decay", "eval_every", "eval_windows", "seed", "threads"):
         flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
     flags.append(f"--snapshots {' '.join(map(str, cfg.get('snapshots') or []))}")
+    if cfg.get("rename_share"):
+        flags.append(f"--rename-share {cfg['rename_share']}")
     if cfg.get("echo_share"):
         flags.append(f"--echo-share {cfg['echo_share']}")
     if cfg.get("sinusoid_positions"):
@@ -285,6 +288,15 @@ def train_command(cfg: dict) -> str:
     if not cfg.get("bf16", False):
         flags.append("--no-bf16")
     return "python -m gpttrain.train " + " ".join(f for f in flags if f)
+
+
+def rename_text(cfg: dict) -> str:
+    """What the card says about chats whose hero got a made-up name."""
+    if not cfg.get("rename_share"):
+        return ""
+    return (f" In {cfg['rename_share']:.0%} of the chats the hero got a made-up name (two or three syllables, "
+            "`gpttrain.train.made_up_name`) in the request and throughout the story, so that the answer must copy "
+            "a name from the request rather than recall one.")
 
 
 def echo_text(cfg: dict) -> str:
@@ -371,7 +383,7 @@ Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['he
 sets with seed {cfg['seed']}; training windows were drawn from the files with weights
 {', '.join(f'{Path(n).name} {w}' for n, w in zip(cfg['corpus'], cfg['mix'] or [1] * len(cfg['corpus'])))}.
 {echo_text(cfg)}
-{f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`)." if cfg.get('chat_files') else ''}
+{f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`).{rename_text(cfg)}" if cfg.get('chat_files') else ''}
 
 {corpus_table(corpus / "SOURCES.md", cfg["corpus"])}
 

@@ -74,18 +74,40 @@ def story_request(story: str, rng: random.Random) -> str:
     return rng.choice(WORD_REQUESTS).format(w1=w1, w2=w2, w3=w3)
 
 
-def chat_document(story: str, rng: random.Random) -> str:
-    """The story as a chat script, exactly as the chat template writes it (see gptmath.chat)."""
+# Names the model card asks for stories about (gpttrain.card.CHAT_REQUESTS): never made up for training.
+UNSEEN_NAMES = ("Tamsin", "Orrin", "Yara", "Kenji", "Zuri", "Soren", "Nala", "Dax", "Kofi")
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def made_up_name(rng: random.Random) -> str:
+    """A name of two or three syllables (Kalo, Mirena), none of UNSEEN_NAMES."""
+    while True:
+        name = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))).capitalize()
+        if name not in UNSEEN_NAMES:
+            return name
+
+
+def renamed(story: str, rng: random.Random) -> str:
+    """The story with its hero ("a ... named X") called by a made-up name throughout; unchanged without a hero."""
+    named = NAMED.search(story)
+    return re.sub(rf"\b{named.group(2)}\b", made_up_name(rng), story) if named else story
+
+
+def chat_document(story: str, rng: random.Random, rename: float = 0.0) -> str:
+    """The story as a chat script, exactly as the chat template writes it (see gptmath.chat); with probability
+    `rename` its hero gets a made-up name first, so the answer must copy a name it cannot know from training."""
+    if rng.random() < rename:
+        story = renamed(story, rng)
     return (f"<|system|>{SYSTEM_PROMPT}<|end|>\n<|user|>{story_request(story, rng)}<|end|>\n"
             f"<|assistant|>{story}<|end|>")
 
 
-def as_chats(docs: list[str], share: float, seed: int) -> tuple[list[str], list[str]]:
+def as_chats(docs: list[str], share: float, seed: int, rename: float = 0.0) -> tuple[list[str], list[str]]:
     """(docs left as they are, the chosen share of docs turned into chat scripts), chosen with the seed."""
     rng = random.Random(seed)
     chosen = set(rng.sample(range(len(docs)), round(share * len(docs))))
     plain = [d for i, d in enumerate(docs) if i not in chosen]
-    return plain, [chat_document(d, rng) for i, d in enumerate(docs) if i in chosen]
+    return plain, [chat_document(d, rng, rename) for i, d in enumerate(docs) if i in chosen]
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):
@@ -149,6 +171,7 @@ class TrainConfig:
     threads: int = 2
     chat_files: list[str] = field(default_factory=list)  # corpus file names whose stories may become chats
     chat_share: float = 0.15  # of those files' documents (train and held-out alike)
+    rename_share: float = 0.0  # of the chats: the hero gets a made-up name, in the request and the story
     snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])
     exclude: list[str] = field(default_factory=list)  # documents containing any of these are left out entirely
     sinusoid_positions: bool = False  # position embeddings start as sines and cosines (still learned), not noise
@@ -290,7 +313,8 @@ def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]
     train, test = split_documents(kept_documents(read_documents(file), cfg.exclude), cfg.held_out, cfg.seed)
     if file.name not in cfg.chat_files:
         return (train, []), (test, [])
-    return as_chats(train, cfg.chat_share, cfg.seed), as_chats(test, cfg.chat_share, cfg.seed)
+    return (as_chats(train, cfg.chat_share, cfg.seed, cfg.rename_share),
+            as_chats(test, cfg.chat_share, cfg.seed, cfg.rename_share))
 
 
 def prepare(cfg: TrainConfig) -> Data:
@@ -507,7 +531,7 @@ def main(argv: list[str] | None = None) -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
                     "with a fresh optimizer; put its tokenizer in WORK/tokenizer to keep its vocabulary")
-    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "echo_share"):
+    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")

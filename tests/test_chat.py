@@ -68,3 +68,22 @@ def test_excluded_terms_leave_whole_documents_out_of_both_splits(tmp_path):
     assert sorted(train + test) == sorted(d for d in docs if "bad" not in d) and test
     shipped = read_terms(Path(__file__).parent.parent / "gpttrain" / "exclude_ja.txt")
     assert "乞食" in shipped and all(not t.startswith("#") for t in shipped)
+
+
+def test_renamed_chats_copy_a_made_up_name_never_one_the_card_asks_for():
+    from gpttrain.card import CHAT_REQUESTS
+    from gpttrain.train import NAMED, UNSEEN_NAMES, made_up_name
+
+    story = "Once upon a time, there was a little brown dog named Max. Max liked to dig. Maxine watched Max."
+    names = set()
+    for seed in range(30):
+        doc = chat_document(story, random.Random(seed), rename=1.0)
+        request, answer = doc.split("<|assistant|>")
+        name = NAMED.search(answer).group(2)
+        assert name != "Max" and "Maxine" in answer and " Max" not in answer.replace("Maxine", "")
+        assert answer.count(name) == 3  # the hero is renamed throughout, other words are left alone
+        assert name in request or "words" in request  # a request by name asks for the made-up name
+        names.add(name)
+    assert len(names) > 20 and not names & set(UNSEEN_NAMES)
+    assert {n for _, n in CHAT_REQUESTS} - {"Max"} == set(UNSEEN_NAMES)
+    assert not set(made_up_name(random.Random(s)) for s in range(2000)) & set(UNSEEN_NAMES)
