@@ -12,6 +12,7 @@ from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.iterables import remove_list_redundancies
 from PIL import Image
 
+from gptmath import GptMathError
 from scenes import theme as th
 from scenes.data import SceneData, scene_data
 from scenes.i18n import tr
@@ -37,6 +38,22 @@ def family(mobject: Mobject, recurse: bool = True) -> list[Mobject]:
 Mobject.get_family = family  # installed for every mobject once scenes.base is imported
 
 
+def replayable(vmobject: VMobject, points: np.ndarray) -> bool:
+    """Whether manim traces these points into the same subpaths wherever they are.
+
+    Manim splits a path where a curve does not start at the last one's end, and closes a subpath whose ends
+    meet, comparing points within 1e-6 + 1e-5 · |coordinate|: a tolerance that grows with the distance from the
+    origin. Ends that meet exactly, or miss by far more than any such tolerance, give the same subpaths
+    anywhere; ends between (1e-9 to 1e-3 apart) might not, and such a shape is traced afresh every time.
+    """
+    n, xy = vmobject.n_points_per_cubic_curve, points[:, :2]
+    gaps = np.abs(xy[n - 1:-1:n] - xy[n::n]).max(axis=1)  # each curve's end to the next curve's start
+    ends = vmobject.get_subpath_split_indices_from_points(points, n_dims=2)
+    loops = np.abs(xy[ends[:, 0]] - xy[ends[:, 1] - 1]).max(axis=1) if len(ends) else np.zeros(0)
+    near = np.concatenate([gaps, loops])
+    return not ((near > 1e-9) & (near < 1e-3)).any()
+
+
 class GPTCamera(Camera):
     """Manim's Cairo camera in a theme's colours, with a faster way to draw upright images (heat maps, thumbnails).
 
@@ -50,11 +67,12 @@ class GPTCamera(Camera):
     """
 
     ink: th.Ink | None = None
-    PATHS_KEPT = 20000  # outlines remembered (a glyph's is a few kB); forgotten all at once beyond that
+    BYTES_KEPT = 200e6  # outlines remembered, about; all forgotten at once beyond that
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._paths: dict[tuple[bytes, tuple], object] = {}
+        self._kept_bytes = 0
 
     def set_cairo_context_path(self, ctx, vmobject: VMobject) -> "GPTCamera":
         """Manim's outline of the vmobject, traced once per shape and replayed after that.
@@ -63,29 +81,43 @@ class GPTCamera(Camera):
         a group drawn after a moving one), and tracing subpaths in Python was a quarter of the render time.
         The outline is kept relative to its first point, keyed by the other points' offsets from it (to 1e-5
         units, a thousandth of a pixel at 1080p) and the context's matrix, and replayed where the first point
-        is now; a shape that changes in any other way is traced afresh.
+        is now; a shape that changes in any other way is traced afresh. Only shapes that manim would trace the
+        same wherever they are get remembered (see `replayable`).
         """
-        points = vmobject.points
-        if len(points) == 0:
+        points = self.transform_points_pre_display(vmobject, vmobject.points)
+        if len(points) < vmobject.n_points_per_cubic_curve or not np.isfinite(points).all():
             return super().set_cairo_context_path(ctx, vmobject)
         origin = points[0]
-        key = (np.round((points - origin) * 1e5).astype(np.int64).tobytes(), tuple(ctx.get_matrix()))
+        offsets = np.round((points - origin) * 1e5).astype(np.int64).tobytes()
+        key = (offsets, tuple(ctx.get_matrix()))
         path = self._paths.get(key)
-        ctx.save()
         if path is None:
-            ctx.restore()
             super().set_cairo_context_path(ctx, vmobject)
-            if len(self._paths) >= self.PATHS_KEPT:
-                self._paths.clear()
-            ctx.save()
-            ctx.translate(origin[0], origin[1])
-            self._paths[key] = ctx.copy_path()  # in coordinates relative to the first point
-        else:
+            if replayable(vmobject, points):
+                if self._kept_bytes > self.BYTES_KEPT:
+                    self._paths.clear()
+                    self._kept_bytes = 0
+                self._paths[key] = path = self._relative_path(ctx, origin)
+                self._kept_bytes += 2 * len(offsets)  # the key and about as much for the path
+            return self
+        ctx.save()
+        try:
             ctx.translate(origin[0], origin[1])
             ctx.new_path()
             ctx.append_path(path)
-        ctx.restore()  # the path stays where it was drawn
+        finally:
+            ctx.restore()  # the path stays where it was drawn
         return self
+
+    @staticmethod
+    def _relative_path(ctx, origin: np.ndarray):
+        """The context's current path in coordinates relative to `origin`."""
+        ctx.save()
+        try:
+            ctx.translate(origin[0], origin[1])
+            return ctx.copy_path()
+        finally:
+            ctx.restore()
 
     def get_fill_rgbas(self, vmobject: VMobject) -> np.ndarray:
         rgbas = super().get_fill_rgbas(vmobject)
@@ -135,9 +167,9 @@ class GPTScene(Scene):
 
     data: SceneData
 
-    def __init__(self, settings: Settings | None = None, **kwargs) -> None:
-        self.settings = settings if settings is not None else load_settings(os.environ)
-        super().__init__(camera_class=GPTCamera, **kwargs)
+    def __init__(self, *args, settings: Settings | None = None, **kwargs) -> None:
+        self.settings = (settings if settings is not None else load_settings(os.environ)).check()
+        super().__init__(*args, camera_class=GPTCamera, **kwargs)
 
     def setup(self) -> None:
         super().setup()
@@ -224,4 +256,6 @@ class GPTScene(Scene):
 
             save_still(self, Path(self.settings.output.figures), f"{type(self).__name__}_{self.steps_done:02d}")
         if self.settings.output.slides:
+            if not hasattr(self, "next_slide"):
+                raise GptMathError("slides need the scene as a manim-slides Slide: render them with --slides")
             self.next_slide()  # the scene class is a manim-slides Slide (scenes.slides.slide_module)

@@ -7,7 +7,6 @@ from gptmath.chat import END, chat_prompt, split_markers
 
 from scenes import theme as th
 from scenes.data import scene_prompt
-from scenes.i18n import tr
 from scenes.mobjects import ChatTranscript, TokenRow, fit
 from scenes.softmax import Generation
 

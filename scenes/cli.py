@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, help=f"random seed for sampling (default {d.seed})")
     ap.add_argument("--top-k", type=int, help=f"how many next tokens to list (default {d.top_k})")
     ap.add_argument("--lang", help=f"language of on-screen text: en or ja (default {d.lang})")
-    ap.add_argument("--theme", help=f"dark (default), or light: white paper, for figures and handouts")
+    ap.add_argument("--theme", help="dark (default), or light: white paper, for figures and handouts")
     ap.add_argument("--jobs", "-j", type=int, help="scenes rendered at once (default: number of cores)")
     ap.add_argument("--out", help="output folder (default: out)")
     ap.add_argument("--config", type=Path, help="TOML file with any of these options (command line wins)")

@@ -13,7 +13,6 @@ from gptmath.model import activation
 
 from scenes import theme as th
 from scenes.base import GPTScene
-from scenes.i18n import tr
 from scenes.mobjects import HeatMap, MatrixWithEllipses, TokenRow, VectorColumn, fit, label, number
 
 T = "mlp"  # this module's catalogue: scenes/locales/mlp.toml

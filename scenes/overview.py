@@ -11,7 +11,6 @@ from gptmath.sampling import softmax_with_temperature, top_k
 
 from scenes import theme as th
 from scenes.base import GPTScene
-from scenes.i18n import tr
 from scenes.mobjects import HeatMap, ProbabilityBars, fit, label, number
 
 T = "overview"  # this module's catalogue: scenes/locales/overview.toml

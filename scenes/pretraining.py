@@ -14,7 +14,6 @@ from gpttrain.step import gradient_step
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
-from scenes.i18n import tr
 from scenes.mobjects import LossCurve, TokenText, fit, label
 from scenes.softmax import probability_bars
 

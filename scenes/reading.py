@@ -12,7 +12,6 @@ from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_hea
 from scenes import theme as th
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
-from scenes.i18n import tr
 from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml

@@ -8,7 +8,6 @@ GPTMANIM_SETTINGS environment variable (these fields as JSON; unset: the default
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -95,5 +94,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     data = json.loads(raw)
     known = {f.name for f in fields(Settings)}
     values = {k: v for k, v in data.items() if k in known}
-    values["output"] = Output(**values.get("output", {}))
+    outputs = {f.name for f in fields(Output)}
+    values["output"] = Output(**{k: v for k, v in (data.get("output") or {}).items() if k in outputs})
     return Settings(**values).check()

@@ -15,7 +15,6 @@ from gptmath.sampling import generate
 
 from scenes import theme as th
 from scenes.base import GPTScene
-from scenes.i18n import tr
 from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, fit, label, number
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml

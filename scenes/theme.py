@@ -20,7 +20,7 @@ TOKEN_COLORS = [ManimColor(c) for c in ("#e07a5f", "#81b29a", "#f2cc8f", "#7fa7d
 
 # --- fonts ---------------------------------------------------------------
 # Installed by render.sh (Debian's fonts-dejavu-core), so frames match on every machine.
-# Words use the language's font (scenes.i18n.font); numbers and token text use MONO.
+# Words use the font that has their characters (scenes.i18n.font_for); numbers and token text use MONO.
 MONO = "DejaVu Sans Mono"
 
 # --- sizes (manim units; the frame is 14.2 x 8 units) ------------------------

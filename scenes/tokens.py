@@ -7,7 +7,6 @@ from gptmath.tokens import char_spans
 
 from scenes import theme as th
 from scenes.base import GPTScene
-from scenes.i18n import tr
 from scenes.mobjects import TokenRow, fit, label
 
 

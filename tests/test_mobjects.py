@@ -149,3 +149,22 @@ def test_gpt_camera_replays_outlines_exactly_where_they_are_now():
     gpt.capture_mobjects([text, box])
     want, _ = draw(Camera, [text, box])
     assert np.abs(gpt.pixel_array.astype(int) - want).max() <= 1
+
+
+def test_gpt_camera_draws_what_manim_draws_for_odd_outlines():
+    """Points that are not finite, and ends that almost meet, go manim's own way (the latter never remembered)."""
+    from manim import Camera, Square, VMobject
+
+    from scenes.base import GPTCamera
+
+    broken = Square()
+    broken.points[0] = np.nan
+    almost = VMobject(stroke_width=20).set_points_as_corners([[0, 0, 0], [1, 0, 0], [1, 1, 0], [3e-5, 0, 0]])
+    gpt = GPTCamera(pixel_width=427, pixel_height=240)  # one camera: what it saw at 0 must not be replayed at 5
+    for shift in (0.0, 5.0):
+        almost.shift(np.array([shift, 0, 0]))
+        want = Camera(pixel_width=427, pixel_height=240)
+        want.capture_mobjects([broken, almost])
+        gpt.reset()
+        gpt.capture_mobjects([broken, almost])
+        assert np.abs(want.pixel_array.astype(int) - gpt.pixel_array.astype(int)).max() <= 1
