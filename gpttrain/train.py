@@ -175,6 +175,7 @@ class TrainConfig:
     snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])
     exclude: list[str] = field(default_factory=list)  # documents containing any of these are left out entirely
     sinusoid_positions: bool = False  # position embeddings start as sines and cosines (still learned), not noise
+    add_sinusoids: bool = False  # going on from a model (--init or --resume): add them to its position embeddings, once
     echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
@@ -407,7 +408,16 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
         rng.bit_generator.state = state["rng"]
         history = History(**state["history"])
         step, best, start = state["step"], state["best"], state.get("start", 0)
+        sinusoids_added = state.get("sinusoids_added")
         print(f"resumed at step {step} (best held-out {best:.4f} nats/token)", file=sys.stderr)
+    else:
+        sinusoids_added = None
+    if cfg.add_sinusoids and sinusoids_added is None and step > 0:
+        with torch.no_grad():
+            model.transformer.wpe.weight.add_(torch.from_numpy(sinusoids(cfg.n_ctx, cfg.d_model,
+                                                                         config.initializer_range)))
+        sinusoids_added = step
+        print(f"added sines and cosines to the position embeddings at step {step}", file=sys.stderr)
 
     def batch() -> tuple[torch.Tensor, torch.Tensor]:
         sources = rng.choice(len(data.train), size=cfg.batch_size, p=mix)
@@ -436,7 +446,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
             best = result["nats_per_token"]
             save_model(model, tokenizer, out, cfg, history, data.test_names)
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
-                    "history": asdict(history), "step": step, "best": best, "start": start}, ckpt)
+                    "history": asdict(history), "step": step, "best": best, "start": start,
+                    "sinusoids_added": sinusoids_added}, ckpt)
         return result | {"improved": improved}
 
     if step == 0 and 0 in cfg.snapshots and not history.evals:
@@ -524,6 +535,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32 (default: bfloat16 autocast)")
     ap.add_argument("--sinusoid-positions", action="store_true",
                     help="start the (learned) position embeddings as sines and cosines instead of noise")
+    ap.add_argument("--add-sinusoids", action="store_true",
+                    help="with --init or --resume: add sines and cosines to the model's position embeddings, once")
     ap.add_argument("--exclude-file", type=Path, help="leave out documents containing any term of this file "
                     "(one per line), e.g. gpttrain/exclude_ja.txt")
     for name in ("seed", "vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "warmup",

@@ -66,3 +66,25 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
     assert [tuple(x) for x in history.train[:10]] == [tuple(x) for x in saved]
     start_loss = history.train[10][1]
     assert start_loss < saved[0][1] - 0.5  # it began from the trained weights, not from scratch
+
+
+def test_sines_and_cosines_are_added_to_the_position_embeddings_once(corpus, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    base = dict(corpus=[str(corpus)], vocab_size=300, n_layer=2, n_head=2, d_model=32, n_ctx=64, batch_size=4,
+                warmup=1, eval_every=2, eval_windows=2, snapshots=[], bf16=False, held_out=0.2)
+    train(TrainConfig(out=str(tmp_path / "first"), work=str(tmp_path / "w1"), steps=4, **base))
+    (tmp_path / "w2").mkdir()
+    (tmp_path / "w1" / "tokenizer").rename(tmp_path / "w2" / "tokenizer")
+    then = TrainConfig(out=str(tmp_path / "then"), work=str(tmp_path / "w2"), steps=6, init=str(tmp_path / "first"),
+                       add_sinusoids=True, lr=1e-9, **base)  # a learning rate too small to move anything
+    train(then)
+    before = load_file(tmp_path / "first" / "model.safetensors")["transformer.wpe.weight"].numpy()
+    state = torch.load(tmp_path / "w2" / "checkpoint.pt", weights_only=False)
+    after = state["model"]["transformer.wpe.weight"].numpy()
+    np.testing.assert_allclose(after - before, sinusoids(64, 32, 0.02), atol=1e-6)
+    assert state["sinusoids_added"] == 4
+    train(TrainConfig(**{**then.__dict__, "steps": 8}), resume=True)  # a resume does not add them again
+    again = torch.load(tmp_path / "w2" / "checkpoint.pt", weights_only=False)["model"]["transformer.wpe.weight"]
+    np.testing.assert_allclose(again.numpy(), after, atol=1e-6)
