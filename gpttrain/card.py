@@ -87,16 +87,39 @@ def loss_curve(history: dict, path: Path, size: tuple[int, int] = (900, 420)) ->
     return path
 
 
+BOOK_SECTIONS = {  # where SOURCES.md lists each Gutenberg file's books: its section, then the table's heading
+    "gutenberg_childrens_lit.txt": ("## Gutenberg origins", None),
+    "gutenberg_simple_stories.txt": ("## Simple children's stories", "### Origins"),
+}
+BOOK_ROW = re.compile(r"^\| (\d+) \| (.+?) \| (.+?) \| (\d+) \|", flags=re.M)
+
+
+def section(text: str, heading: str, sub: str | None = None) -> str:
+    """The part of a markdown text under `heading` (and under `sub` inside it), up to the next heading of its level."""
+    part = text[text.index(heading) + len(heading):]
+    level = heading.split(" ")[0] + " "
+    end = re.search(rf"^{level}", part, flags=re.M)
+    part = part[: end.start()] if end else part
+    return section(part, sub) if sub else part
+
+
+def dropped_books(text: str) -> set[str]:
+    """The numbers of the books the screening dropped ("- **#19 Peter Pan** ...")."""
+    return set(re.findall(r"^- \*\*#(\d+) ", section(text, "## Screening of", "### Book dropped"), flags=re.M))
+
+
 def corpus_table(sources: Path, files: list[str]) -> str:
     """The corpus files used, with their licences, and the tables of their books or works, from SOURCES.md."""
     text = sources.read_text(encoding="utf-8")
     names = [Path(f).name for f in files]
     rows = [line for line in text.splitlines() if any(line.startswith(f"| {n} |") for n in names)]
     out = "| file | bytes | content | licence |\n|---|---|---|---|\n" + "\n".join(rows)
-    if any(n.startswith("gutenberg") for n in names):
-        books = re.findall(r"^\| (\d+) \| (.+?) \| (.+?) \| (\d+) \|", text, flags=re.M)
-        out += ("\n\nProject Gutenberg books (public domain in the US):\n\n| # | title | author | PG ebook # |\n"
-                "|---|---|---|---|\n" + "\n".join(f"| {n} | {t} | {a} | {pg} |" for n, t, a, pg in books))
+    for name in (n for n in names if n in BOOK_SECTIONS):
+        skip = dropped_books(text) if name == "gutenberg_childrens_lit.txt" else set()
+        books = [b for b in BOOK_ROW.findall(section(text, *BOOK_SECTIONS[name])) if b[0] not in skip]
+        out += (f"\n\nProject Gutenberg books in {name} (public domain in the US):\n\n"
+                "| # | title | author | PG ebook # |\n|---|---|---|---|\n"
+                + "\n".join(f"| {n} | {t} | {a} | {pg} |" for n, t, a, pg in books))
     if any(n.startswith("japanese") for n in names):
         table = text[text.index("| author | death year |"):]
         out += ("\n\nAozora Bunko works by author (public domain in Japan; see SOURCES.md for every work):\n\n"

@@ -88,3 +88,18 @@ def test_sines_and_cosines_are_added_to_the_position_embeddings_once(corpus, tmp
     train(TrainConfig(**{**then.__dict__, "steps": 8}), resume=True)  # a resume does not add them again
     again = torch.load(tmp_path / "w2" / "checkpoint.pt", weights_only=False)["model"]["transformer.wpe.weight"]
     np.testing.assert_allclose(again.numpy(), after, atol=1e-6)
+
+
+def test_card_lists_each_files_own_books_without_the_dropped_ones(tmp_path):
+    from gpttrain.card import corpus_table
+    sources = tmp_path / "SOURCES.md"
+    sources.write_text(
+        "| a.txt | 1 | x | y |\n| gutenberg_childrens_lit.txt | 2 | books | PD |\n\n"
+        "## Gutenberg origins\n\n| # | title | author | PG ebook # | more |\n|---|---|---|---|---|\n"
+        "| 1 | Kept Book | A | 11 | z |\n| 2 | Dropped Book | B | 22 | z |\n\n"
+        "## Japanese\n\n| 1 | 桃太郎 | 楠山正雄 | 1950 |\n\n"
+        "## Screening of gutenberg_childrens_lit.txt\n\n### Book dropped\n\n- **#2 Dropped Book** (B): why\n",
+        encoding="utf-8")
+    table = corpus_table(sources, ["gutenberg_childrens_lit.txt"])
+    assert "| 1 | Kept Book | A | 11 |" in table
+    assert "Dropped Book" not in table and "桃太郎" not in table and "a.txt" not in table
