@@ -15,6 +15,9 @@ EXPECTED_EN = {"girl", "boy", "bird", "dog", "cat", "bunny", "rabbit", "mouse", 
                "frog", "duck", "fox", "baby", "princess", "prince", "old", "red", "brown", "white", "big", "house",
                "boat", "car", "tree", "lamb", "pig", "squirrel", "owl", "bug", "ant", "bee", "lion", "horse", "elephant"}
 
+EXPECTED_JA = {"ひとり", "一人", "おじいさん", "おばあさん", "お姫さま", "王さま", "王様", "小さな", "大きな", "若い", "娘",
+               "男", "女", "子ども", "子供", "きこり", "この", "その", "ある", "貧しい", "村", "山", "一"}
+
 
 def folder_size(folder: Path, skip: str | None = None) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and (skip is None or skip not in f.parts))
@@ -25,10 +28,12 @@ def top5(model, prompt: str) -> list[str]:
     return [c.text for c in top_k(logits, softmax_with_temperature(logits), 5, model.token_strings)]
 
 
-def test_english_model_continues_the_story_with_words_a_reader_expects():
-    model = load_model(DEFAULT_MODELS["en"])
-    words = top5(model, DEFAULT_PROMPTS["en"])
-    unexpected = [w for w in words if not any(e.startswith(w.strip().lower()) for e in EXPECTED_EN)]
+@pytest.mark.parametrize("lang, expected", [("en", EXPECTED_EN), ("ja", EXPECTED_JA)])
+def test_model_continues_the_story_with_words_a_reader_expects(lang, expected):
+    """Each of the top 5 after the default prompt is a word a reader expects there, or its first piece."""
+    model = load_model(DEFAULT_MODELS[lang])
+    words = top5(model, DEFAULT_PROMPTS[lang])
+    unexpected = [w for w in words if not w.strip() or not any(e.startswith(w.strip().lower()) for e in expected)]
     assert not unexpected, f"top-5 {words}: unexpected {unexpected}"
 
 
