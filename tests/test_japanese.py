@@ -1,4 +1,5 @@
-"""Every scene renders with Japanese on-screen text, fits the frame and shows no hard-coded English."""
+"""Every scene renders with Japanese on-screen text and the Japanese model, fits the frame, shows no hard-coded
+English, and ends on its golden frame."""
 from __future__ import annotations
 
 import importlib
@@ -8,18 +9,19 @@ import pytest
 from scenes.cli import SCENES
 from scenes.i18n import catalogue
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, render, visible_texts
+from tests.scene_harness import check_layout, compare_golden, render, visible_texts
 
 
 @pytest.mark.parametrize("module, scene_name", SCENES, ids=[cls for _, cls in SCENES])
-def test_scene_renders_in_japanese(module, scene_name, tmp_path):
+def test_scene_renders_in_japanese(module, scene_name, tmp_path, update_golden):
     scene_cls = getattr(importlib.import_module(f"scenes.{module}"), scene_name)
-    scene, _ = render(scene_cls, Settings(lang="ja"), tmp_path)
+    scene, frame = render(scene_cls, Settings(lang="ja"), tmp_path)
     check_layout(scene)
     english = set(catalogue(module)["en"].values()) - set(catalogue(module)["ja"].values())
     shown = {getattr(t, "text", "") for t in visible_texts(scene)}
     assert not shown & english, f"English text left on screen: {shown & english}"
     assert scene.title_mob is not None and any("\u3040" <= c <= "\u9fff" for c in scene.title_mob.text)
+    compare_golden(frame, f"ja-{scene_name}", update_golden)
 
 
 @pytest.mark.parametrize("module, key", [("reading", "arc_example"), ("reading", "copy_example"),
