@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, ORIGIN, RIGHT, UP, WHITE, ImageMobject, Line, Rectangle, Animation, AnimationGroup, Arc, Arrow, Circle, Create, FadeIn, FadeOut,
-    Group, LaggedStart, MathTypst, Mobject, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup,
-    VMobject,
+    DOWN, LEFT, ORIGIN, RIGHT, UP, WHITE, ImageMobject, Line, Rectangle, Animation, AnimationGroup, Arc, Arrow, Circle, Create,
+    Group, LaggedStart, MathTypst, ReplacementTransform, SurroundingRectangle, TransformFromCopy, VGroup, VMobject,
 )
+from manim.constants import RESAMPLING_ALGORITHMS
 
 from gptmath import hooks
 from gptmath.heads import (
@@ -19,10 +19,9 @@ from gptmath.model import Config
 from gptmath.ops import rotary_angles
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from manim.constants import RESAMPLING_ALGORITHMS
-
 from scenes.mobjects import (
     AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number, size_brace,
 )
@@ -181,64 +180,6 @@ class Product(VGroup):
         self.add(self.names)
 
 
-class QuickFade(Animation):
-    """Fade a big group in or out by scaling its opacities in place: no copies, so grids of numbers stay fast."""
-
-    def __init__(self, mobject: VMobject, fade_in: bool = True, **kwargs) -> None:
-        super().__init__(mobject, introducer=fade_in, remover=not fade_in, **kwargs)
-        self.fade_in = fade_in
-
-    def begin(self) -> None:
-        self.alphas = [(m, [rgbas[:, 3].copy() for rgbas in self.colour_arrays(m)])
-                       for m in self.mobject.get_family() if isinstance(m, VMobject)]
-        super().begin()
-
-    @staticmethod
-    def colour_arrays(m: VMobject) -> list[np.ndarray]:
-        return [m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas]
-
-    def create_starting_mobject(self) -> Mobject:
-        return Mobject()
-
-    def interpolate_mobject(self, alpha: float) -> None:
-        t = self.rate_func(alpha)
-        t = t if self.fade_in else 1 - t
-        for m, alphas in self.alphas:
-            for rgbas, a in zip(self.colour_arrays(m), alphas):
-                if len(rgbas) == len(a):
-                    rgbas[:, 3] = a * t
-
-    def clean_up_from_scene(self, scene) -> None:
-        super().clean_up_from_scene(scene)
-        if not self.fade_in:  # leave the mobject as it was, should it come back
-            for m, alphas in self.alphas:
-                for rgbas, a in zip(self.colour_arrays(m), alphas):
-                    if len(rgbas) == len(a):
-                        rgbas[:, 3] = a
-
-
-class MoveScale(Animation):
-    """Scale a big group and move its centre to a point, in place (no copies)."""
-
-    def __init__(self, mobject: VMobject, factor: float, to: np.ndarray, **kwargs) -> None:
-        super().__init__(mobject, **kwargs)
-        self.factor, self.to = factor, np.asarray(to, dtype=float)
-
-    def begin(self) -> None:
-        self.start, self.done = self.mobject.get_center(), 1.0
-        super().begin()
-
-    def create_starting_mobject(self) -> Mobject:
-        return Mobject()
-
-    def interpolate_mobject(self, alpha: float) -> None:
-        t = self.rate_func(alpha)
-        scale = 1 + (self.factor - 1) * t
-        self.mobject.scale(scale / self.done)
-        self.done = scale
-        self.mobject.move_to(self.start + (self.to - self.start) * t)
-
-
 def show_only(scene: GPTScene, *mobs) -> None:
     """After animating parts one by one, leave exactly these (plus title and caption) as the scene's mobjects."""
     scene.clear()
@@ -249,8 +190,7 @@ def fade_all_but(*keep) -> list[Animation]:
     """Fade-out animations for everything on screen except the title, the caption and `keep`."""
     scene = keep[0]
     kept = {scene.title_mob, scene.caption_mob, *keep[1:]}
-    return [QuickFade(m, fade_in=False) if isinstance(m, VMobject) else FadeOut(m)
-            for m in scene.mobjects if m not in kept]
+    return [FadeOut(m) for m in scene.mobjects if m not in kept]
 
 
 class AttentionHead(GPTScene):
@@ -292,8 +232,8 @@ class AttentionHead(GPTScene):
                 self.token_labels.add(text.next_to(self.x_row.columns[i].brackets, UP, buff=0.12))
         self.inputs = VGroup(self.token_labels, self.x_row)
         self.inputs.shift(UP * (TOP - self.inputs.get_top()[1]))
-        self.play(QuickFade(self.token_labels), LaggedStart(*[QuickFade(c) for c in self.x_row.slots], lag_ratio=0.1),
-                  QuickFade(self.x_row.name))
+        self.play(FadeIn(self.token_labels), LaggedStart(*[FadeIn(c) for c in self.x_row.slots], lag_ratio=0.1),
+                  FadeIn(self.x_row.name))
         show_only(self, self.inputs)
         self.show_caption(self.tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.end_step()
@@ -311,10 +251,10 @@ class AttentionHead(GPTScene):
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
         self.play(Create(focus))
-        self.play(QuickFade(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
-        added = [QuickFade(m) for m in (self.query_product.bias, self.query_product.plus) if m is not None]
-        self.play(*added, QuickFade(self.query_product.names))
-        self.play(QuickFade(self.query_product.equals), QuickFade(self.query_product.result))
+        self.play(FadeIn(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
+        added = [FadeIn(m) for m in (self.query_product.bias, self.query_product.plus) if m is not None]
+        self.play(*added, FadeIn(self.query_product.names))
+        self.play(FadeIn(self.query_product.equals), FadeIn(self.query_product.result))
         self.play(FadeOut(focus))
         show_only(self, self.inputs, self.query_product)
         self.show_caption(self.tr(T, "query_product", dh=self.cfg.d_head))
@@ -346,8 +286,8 @@ class AttentionHead(GPTScene):
         for row in rows:
             row.shift(RIGHT * (self.x_row.slots.get_center()[0] - row.slots.get_center()[0]))
         self.place_below_inputs(rows)
-        self.play(QuickFade(self.key_product, fade_in=False))
-        self.play(LaggedStart(QuickFade(self.q_row), QuickFade(self.k_row), lag_ratio=0.4))
+        self.play(FadeOut(self.key_product))
+        self.play(LaggedStart(FadeIn(self.q_row), FadeIn(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
         self.show_caption(self.tr(T, "all_qk"))
         self.end_step()
@@ -373,8 +313,8 @@ class AttentionHead(GPTScene):
         name = symbol("q", th.QUERY, 34).next_to(row, LEFT, buff=0.5).match_x(self.x_row.name)
         self.dial_row = VGroup(name, row)
         self.dial_row.next_to(self.token_labels, DOWN, buff=0.35).set_x(self.dial_row.get_x())
-        self.play(QuickFade(self.x_row, fade_in=False), QuickFade(self.q_row, fade_in=False),
-                  QuickFade(self.k_row, fade_in=False))
+        self.play(FadeOut(self.x_row), FadeOut(self.q_row),
+                  FadeOut(self.k_row))
         self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in self.dials.values()], lag_ratio=0.1))
         show_only(self, self.token_labels, self.dial_row)
         degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
@@ -422,13 +362,13 @@ class AttentionHead(GPTScene):
         raw = unmasked_scores(d.trace, self.cfg, d.layer, d.head)
         self.raw_grid = self.grid(raw, "scores", causal=False)
         self.play(*fade_all_but(self))
-        self.play(QuickFade(self.raw_grid.query_labels), QuickFade(self.raw_grid.key_labels))
-        self.play(LaggedStart(*[QuickFade(self.raw_grid.column(q)) for q in range(len(raw))],
+        self.play(FadeIn(self.raw_grid.query_labels), FadeIn(self.raw_grid.key_labels))
+        self.play(LaggedStart(*[FadeIn(self.raw_grid.column(q)) for q in range(len(raw))],
                               lag_ratio=min(0.15, 1.5 / len(raw))))
         j = max(i - 1, 0)  # the key just before the query: what a previous-token head looks at
         self.example_cell = SurroundingRectangle(self.raw_grid.cells[(i, j)], color=th.HIGHLIGHT, buff=0.02)
         self.side_panel = self.score_panel(i, j, raw[i, j])
-        self.play(QuickFade(self.side_panel), Create(self.example_cell))
+        self.play(FadeIn(self.side_panel), Create(self.example_cell))
         show_only(self, self.raw_grid, self.side_panel, self.example_cell)
         scale = attention_scale(self.cfg, d.layer)
         if self.cfg.scale_attn_by_inverse_layer_idx:
@@ -480,8 +420,8 @@ class AttentionHead(GPTScene):
         self.play(FadeOut(self.example_cell))
         p = len(d.tokens)
         if p > 1:  # a one-token prompt has nothing to hide
-            self.play(LaggedStart(*[AnimationGroup(QuickFade(self.raw_grid.column(q, masked=True), fade_in=False),
-                                                   QuickFade(self.score_grid.column(q, masked=True)))
+            self.play(LaggedStart(*[AnimationGroup(FadeOut(self.raw_grid.column(q, masked=True)),
+                                                   FadeIn(self.score_grid.column(q, masked=True)))
                                     for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
         show_only(self, self.score_grid, self.side_panel)
         window = self.cfg.windows[d.layer]
@@ -494,10 +434,10 @@ class AttentionHead(GPTScene):
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
         note = label(self.tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
-        self.play(QuickFade(self.side_panel, fade_in=False), QuickFade(panel))
+        self.play(FadeOut(self.side_panel), FadeIn(panel))
         self.side_panel = panel
         new = self.pattern_grid
-        self.play(LaggedStart(*[QuickFade(new.column(q)) for q in range(p)], lag_ratio=min(0.15, 1.5 / p)), run_time=2)
+        self.play(LaggedStart(*[FadeIn(new.column(q)) for q in range(p)], lag_ratio=min(0.15, 1.5 / p)), run_time=2)
         show_only(self, new, self.side_panel)
         self.column_frame = SurroundingRectangle(self.pattern_grid.column(d.position), color=th.HIGHLIGHT, buff=0.03)
         self.play(Create(self.column_frame))
@@ -541,7 +481,7 @@ class AttentionHead(GPTScene):
         self.heat_grid = self.grid(self.pattern_grid.values, "pattern", show_numbers=False)
         self.add(self.heat_grid)
         self.bring_to_front(self.pattern_grid, self.column_frame)
-        self.play(QuickFade(self.side_panel, fade_in=False), QuickFade(self.pattern_grid, fade_in=False))
+        self.play(FadeOut(self.side_panel), FadeOut(self.pattern_grid))
         factor = 0.62
         to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
         self.play(MoveScale(VGroup(self.heat_grid, self.column_frame), factor, to))
@@ -549,7 +489,7 @@ class AttentionHead(GPTScene):
         width = th.FRAME_WIDTH / 2 - th.EDGE - left
         fit(panel, width=width, height=TOP - BOTTOM).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
         self.value_panel = panel
-        self.play(QuickFade(formula), LaggedStart(*[QuickFade(t) for t in terms], lag_ratio=0.1))
+        self.play(FadeIn(formula), LaggedStart(*[FadeIn(t) for t in terms], lag_ratio=0.1))
         show_only(self, self.heat_grid, self.column_frame, formula, terms)
         self.show_caption(self.tr(T, "values", query=quoted(d.tokens[i])))
         self.end_step()
@@ -567,8 +507,8 @@ class AttentionHead(GPTScene):
                                       (WHITE, WHITE, th.HIGHLIGHT), self.axis_names())
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
-        self.play(QuickFade(self.output_product.matrix), QuickFade(self.output_product.names))
-        self.play(QuickFade(self.output_product.equals), QuickFade(self.output_product.result))
+        self.play(FadeIn(self.output_product.matrix), FadeIn(self.output_product.names))
+        self.play(FadeIn(self.output_product.equals), FadeIn(self.output_product.result))
         show_only(self, self.output_product)
         self.show_caption(self.tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.end_step()

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 from collections.abc import Sequence
 
-from manim import DOWN, UL, UP, Animation, Camera, FadeIn, FadeOut, Mobject, ReplacementTransform, Scene, VMobject, config
+from manim import DOWN, UL, UP, Animation, Camera, Mobject, ReplacementTransform, Scene, VMobject, config
 from manim.mobject.types.image_mobject import AbstractImageMobject
 from manim.utils.iterables import remove_list_redundancies
 from PIL import Image
 
 from gptmath import GptMathError
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.data import SceneData, scene_data
 from scenes.i18n import tr
 from scenes.mobjects import fit, label

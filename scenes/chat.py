@@ -1,11 +1,12 @@
 """Scene: a chatbot is the same next-token machine, reading a script with a system line and turns."""
 from __future__ import annotations
 
-from manim import DOWN, UP, Create, FadeIn, FadeOut, LaggedStart, SurroundingRectangle, VGroup
+from manim import DOWN, UP, Create, LaggedStart, SurroundingRectangle, VGroup
 
 from gptmath.chat import END, chat_prompt, split_markers
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.data import scene_prompt
 from scenes.mobjects import ChatTranscript, TokenRow, fit
 from scenes.softmax import Generation

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from manim import (
-    DL, DOWN, DR, LEFT, ORIGIN, RIGHT, UL, UP, UR, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, Rectangle,
+    DL, DOWN, DR, LEFT, ORIGIN, RIGHT, UL, UP, UR, Create, Dot, LaggedStart, Line, Rectangle,
     SurroundingRectangle, TransformFromCopy, ValueTracker, VGroup, Write, linear,
 )
 
@@ -16,6 +16,7 @@ from gptmath import hooks
 from gptmath.params import parameter_tally
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.i18n import tr
 from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, number

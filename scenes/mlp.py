@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, UR, Axes, Create, Dot, FadeIn, FadeOut, LaggedStart, Line, ReplacementTransform,
+    DOWN, LEFT, RIGHT, UP, UR, Axes, Create, Dot, LaggedStart, Line, ReplacementTransform,
     RoundedRectangle, VGroup, VMobject,
 )
 
@@ -12,6 +12,7 @@ from gptmath.lens import strongest_neurons
 from gptmath.model import activation
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.mobjects import HeatMap, MatrixWithEllipses, TokenRow, VectorColumn, fit, label, number
 

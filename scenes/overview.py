@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from manim import (
-    DOWN, LEFT, RIGHT, UP, Create, FadeIn, GrowFromEdge, Indicate, LaggedStart, Line, Rectangle, RoundedRectangle,
+    DOWN, LEFT, RIGHT, UP, Create, GrowFromEdge, Indicate, LaggedStart, Line, Rectangle, RoundedRectangle,
     VGroup, interpolate_color,
 )
 
@@ -10,6 +10,7 @@ from gptmath.lens import change_sizes, logit_lens
 from gptmath.sampling import softmax_with_temperature, top_k
 
 from scenes import theme as th
+from scenes.animations import FadeIn
 from scenes.base import GPTScene
 from scenes.mobjects import HeatMap, ProbabilityBars, fit, label, number
 

@@ -1,12 +1,13 @@
 """Scene: the loaded model's parameters tallied kind by kind, then GPT-3's 175,181,291,520 (3Blue1Brown)."""
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, GrowFromEdge, Line, Rectangle, Square, VGroup, VMobject
+from manim import DOWN, LEFT, RIGHT, UP, GrowFromEdge, Line, Rectangle, Square, VGroup, VMobject
 
 from gptmath.model import Config
 from gptmath.params import GPT3, ParamGroup, n_matrices, parameter_tally, total, weight_matrix_tally
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.i18n import tr
 from scenes.mobjects import fit, label

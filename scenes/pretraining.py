@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, Indicate, LaggedStart, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, Indicate, LaggedStart, Square, VGroup
 
 from gptmath import GptMathError, load_model
 from gptmath.checkpoints import checkpoints
@@ -12,6 +12,7 @@ from gptmath.sampling import generate
 from gpttrain.step import gradient_step
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
 from scenes.mobjects import LossCurve, TokenText, fit, label

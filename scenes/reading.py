@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Create, Line, FadeIn, FadeOut, LaggedStart, SurroundingRectangle, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Create, Line, LaggedStart, SurroundingRectangle, VGroup
 
 from gptmath.cache import cached_trace
 from gptmath.heads import ordinary_token_ids, pick_head, previous_token_scores, repeated_random_tokens
@@ -10,6 +10,7 @@ from gptmath.ops import next_token_losses
 from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_heads
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
 from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label

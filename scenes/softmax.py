@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, FadeOut, GrowFromEdge, LaggedStart, MathTypst,
+    DOWN, LEFT, RIGHT, UP, Arrow, Create, GrowFromEdge, LaggedStart, MathTypst,
     ReplacementTransform, RoundedRectangle, SurroundingRectangle, Transform, UpdateFromFunc, ValueTracker, VGroup,
     Write, smooth,
 )
@@ -14,6 +14,7 @@ from gptmath.readout import Bars, bar_values, top_bars
 from gptmath.sampling import generate
 
 from scenes import theme as th
+from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, fit, label, number
 

@@ -1,11 +1,12 @@
 """Scene: the prompt cut into its real tokens, each with its id."""
 from __future__ import annotations
 
-from manim import DOWN, UP, Create, FadeIn, FadeTransform, LaggedStart, Line, VGroup
+from manim import DOWN, UP, Create, FadeTransform, LaggedStart, Line, VGroup
 
 from gptmath.tokens import char_spans
 
 from scenes import theme as th
+from scenes.animations import FadeIn
 from scenes.base import GPTScene
 from scenes.mobjects import TokenRow, fit, label
 
