@@ -658,17 +658,34 @@ class ChatTranscript(VGroup):
         del self.x, self.line
 
     def _flow(self, text: str) -> None:
-        """Words of `text` onto the current line, as long runs as fit, then onto new lines."""
-        words, run = text.split(" "), ""
-        for word in words:
-            trial = f"{run} {word}" if run else word
-            if run and self.x + _line_text(trial, self.font_size)[0].width > self.max_width:
-                self._place(*_line_text(run, self.font_size), self.texts)
+        """Words of `text` onto the current line, as long runs as fit, then onto new lines.
+
+        How many words fit is estimated from each word's width (measured once per word), then checked on the
+        run's own text: one text made per line, not one per word tried.
+        """
+        words = text.split(" ")
+        while words:
+            n = self._words_that_fit(words)
+            made = _line_text(" ".join(words[:n]), self.font_size)
+            while n > 1 and self.x + made[0].width > self.max_width:  # the estimate was a little generous
+                n -= 1
+                made = _line_text(" ".join(words[:n]), self.font_size)
+            if made[0].text.strip():
+                self._place(*made, self.texts)
+            words = words[n:]
+            if words:
                 self._new_line()
-                trial = word
-            run = trial
-        if run.strip():
-            self._place(*_line_text(run, self.font_size), self.texts)
+
+    def _words_that_fit(self, words: list[str]) -> int:
+        """How many of `words` (at least one) the rest of the current line holds, by estimated widths."""
+        face = font_for(" ".join(words))
+        space = _text_width("x x", self.font_size, face) - _text_width("xx", self.font_size, face)
+        x = self.x + _text_width(words[0], self.font_size, face)
+        for n, word in enumerate(words[1:], start=1):
+            x += space + (_text_width("x" + word, self.font_size, face) - _text_width("x", self.font_size, face))
+            if x > self.max_width:
+                return n
+        return len(words)
 
     def _place(self, mob: VMobject, offset: float, group: VGroup) -> None:
         """Put mob at the cursor, its line middle on the current line's middle."""
