@@ -19,6 +19,8 @@ T = "reading"  # this module's catalogue: scenes/locales/reading.toml
 MIN_WEIGHT = 0.12  # links weaker than this are not drawn when every query's links are shown
 N_QUERIES = 3  # queries stepped through one by one
 N_RANDOM = 20  # random tokens in each copy of the clean case
+CLEAR_STRIPE = 0.2  # induction score (10x chance for 40 tokens) from which the captions call the stripe a stripe
+CLEAR_GAIN = 1.0  # nats per token saved on the repeat from which the captions say the model copies
 ROW_Y = -1.6
 
 
@@ -220,8 +222,10 @@ class InContextCopying(GPTScene):
                         label(self.tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
         halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
         self.play(FadeIn(thumb), FadeIn(thumb_head))
-        self.show_caption(self.tr(T, "random", n=N_RANDOM))
+        stripe = self.heads.induction_score >= CLEAR_STRIPE
+        self.show_caption(self.tr(T, "random" if stripe else "random_faint", n=N_RANDOM,
+                                  score=f"{self.heads.induction_score:.2f}"))
         self.end_step(0.6)
         self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
-        self.show_caption(self.tr(T, "gain", gain=f"{first - again:.2f}"))
+        self.show_caption(self.tr(T, "gain" if first - again >= CLEAR_GAIN else "gain_small", gain=f"{first - again:.2f}"))
         self.end_step(2)

@@ -59,6 +59,16 @@ def test_copying_shows_the_copied_tokens_real_probabilities(prompt, media):
     check_layout(scene)
 
 
+def test_copying_captions_say_what_the_numbers_show(toy_dirs, media):
+    """The shipped model copies (a stripe, far less surprised on the repeat); a random one does not, and says so."""
+    copying, not_copying = ["The stripe:", "far less surprised"], ["would draw a stripe", "hardly less surprised"]
+    for settings, said, unsaid in ((Settings(), copying, not_copying),
+                                   (Settings(model=str(toy_dirs[TOY])), not_copying, copying)):
+        scene, _ = render(InContextCopying, settings, media)
+        captions = " ".join(text for _, text in scene.captions)
+        assert all(p in captions for p in said) and not any(p in captions for p in unsaid), captions
+
+
 def test_copying_without_a_repeat_says_so(media):
     scene, _ = render(InContextCopying, Settings(prompt="The cat sat"), media)
     assert scene.example is None and any("twice" in text for _, text in scene.captions)
