@@ -220,6 +220,11 @@ def targets_table(m: HeadMeasures) -> str:
         f"≥ {TARGETS['copying_gain']} ({mark(m.gain >= TARGETS['copying_gain'])}) |"])
 
 
+def uses_name(answer: str, name: str) -> bool:
+    """Whether the answer writes the name as a word of its own ("Soren", "Soren's"; not "Sorena")."""
+    return re.search(rf"\b{re.escape(name)}\b", answer) is not None
+
+
 def chat_examples(model: Model, n_tokens: int = 60) -> tuple[str, int]:
     """(markdown, how many greedy answers use the requested name) for CHAT_REQUESTS."""
     template = model.chat_template
@@ -232,8 +237,9 @@ def chat_examples(model: Model, n_tokens: int = 60) -> tuple[str, int]:
         prompt = chat_prompt(template, [{"role": "user", "content": request}])
         steps = generate(model, prompt, n_tokens, greedy=True, stop=end)
         answer = model.decode([s.chosen for s in steps if s.chosen != end]).replace("\n", " ").strip()
-        hits += name in answer
-        lines.append(f"| {request} | {'yes' if name in answer else 'no'} | {answer} |")
+        used = uses_name(answer, name)
+        hits += used
+        lines.append(f"| {request} | {'yes' if used else 'no'} | {answer} |")
     return "\n".join(["| user | name used | greedy answer |", "|---|---|---|", *lines]), hits
 
 

@@ -93,6 +93,24 @@ def fit(mob: VMobject, width: float = th.CONTENT_WIDTH, height: float | None = N
     return mob
 
 
+def even_labels(texts: Sequence[str], width: float, size: float = th.LABEL_SIZE, color=th.TEXT) -> VGroup:
+    """Labels of one kind (row names, say) all at one size: a text too wide goes on two lines, broken at its
+    middle space, and all shrink as much as the widest then needs.
+
+        even_labels(["residual stream", "size of change", "logit lens"], width=1.6)
+    """
+    def two_lines(text: str) -> str:
+        spaces = [i for i, c in enumerate(text) if c == " "]
+        if not spaces or label(text, size, color).width <= width:
+            return text
+        middle = min(spaces, key=lambda i: abs(i - len(text) / 2))
+        return text[:middle] + "\n" + text[middle + 1:]
+
+    mobs = VGroup(*[label(two_lines(text), size, color) for text in texts])
+    scale = min(1.0, *(width / mob.width for mob in mobs))
+    return mobs.scale(scale) if scale < 1 else mobs
+
+
 def number_text(x: float, decimals: int = 2) -> str:
     """How `number` writes x: fixed decimals, an explicit minus sign, −∞."""
     return "−∞" if np.isneginf(x) else f"{x:.{decimals}f}".replace("-", "−")

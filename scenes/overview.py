@@ -12,7 +12,7 @@ from gptmath.sampling import softmax_with_temperature, top_k
 from scenes import theme as th
 from scenes.animations import FadeIn
 from scenes.base import GPTScene
-from scenes.mobjects import HeatMap, ProbabilityBars, fit, label, number
+from scenes.mobjects import HeatMap, ProbabilityBars, even_labels, fit, label, number
 
 T = "overview"  # this module's catalogue: scenes/locales/overview.toml
 ATTN_COLOR, MLP_COLOR, OTHER_COLOR = th.KEY, th.TOKEN_COLORS[4], th.DIM
@@ -67,8 +67,8 @@ class ForwardPass(GPTScene):
     # -- steps ------------------------------------------------------------
     def embed(self) -> None:
         cfg, n = self.data.model.config, len(self.data.tokens)
-        names = VGroup(*[fit(label(self.tr(T, key), th.SMALL_SIZE, th.DIM), LABEL_X[1] - LABEL_X[0])
-                         for key in ("residual", "changes", "lens")])
+        names = even_labels([self.tr(T, key) for key in ("residual", "changes", "lens")], LABEL_X[1] - LABEL_X[0],
+                            th.SMALL_SIZE, th.DIM)
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
         self.stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)

@@ -87,3 +87,10 @@ def test_renamed_chats_copy_a_made_up_name_never_one_the_card_asks_for():
     assert len(names) > 20 and not names & set(UNSEEN_NAMES)
     assert {n for _, n in CHAT_REQUESTS} - {"Max"} == set(UNSEEN_NAMES)
     assert not set(made_up_name(random.Random(s)) for s in range(2000)) & set(UNSEEN_NAMES)
+
+
+def test_a_chat_answer_uses_a_name_only_as_a_word_of_its_own():
+    from gpttrain.card import uses_name
+
+    assert uses_name("One day, Soren found a rock.", "Soren") and uses_name("Soren's ball", "Soren")
+    assert not uses_name("One day, Sorena found a rock.", "Soren") and not uses_name("Tamin", "Tamsin")

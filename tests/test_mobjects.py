@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scenes import theme as th
 from scenes.mobjects import AttentionGrid, GlyphText, ProbabilityBars, label, number
 
 
@@ -168,3 +169,15 @@ def test_gpt_camera_draws_what_manim_draws_for_odd_outlines():
         gpt.reset()
         gpt.capture_mobjects([broken, almost])
         assert np.abs(want.pixel_array.astype(int) - gpt.pixel_array.astype(int)).max() <= 1
+
+
+def test_even_labels_share_one_size_and_break_long_names():
+    from scenes.mobjects import even_labels
+
+    texts = ["a residual stream of words", "a change", "a"]
+    single = label("a residual stream of words", th.SMALL_SIZE)
+    mobs = even_labels(texts, width=single.width / 2, size=th.SMALL_SIZE)
+    assert all(m.width <= single.width / 2 + 1e-6 for m in mobs)
+    assert mobs[0].height > 1.5 * mobs[1].height  # two lines
+    first_glyphs = [m.family_members_with_points()[0].height for m in mobs]
+    assert first_glyphs == pytest.approx([first_glyphs[0]] * 3)  # the same "a" at the same size
