@@ -63,18 +63,19 @@ class Chat(Generation):
         """The model continues the script after <|assistant|>: a few rounds with bars, then the rest at once."""
         end = self.data.model.tokenizer.token_to_id(END)
         self.prepare_rounds(self.prompt, self.prompt_tokens, N_ANSWER, stop=end)
+        self.ended = bool(self.steps) and self.steps[-1].chosen == end  # else it was cut at N_ANSWER tokens
         self.show_loop()
         for i in range(min(N_ROUNDS, len(self.steps))):
             self.run_round(i)
         rest = self.text_mob(len(self.steps))
         self.play(FadeOut(self.bars), FadeOut(self.text), FadeIn(rest), run_time=1.0)
         self.text = rest
-        self.show_caption(self.tr(T, "continue", n=len(self.steps)))
+        self.show_caption(self.tr(T, "continue" if self.ended else "continue_cut", n=len(self.steps)))
         self.end_step()
 
     def show_transcript(self) -> None:
         """The script with the answer in it: the assistant's turn is just more text the model wrote."""
-        answer = self.data.model.decode([s.chosen for s in self.steps])
+        answer = self.data.model.decode([s.chosen for s in self.steps]) + ("" if self.ended else " …")
         transcript = ChatTranscript(split_markers(self.prompt + answer), max_width=th.CONTENT_WIDTH - 1,
                                     font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
         fit(transcript, th.CONTENT_WIDTH, height=5.6)

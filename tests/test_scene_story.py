@@ -88,6 +88,9 @@ def test_chat_reads_the_template_and_writes_the_models_answer(toy_dirs, media):
                      stop=model.tokenizer.token_to_id(END))
     assert [x.chosen for x in scene.steps] == [x.chosen for x in steps]
     assert [m.role for m in scene.transcript.markers][:3] == ["system", "end", "user"]
+    ended = steps[-1].chosen == model.tokenizer.token_to_id(END)  # else the answer was cut: the caption says which
+    captions = " ".join(text for _, text in scene.captions)
+    assert ("until it writes" in captions) == ended and ("its first" in captions) == (not ended)
     check_layout(scene)
 
 
