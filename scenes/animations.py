@@ -44,42 +44,42 @@ class _Fade(Animation):
         offset = self.faded_offset()
         moves = self.scale_factor != 1 or not np.allclose(offset, ORIGIN)
         centre = self.mobject.get_center()
-        self.kept = []  # (mobject, its points, their offset when faded, its colour arrays or pixels)
+        self.kept = []  # (mobject, its points, their offset when faded, the alphas of its colours or pixels)
         for m in self.mobject.get_family():
             if not len(m.points):
                 continue  # a group's own colours are never drawn
             points = m.points.copy() if moves else None
             away = None if points is None else (points - centre) * (self.scale_factor - 1) + offset
-            if isinstance(m, VMobject):
-                colours = [m.fill_rgbas.copy(), m.stroke_rgbas.copy(), m.background_stroke_rgbas.copy()]
+            if isinstance(m, VMobject):  # its own colour arrays (copies may share them), scaled in place
+                m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas = (c.copy() for c in _colours(m))
+                alphas = [c[:, 3].copy() for c in _colours(m)]
             elif isinstance(m, AbstractImageMobject):
-                colours = m.pixel_array.copy()
+                m.pixel_array = m.pixel_array.copy()
+                alphas = m.pixel_array[:, :, 3].astype(float)
             else:
-                colours = None
-            self.kept.append((m, points, away, colours))
+                alphas = None
+            self.kept.append((m, points, away, alphas))
         super().begin()
 
     def create_starting_mobject(self) -> Mobject:
         return Mobject()  # nothing to copy: begin() keeps the arrays it needs
 
     def interpolate_mobject(self, alpha: float) -> None:
-        for i, (m, points, away, colours) in enumerate(self.kept):
+        for i, (m, points, away, alphas) in enumerate(self.kept):
             shown = self.get_sub_alpha(alpha, i, len(self.kept))
             shown = shown if self.fading_in else 1 - shown
             if points is not None:
                 m.points = points + (1 - shown) * away
-            if isinstance(colours, list):
-                m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas = [_faded(c, shown) for c in colours]
-            elif colours is not None:
-                pixels = colours.copy()
-                pixels[:, :, 3] = colours[:, :, 3] * shown
-                m.pixel_array = pixels
+            if isinstance(alphas, list):
+                for rgbas, a in zip(_colours(m), alphas):
+                    if len(rgbas) == len(a):
+                        rgbas[:, 3] = a * shown
+            elif alphas is not None:
+                m.pixel_array[:, :, 3] = alphas * shown
 
 
-def _faded(rgbas: np.ndarray, shown: float) -> np.ndarray:
-    out = rgbas.copy()
-    out[:, 3] *= shown
-    return out
+def _colours(m: VMobject) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas
 
 
 class FadeIn(_Fade):

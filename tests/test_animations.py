@@ -77,3 +77,16 @@ def test_fade_in_scales_image_alpha_like_manim() -> None:
     theirs_anim.interpolate(0.4)
     np.testing.assert_allclose(ours.pixel_array, theirs.pixel_array, atol=1)
     assert 0 < ours.pixel_array[..., 3].max() < pixels[..., 3].max()
+
+
+def test_fade_of_mobjects_sharing_a_colour_array_scales_each_once() -> None:
+    ours, theirs = picture(), picture()
+    for mob in (ours, theirs):
+        mob[1].fill_rgbas = mob[0].fill_rgbas  # as a careless copy can leave them
+    ours_anim, theirs_anim = animations.FadeIn(ours), manim.FadeIn(theirs)
+    ours_anim.begin()
+    theirs_anim.begin()
+    ours_anim.interpolate(0.5)
+    theirs_anim.interpolate(0.5)
+    for a, b in zip(state(ours), state(theirs), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
