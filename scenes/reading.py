@@ -97,6 +97,9 @@ class AttentionArcs(GPTScene):
         """Every query's links at once: the head's habit shows."""
         links = [(a.query, a.key, a.weight) for a in arcs(self.trace, self.layer, self.head, MIN_WEIGHT)]
         self.all_arcs = ArcDiagram(self.row, links)
+        legend = fit(label(self.tr(T, "arc_legend"), th.SMALL_SIZE, th.DIM), th.CONTENT_WIDTH)
+        legend.next_to(self.row, DOWN, buff=0.45).align_to(self.row, RIGHT)
+        self.play(FadeIn(legend), run_time=0.5)
         self.draw_all(self.all_arcs)
         score = previous_token_scores(self.trace)[self.layer, self.head]
         self.show_caption(self.tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
