@@ -49,6 +49,15 @@ def test_english_model_reads_chats_and_ships_its_history_within_the_size_limits(
     assert folder_size(folder, skip="checkpoints") <= 25e6 and folder_size(folder / "checkpoints") <= 40e6
 
 
+def test_english_model_answers_a_chat_with_the_name_it_was_asked_for():
+    """Issue 12's chat target: asked for a story about an animal or child with a name it never saw in training
+    (Max aside), the greedy answer uses the name, as a word of its own, in at least 8 of 10."""
+    from gpttrain.card import CHAT_REQUESTS, chat_examples
+
+    _, hits = chat_examples(load_model(DEFAULT_MODELS["en"]))
+    assert len(CHAT_REQUESTS) == 10 and hits >= 8
+
+
 UNSEEN_STORIES = [
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog, Max. "
     "One day, Lily saw a big red ball under a tree. She ran to get it, but the ball rolled away. Max barked and ran "
