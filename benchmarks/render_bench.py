@@ -38,14 +38,16 @@ def main() -> None:
     ap.add_argument("scenes", nargs="*", help="scenes to time (default: all)")
     ap.add_argument("-q", "--quality", default="h", choices=list(QUALITY_DIR))
     ap.add_argument("--whole", action="store_true", help="time `python -m scenes -q Q -j 2` (every scene, joined)")
+    ap.add_argument("--out", type=Path, help="with --whole: keep the videos in this folder (default: a temporary one)")
     args = ap.parse_args()
     if args.whole:
-        with tempfile.TemporaryDirectory() as out:
+        with tempfile.TemporaryDirectory() as scratch:
+            out = args.out or Path(scratch)
             start = time.time()
-            subprocess.run([sys.executable, "-m", "scenes", "--out", out, "-q", args.quality, "-j", "2"], check=True)
+            subprocess.run([sys.executable, "-m", "scenes", "--out", str(out), "-q", args.quality, "-j", "2"], check=True)
             wall = time.time() - start
             print(f"whole default video at {QUALITY_DIR[args.quality]}, 2 jobs: {wall:.0f} s for "
-                  f"{video_seconds(Path(out) / 'gpt.mp4'):.0f} s of video")
+                  f"{video_seconds(out / 'gpt.mp4'):.0f} s of video")
         return
     prepare(Settings())  # warm the trace cache, as the CLI does
     print(f"{'scene':<20} {'wall s':>8} {'video s':>8} {'trivial s':>10} {'ratio':>7}")
