@@ -8,7 +8,7 @@ from gptmath.chat import END, chat_prompt, split_markers
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.data import scene_prompt
-from scenes.mobjects import ChatTranscript, TokenRow, fit
+from scenes.mobjects import ChatTranscript, TokenRow, fit, label
 from scenes.softmax import Generation
 
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml
@@ -22,7 +22,9 @@ class Chat(Generation):
     def construct(self) -> None:
         self.show_title(self.tr(T, "title"))
         if self.data.model.chat_template is None:
-            self.show_caption(self.tr(T, "no_template"))
+            self.note = fit(label(self.tr(T, "no_template"), th.LABEL_SIZE + 6))
+            self.play(FadeIn(self.note))
+            self.show_caption(self.tr(T, "no_template_hint"))
             self.end_step(2)
             return
         self.show_script()

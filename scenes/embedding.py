@@ -16,7 +16,7 @@ from gptmath import hooks
 from gptmath.params import parameter_tally
 
 from scenes import theme as th
-from scenes.animations import FadeIn, FadeOut
+from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.i18n import tr
 from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, number
@@ -161,15 +161,17 @@ class Embedding(GPTScene):
             self.residuals.add(column(resid[p], j, SUM_Y))
             self.position_labels.add(label(str(p), th.NUMBER_SIZE, th.DIM, mono=True).move_to([xs[j], POSITION_Y - 1.25, 0]))
 
-        target = self.matrix.copy().scale_to_fit_width(ROW_LABEL_WIDTH + 0.3)
-        target.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + target.width / 2, TOKEN_Y, 0])
-        self.play(FadeOut(self.params_mob), FadeOut(self.short_notes), self.matrix.animate.become(target))
+        width = ROW_LABEL_WIDTH + 0.3  # the matrix shrinks to the row labels' column, level with the token vectors
+        corner = [-th.FRAME_WIDTH / 2 + th.EDGE + width / 2, TOKEN_Y, 0]
+        self.play(FadeOut(self.params_mob), FadeOut(self.short_notes),
+                  MoveScale(self.matrix, width / self.matrix.width, corner))
         cols = self.matrix_cols  # the pulled columns lie somewhere under the "⋯" column
         hidden = cols.index(None) if None in cols else len(cols) - 1
         ghost = SurroundingRectangle(VGroup(*self.matrix.grid[hidden::len(cols)]), color=th.HIGHLIGHT, buff=0.02)
+        slots = VGroup(*[SurroundingRectangle(v, color=th.HIGHLIGHT, buff=0.04) for v in self.token_vectors])
         self.play(FadeIn(self.headers), FadeIn(ghost))
-        self.play(LaggedStart(*[TransformFromCopy(ghost, v) for v in self.token_vectors], lag_ratio=0.15), run_time=2)
-        self.play(FadeOut(ghost))
+        self.play(LaggedStart(*[TransformFromCopy(ghost, slot) for slot in slots], lag_ratio=0.15), run_time=2)
+        self.play(FadeIn(self.token_vectors), FadeOut(slots), FadeOut(ghost))
         self.show_caption(self.tr(T, "pull_caption"))
         self.end_step()
 
@@ -212,7 +214,7 @@ class Embedding(GPTScene):
         also = [FadeOut(self.rotary_note)] if not self.learned_positions else []
         self.merge([(a, s) for a, s in zip(addends, self.residuals)],
                    FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label), *also,
-                   self.position_labels.animate.shift((SUM_Y - POSITION_Y) * UP))
+                   MoveScale(self.position_labels, 1.0, self.position_labels.get_center() + (SUM_Y - POSITION_Y) * UP))
         self.show_caption(self.tr(T, "sum_caption" if self.learned_positions else "same_caption"))
         self.end_step(2)
 

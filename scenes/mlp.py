@@ -12,7 +12,7 @@ from gptmath.lens import strongest_neurons
 from gptmath.model import activation
 
 from scenes import theme as th
-from scenes.animations import FadeIn, FadeOut
+from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.mobjects import HeatMap, MatrixWithEllipses, TokenRow, VectorColumn, fit, label, number
 
@@ -93,7 +93,8 @@ class MLPBlock(GPTScene):
         bent = activation(pre, self.cfg.activation) if self.gated else self.hook("mlp.hook_post")
         self.top = strongest_neurons(self.data.trace, self.L, self.P, N_STRONGEST)
         self.pre_group = self.up_eq.result
-        self.play(FadeOut(self.up_eq.rest), self.pre_group.animate.to_edge(LEFT, buff=th.EDGE).shift(0.2 * DOWN))
+        left = [-th.FRAME_WIDTH / 2 + th.EDGE + self.pre_group.width / 2, self.pre_group.get_y() - 0.2, 0]
+        self.play(FadeOut(self.up_eq.rest), MoveScale(self.pre_group, 1.0, left))
         self.axes, self.curve, ticks = self._activation_plot(pre)
         self.gelu_dots = self._dots(pre, bent)
         name = label(self.tr(T, f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
@@ -194,7 +195,7 @@ class MLPBlock(GPTScene):
 
     def run_in_parallel(self) -> None:
         n = len(self.data.tokens)
-        self.play(self.resid_eq.animate.scale(0.9).shift(1.0 * UP))
+        self.play(MoveScale(self.resid_eq, 0.9, self.resid_eq.get_center() + 1.0 * UP))
         self.token_row = TokenRow(self.data.tokens, max_lines=1, max_width=th.CONTENT_WIDTH - 1.2)
         self.token_row.to_edge(DOWN, buff=1.0).shift(0.6 * RIGHT)
         boxes = VGroup()

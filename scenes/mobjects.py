@@ -435,7 +435,10 @@ class ProbabilityBars(VGroup):
             track = row[1]
             bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
             bar.move_to(track.get_left(), LEFT)
-            pct = GlyphText(f"{100 * p:.1f}%", self.font_size * 0.9)
+            text = f"{100 * p:.1f}%"
+            if getattr(self.percents[i], "text", None) == text:
+                continue  # the same percentage, already written
+            pct = GlyphText(text, self.font_size * 0.9)
             pct.shift([track.get_right()[0] + 0.15, track.get_center()[1], 0])
             row.submobjects[3] = self.percents.submobjects[i] = pct
         return self

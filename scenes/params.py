@@ -175,13 +175,14 @@ class ParameterCount(GPTScene):
         like = weight_matrix_tally(self.data.model.config)
         self.gpt3_full_mob = fit(label(self.tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
-        self.like_gpt3_mob = fit(label(self.tr(T, "ours_like_gpt3", model=self.data.model.name, n=_n(total(like)),
+        key = "ours_like_gpt3_tied" if self.data.model.config.tied_embeddings else "ours_like_gpt3"
+        self.like_gpt3_mob = fit(label(self.tr(T, key, model=self.data.model.name, n=_n(total(like)),
                                           k=_n(n_matrices(like)), all=_n(total(self.tally))), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
         notes = VGroup(self.gpt3_full_mob, self.like_gpt3_mob).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(self.gpt3_total_mob, DOWN, buff=0.15).align_to(self.gpt3_header, LEFT)
         self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
-        ratio = total(self.gpt3_groups) / total(self.tally)
+        ratio = total(self.gpt3_groups) / total(like)  # the same basis: weight matrices, each counted once
         self.show_caption(self.tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
         self.end_step(2)
 

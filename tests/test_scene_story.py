@@ -106,7 +106,8 @@ def test_chat_without_a_template_says_so(tmp_path, media):
     config.pop("chat_template", None)
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
     scene, _ = render(Chat, Settings(model=str(folder)), media)
-    assert any("no chat template" in text for _, text in scene.captions)
+    assert scene.note.original_text == "This model has no chat template"
+    assert any("chat-trained" in text for _, text in scene.captions)
     shutil.rmtree(folder)
 
 
