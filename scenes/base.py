@@ -155,6 +155,9 @@ class GPTCamera(Camera):
         region[:] = np.asarray(Image.alpha_composite(Image.fromarray(region), image))
 
 
+ENCODERS_IN_FLIGHT = 4  # manim's own advice for typical hardware (config.max_inflight_encoders)
+
+
 class GPTScene(Scene):
     """A scene that draws one stage of the real forward pass its settings ask for.
 
@@ -177,6 +180,9 @@ class GPTScene(Scene):
         # Manim's partial-movie cache hashes every mobject on screen before every play and wait: for grids of
         # numbers that was 40% of AttentionHead's render time, more than re-rendering ever costs.
         config.disable_caching = True
+        # Manim waits for each animation's video to be encoded before drawing the next; with a few encoders in
+        # flight the encoding of one animation overlaps the drawing of the next (same frames, same file).
+        config.max_inflight_encoders = ENCODERS_IN_FLIGHT
         self.camera.ink = th.ink(self.settings.theme)
         self.camera.background_color = th.BACKGROUND if self.camera.ink is None else \
             th.ManimColor(self.camera.ink.rgb(np.array(th.BACKGROUND.to_rgb())))
