@@ -467,7 +467,7 @@ class AttentionHead(GPTScene):
             column = VectorColumn(v[k], border_color=th.VALUE, **col)
             self.value_columns[k], self.weight_labels[k] = column, weight
             terms.add(VGroup(name, weight, column).arrange(DOWN, buff=0.12))
-        terms.arrange(RIGHT, buff=0.22, aligned_edge=DOWN)
+        terms.arrange(RIGHT, buff=0.14, aligned_edge=DOWN)
         self.z_column = VectorColumn(self.step.z, n_shown=4, cell_width=0.74, cell_height=0.27, font_size=NUMBER,
                                      border_color=WHITE)
         z_name = symbol("z", WHITE, 30).next_to(self.z_column.brackets, UP, buff=0.12)
