@@ -19,7 +19,7 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, number
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, line_text, number
 
 T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
@@ -70,9 +70,7 @@ def header_notes(names: list[str], n_tokens: int, V: int, lang: str) -> list[str
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
     """A token as text in its colour with its id beneath, on a line of its own height: a comma sits low, as in text."""
-    name = label("|" + (th.show_spaces(text) or " "), th.SMALL_SIZE + 2, th.token_color(index))
-    strut = name.submobjects[0].set_opacity(0)  # an invisible full-height bar keeps the line's height...
-    strut.set_x(VGroup(*name.submobjects[1:]).get_x())  # ...centred under the token's ink
+    name, _ = line_text(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index), keep_strut=True)
     id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
     header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
     fit(header, max_width)

@@ -232,6 +232,26 @@ class MatrixWithEllipses(VGroup):
         self.add(self.row_brace, self.col_brace)
 
 
+def line_text(text: str, font_size: float, color=th.TEXT, keep_strut: bool = False) -> tuple[Text, float]:
+    """A one-line text and how far its ink's centre lies above the middle of its line, so baselines line up.
+
+    A full-height bar set before the text gives every line the same box; it is dropped again, or with
+    `keep_strut` kept, invisible and under the ink's centre, so the text keeps its line's height.
+
+        comma, ink_up = line_text(",", 24)
+        comma.move_to(box).shift(UP * ink_up)  # sits low in the box, as in running text
+    """
+    made = label("|" + text, font_size, color)
+    strut, ink = made.submobjects[0], VGroup(*made.submobjects[1:])
+    ink_up = ink.get_center()[1] - strut.get_center()[1]
+    if keep_strut:
+        strut.set_opacity(0).set_x(ink.get_x())
+    else:
+        made.remove(strut)
+    made.text = text
+    return made, ink_up
+
+
 class TokenRow(VGroup):
     """The prompt's tokens as coloured boxes, whitespace made visible, ids beneath.
 
@@ -255,17 +275,13 @@ class TokenRow(VGroup):
 
     def _cell(self, i: int, font_size: float) -> VGroup:
         shown = th.show_spaces(self.tokens[i]) or " "
-        text = label("|" + shown, font_size)  # a full-height bar gives every token the same line box...
-        strut = text.submobjects[0]
-        text.remove(strut)  # ...and is dropped again, remembering where the line's middle was
-        text.text = shown
-        line_offset = strut.get_center()[1] - text.get_center()[1]
+        text, ink_up = line_text(shown, font_size)
         id_mob = label(str(self.ids[i]), font_size * 0.7, th.DIM, mono=True) if self.ids is not None else None
         width = max(text.width, id_mob.width if id_mob else 0) + 0.16
         box = RoundedRectangle(corner_radius=0.06, width=width, height=font_size / 48 * 0.75 + 0.1,
                                stroke_color=th.token_color(i), stroke_width=2, fill_color=th.token_color(i),
                                fill_opacity=0.25)
-        text.move_to(box).shift(DOWN * line_offset)  # centre the line, not the ink: baselines line up
+        text.move_to(box).shift(UP * ink_up)  # centre the line, not the ink: baselines line up
         cell = VGroup(box, text)
         cell.index, cell.box, cell.text = i, box, text
         if id_mob is not None:
@@ -687,10 +703,10 @@ class ChatTranscript(VGroup):
         words = text.split(" ")
         while words:
             n = self._words_that_fit(words)
-            made = _line_text(" ".join(words[:n]), self.font_size)
+            made = line_text(" ".join(words[:n]), self.font_size)
             while n > 1 and self.x + made[0].width > self.max_width:  # the estimate was a little generous
                 n -= 1
-                made = _line_text(" ".join(words[:n]), self.font_size)
+                made = line_text(" ".join(words[:n]), self.font_size)
             if made[0].text.strip():
                 self._place(*made, self.texts)
             words = words[n:]
@@ -734,12 +750,3 @@ class ChatTranscript(VGroup):
         chip = VGroup(box, text.move_to(box))
         chip.role = role
         return chip
-
-
-def _line_text(text: str, font_size: float) -> tuple[VMobject, float]:
-    """A text and how far its ink's centre lies above the middle of its line (so baselines can line up)."""
-    made = label("|" + text, font_size)
-    strut = made.submobjects[0]
-    made.remove(strut)
-    made.text = text
-    return made, made.get_center()[1] - strut.get_center()[1]
