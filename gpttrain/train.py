@@ -177,6 +177,7 @@ class TrainConfig:
     sinusoid_positions: bool = False  # position embeddings start as sines and cosines (still learned), not noise
     add_sinusoids: bool = False  # going on from a model (--init or --resume): add them to its position embeddings, once
     echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
+    random_echo_share: float = 0.0  # of training windows: random tokens told twice (scored on the repeat), then text
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
@@ -225,6 +226,23 @@ def echo_window(stream: np.ndarray, rng: np.random.Generator, n: int) -> np.ndar
     span = int(rng.integers(8, n // 2 + 1))
     i = int(rng.integers(0, len(stream) - n))
     return np.concatenate([stream[i:i + span], stream[i:i + n - span]])
+
+
+def random_echo_window(stream: np.ndarray, allowed: np.ndarray, rng: np.random.Generator,
+                       n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n tokens: a stretch (8 to n/2) of random `allowed` tokens told twice, then text from `stream`; and [n-1]
+    which next tokens count in the loss. Random tokens cannot be foreseen, only recalled: the first telling and
+    the first token of the second do not count.
+
+    Only the token just before says what comes next in a random stretch, so this teaches heads to look exactly
+    one token back, whatever the token (in text, the nearest content word often does as well).
+    """
+    span = int(rng.integers(8, n // 2 + 1))
+    stretch = rng.choice(allowed, size=span)
+    i = int(rng.integers(0, len(stream) - n))
+    window = np.concatenate([stretch, stretch, stream[i:i + n - 2 * span]])
+    scored = np.arange(1, n) > span  # target t is window[t]
+    return window, scored
 
 
 def evaluate(model, streams: list[np.ndarray], byte_len: np.ndarray, cfg: TrainConfig) -> dict:
@@ -379,6 +397,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
 
     eot = tokenizer.convert_tokens_to_ids(EOT)
     special = tuple(tokenizer.convert_tokens_to_ids([EOT, *ROLE_TOKENS]))
+    ordinary = np.setdiff1d(np.arange(len(tokenizer)), special)  # what random echo windows draw from
     texts = head_texts(data, cfg)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=cfg.n_ctx, n_embd=cfg.d_model, n_layer=cfg.n_layer,
                         n_head=cfg.n_head, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
@@ -421,16 +440,21 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
 
     def batch() -> tuple[torch.Tensor, torch.Tensor]:
         sources = rng.choice(len(data.train), size=cfg.batch_size, p=mix)
-        rows = []
-        for s in sources:
-            stream = data.train[s]
-            if rng.random() < cfg.echo_share:
+        rows, scored = [], np.ones((cfg.batch_size, cfg.n_ctx), dtype=bool)
+        for row, s in enumerate(sources):
+            stream, kind = data.train[s], rng.random()
+            if kind < cfg.echo_share:
                 rows.append(echo_window(stream, rng, cfg.n_ctx + 1))
-                continue
-            i = int(rng.integers(0, len(stream) - cfg.n_ctx - 1))
-            rows.append(stream[i:i + cfg.n_ctx + 1])
+            elif kind < cfg.echo_share + cfg.random_echo_share:
+                window, scored[row] = random_echo_window(stream, ordinary, rng, cfg.n_ctx + 1)
+                rows.append(window)
+            else:
+                i = int(rng.integers(0, len(stream) - cfg.n_ctx - 1))
+                rows.append(stream[i:i + cfg.n_ctx + 1])
         ids = torch.from_numpy(np.stack(rows).astype(np.int64))
-        return ids[:, :-1], ids[:, 1:]
+        targets = ids[:, 1:].clone()
+        targets[torch.from_numpy(~scored)] = -100  # cross_entropy's ignore_index: not in the loss
+        return ids[:, :-1], targets
 
     def checkpoint(snapshot: bool) -> dict:
         """Evaluate; save the best model, a float16 snapshot if asked, and the resumable state."""
@@ -468,9 +492,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
         opt.step()
         step += 1
         history.tokens_seen += tokens_per_step
-        history.train.append((step, float(loss)))
+        history.train.append((step, loss.item()))
         elapsed = time.time() - t0
-        bar.set_postfix(loss=f"{float(loss):.3f}", tok_s=f"{tokens_per_step * (step - bar.initial) / max(elapsed, 1e-9):,.0f}",
+        bar.set_postfix(loss=f"{history.train[-1][1]:.3f}", tok_s=f"{tokens_per_step * (step - bar.initial) / max(elapsed, 1e-9):,.0f}",
                         refresh=False)
         bar.update(1)
         snapshot = step in cfg.snapshots
@@ -544,7 +568,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
                     "with a fresh optimizer; put its tokenizer in WORK/tokenizer to keep its vocabulary")
-    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share"):
+    for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share",
+                 "random_echo_share"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")

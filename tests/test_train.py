@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gpttrain.toy import write_toy_corpus
-from gpttrain.train import TrainConfig, echo_window, lr_at, sinusoids, train
+from gpttrain.train import TrainConfig, echo_window, lr_at, random_echo_window, sinusoids, train
 
 
 def test_echo_window_tells_a_stretch_twice_then_goes_on():
@@ -23,6 +23,21 @@ def test_echo_window_tells_a_stretch_twice_then_goes_on():
         assert (np.diff(w[span:]) == 1).all()  # then the text goes on from where the stretch began
         spans.add(span)
     assert len(spans) > 10
+
+
+def test_random_echo_window_scores_only_what_can_be_recalled():
+    stream = np.arange(10_000, 20_000, dtype=np.int64)  # text: ids the random tokens never take
+    allowed = np.arange(5, 300)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        w, scored = random_echo_window(stream, allowed, rng, 257)
+        assert len(w) == 257 and scored.shape == (256,)
+        span = int(np.flatnonzero(w >= 10_000)[0]) // 2  # the text starts after two tellings
+        assert 8 <= span <= 128
+        assert np.isin(w[:span], allowed).all() and (w[span:2 * span] == w[:span]).all()
+        assert (np.diff(w[2 * span:]) == 1).all()  # then text
+        # target t is w[t]: the first telling and the first token of the second are left out, the rest counts
+        assert not scored[:span].any() and scored[span:].all()
 
 
 def test_sinusoid_positions_tell_every_position_apart_at_the_init_scale():
@@ -58,7 +73,7 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
     (tmp_path / "w2").mkdir()
     (tmp_path / "w1" / "tokenizer").rename(tmp_path / "w2" / "tokenizer")
     then = TrainConfig(out=str(tmp_path / "then"), work=str(tmp_path / "w2"), steps=20, init=str(tmp_path / "first"),
-                       echo_share=0.5, sinusoid_positions=False, **base)
+                       echo_share=0.3, random_echo_share=0.3, sinusoid_positions=False, **base)
     history = train(then)
     assert len(history.train) == 20 and history.train[10][0] == 11  # steps 11..20 follow steps 1..10
     assert history.tokens_seen == 20 * 4 * 64
