@@ -232,10 +232,10 @@ class AttentionHead(GPTScene):
                 self.token_labels.add(text.next_to(self.x_row.columns[i].brackets, UP, buff=0.12))
         self.inputs = VGroup(self.token_labels, self.x_row)
         self.inputs.shift(UP * (TOP - self.inputs.get_top()[1]))
+        self.show_caption(self.tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.play(FadeIn(self.token_labels), LaggedStart(*[FadeIn(c) for c in self.x_row.slots], lag_ratio=0.1),
                   FadeIn(self.x_row.name))
         show_only(self, self.inputs)
-        self.show_caption(self.tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.end_step()
 
     def axis_names(self) -> tuple[str, str]:
@@ -250,6 +250,7 @@ class AttentionHead(GPTScene):
                                      (th.QUERY, WHITE, th.QUERY, th.QUERY), self.axis_names())
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
+        self.show_caption(self.tr(T, "query_product", dh=self.cfg.d_head))
         self.play(Create(focus))
         self.play(FadeIn(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
         added = [FadeIn(m) for m in (self.query_product.bias, self.query_product.plus) if m is not None]
@@ -257,7 +258,6 @@ class AttentionHead(GPTScene):
         self.play(FadeIn(self.query_product.equals), FadeIn(self.query_product.result))
         self.play(FadeOut(focus))
         show_only(self, self.inputs, self.query_product)
-        self.show_caption(self.tr(T, "query_product", dh=self.cfg.d_head))
         self.end_step()
 
     def show_keys(self) -> None:
@@ -269,13 +269,13 @@ class AttentionHead(GPTScene):
         self.key_product.move_to(self.query_product)
         old, new = self.query_product, self.key_product
         parts = ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))
-        self.play(*[FadeOut(a) for a, _ in parts if a is not None], run_time=0.5)  # no morphing numbers
-        self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
-        show_only(self, self.inputs, self.key_product)
         cfg = self.cfg
         self.show_caption(self.tr(T, "key_product") if cfg.n_kv_head == cfg.n_head else
                           self.tr(T, "key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head),
                                   n=cfg.n_kv_head))
+        self.play(*[FadeOut(a) for a, _ in parts if a is not None], run_time=0.5)  # no morphing numbers
+        self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
+        show_only(self, self.inputs, self.key_product)
         self.end_step()
 
     def show_all_queries_and_keys(self) -> None:
@@ -286,10 +286,10 @@ class AttentionHead(GPTScene):
         for row in rows:
             row.shift(RIGHT * (self.x_row.slots.get_center()[0] - row.slots.get_center()[0]))
         self.place_below_inputs(rows)
+        self.show_caption(self.tr(T, "all_qk"))
         self.play(FadeOut(self.key_product))
         self.play(LaggedStart(FadeIn(self.q_row), FadeIn(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
-        self.show_caption(self.tr(T, "all_qk"))
         self.end_step()
 
     # -- rotary position embedding (models without learned positions) -------------
@@ -313,12 +313,12 @@ class AttentionHead(GPTScene):
         name = symbol("q", th.QUERY, 34).next_to(row, LEFT, buff=0.5).match_x(self.x_row.name)
         self.dial_row = VGroup(name, row)
         self.dial_row.next_to(self.token_labels, DOWN, buff=0.35).set_x(self.dial_row.get_x())
+        degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
+        self.show_caption(self.tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
         self.play(FadeOut(self.x_row), FadeOut(self.q_row),
                   FadeOut(self.k_row))
         self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in self.dials.values()], lag_ratio=0.1))
         show_only(self, self.token_labels, self.dial_row)
-        degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
-        self.show_caption(self.tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
         self.end_step()
 
     def show_turned_numbers(self) -> None:
@@ -344,11 +344,11 @@ class AttentionHead(GPTScene):
         fit(self.turned_table, th.CONTENT_WIDTH, height=self.dial_row.get_bottom()[1] - 0.3 - BOTTOM)
         self.turned_table.move_to([0, (self.dial_row.get_bottom()[1] - 0.2 + BOTTOM) / 2, 0])
         frame = SurroundingRectangle(self.dials[i], color=th.HIGHLIGHT, buff=0.06)
+        key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
+        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.play(Create(frame), FadeIn(heading))
         self.play(LaggedStart(*[FadeIn(r, shift=0.1 * DOWN) for r in table], lag_ratio=0.3))
         show_only(self, self.token_labels, self.dial_row, frame, self.turned_table)
-        key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
-        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.end_step()
 
     def place_below_inputs(self, mob: VMobject) -> None:
@@ -417,6 +417,8 @@ class AttentionHead(GPTScene):
     def apply_mask(self) -> None:
         d = self.data
         self.score_grid = self.grid(d.trace[hooks.attn(d.layer, "attn_scores")][d.head], "scores")
+        window = self.cfg.windows[d.layer]
+        self.show_caption(self.tr(T, "mask") if window is None else self.tr(T, "mask_window", w=window))
         self.play(FadeOut(self.example_cell))
         p = len(d.tokens)
         if p > 1:  # a one-token prompt has nothing to hide
@@ -424,8 +426,6 @@ class AttentionHead(GPTScene):
                                                    FadeIn(self.score_grid.column(q, masked=True)))
                                     for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
         show_only(self, self.score_grid, self.side_panel)
-        window = self.cfg.windows[d.layer]
-        self.show_caption(self.tr(T, "mask") if window is None else self.tr(T, "mask_window", w=window))
         self.end_step()
 
     def apply_softmax(self) -> None:
@@ -434,6 +434,7 @@ class AttentionHead(GPTScene):
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
         note = label(self.tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
+        self.show_caption(self.tr(T, "softmax"))
         self.play(FadeOut(self.side_panel), FadeIn(panel))
         self.side_panel = panel
         new = self.pattern_grid
@@ -442,7 +443,6 @@ class AttentionHead(GPTScene):
         self.column_frame = SurroundingRectangle(self.pattern_grid.column(d.position), color=th.HIGHLIGHT, buff=0.03)
         self.play(Create(self.column_frame))
         show_only(self, new, self.side_panel, self.column_frame)
-        self.show_caption(self.tr(T, "softmax"))
         self.end_step()
 
     # -- values, output, residual ---------------------------------------------
@@ -481,6 +481,7 @@ class AttentionHead(GPTScene):
         self.heat_grid = self.grid(self.pattern_grid.values, "pattern", show_numbers=False)
         self.add(self.heat_grid)
         self.bring_to_front(self.pattern_grid, self.column_frame)
+        self.show_caption(self.tr(T, "values", query=quoted(d.tokens[i])))
         self.play(FadeOut(self.side_panel), FadeOut(self.pattern_grid))
         factor = 0.62
         to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
@@ -491,26 +492,25 @@ class AttentionHead(GPTScene):
         self.value_panel = panel
         self.play(FadeIn(formula), LaggedStart(*[FadeIn(t) for t in terms], lag_ratio=0.1))
         show_only(self, self.heat_grid, self.column_frame, formula, terms)
-        self.show_caption(self.tr(T, "values", query=quoted(d.tokens[i])))
         self.end_step()
+        shown = sum(k is not None for k in keys)
+        self.show_caption(self.tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
+                          self.tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
         self.play(FadeIn(equals), *[FadeOut(c.copy(), target_position=self.z_column, scale=0.6)
                                     for c in self.value_columns.values()], run_time=1.2)
         self.play(FadeIn(self.z_column), FadeIn(z_name))
         show_only(self, self.heat_grid, self.column_frame, formula, terms, equals, z_name, self.z_column)
-        shown = sum(k is not None for k in keys)
-        self.show_caption(self.tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
-                          self.tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
         self.end_step()
 
     def project_output(self) -> None:
         self.output_product = Product(self.hw.W_O.T, self.step.z, None, self.step.output, ("W_O", "z", "Delta"),
                                       (WHITE, WHITE, th.HIGHLIGHT), self.axis_names())
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
+        self.show_caption(self.tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
         self.play(FadeIn(self.output_product.matrix), FadeIn(self.output_product.names))
         self.play(FadeIn(self.output_product.equals), FadeIn(self.output_product.result))
         show_only(self, self.output_product)
-        self.show_caption(self.tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.end_step()
 
     def add_to_residual(self) -> None:
@@ -529,11 +529,11 @@ class AttentionHead(GPTScene):
         self.residual = fit(VGroup(token, row, names), height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.remove(self.output_product)
         self.add(*self.output_product.submobjects)
+        self.show_caption(self.tr(T, "residual", query=quoted(d.tokens[i])))
         self.merge([((self.output_product.result,), delta)], *fade_all_but(self, self.output_product.result))
         self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
         self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
         show_only(self, self.residual)
-        self.show_caption(self.tr(T, "residual", query=quoted(d.tokens[i])))
         self.end_step(2)
 
 
@@ -611,11 +611,11 @@ class MultiHeadAttention(GPTScene):
         shift = LEFT * (self.heads.get_center()[0] + (0 if self.sum_below() else 0.8))  # room for the sum beside
         self.heads.shift(shift)
         self.kv_brackets.shift(shift)
-        self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
-        show_only(self, self.kv_brackets, self.heads)
         cfg = d.model.config
         self.show_caption(self.tr(T, "heads", n=n) if cfg.n_kv_head == n else
                           self.tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
+        self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
+        show_only(self, self.kv_brackets, self.heads)
         self.end_step()
 
     def sum_below(self) -> bool:
@@ -709,15 +709,15 @@ class MultiHeadAttention(GPTScene):
         result_name.align_to(self.result_column, RIGHT)
         if result_name.get_right()[0] > th.FRAME_WIDTH / 2 - th.EDGE:
             result_name.to_edge(RIGHT, buff=th.EDGE)
+        bias = [m for m in (bias_plus, self.bias_column) if m is not None]
+        self.show_caption(self.tr(T, "combine" if self.bias is not None else "combine_no_bias",
+                                  query=quoted(d.tokens[i])))
         self.play(FadeIn(links), LaggedStart(*[FadeIn(t, shift=0.2 * DOWN) for t in terms], lag_ratio=0.1),
                   FadeIn(token))
-        bias = [m for m in (bias_plus, self.bias_column) if m is not None]
         self.play(FadeIn(pluses), *[FadeIn(m) for m in bias], FadeIn(b_name))
         sources = [*terms] + ([self.bias_column] if self.bias_column is not None else [])
         self.merge([(sources, self.result_column)], FadeIn(equals), FadeIn(result_name), copies=True, run_time=1.0)
         show_only(self, self.kv_brackets, self.heads, self.sum_group, result_name)
-        self.show_caption(self.tr(T, "combine" if self.bias is not None else "combine_no_bias",
-                                  query=quoted(d.tokens[i])))
         self.end_step()
 
     def sum_terms(self, scale: float) -> tuple[VGroup, VGroup]:
@@ -786,11 +786,11 @@ class MultiHeadAttention(GPTScene):
         fit(self.model_view, height=TOP - BOTTOM - 0.1).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.chosen_frame = SurroundingRectangle(self.grid_thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT,
                                                  buff=0.05, stroke_width=4)
+        self.show_caption(self.tr(T, "model_view"))
         self.play(*fade_all_but(self))
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.2), FadeIn(heads))
         show_only(self, self.model_view)
         self.play(Create(self.chosen_frame))
-        self.show_caption(self.tr(T, "model_view"))
         self.end_step()
         self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)
@@ -861,11 +861,11 @@ class MultiHeadAttention(GPTScene):
                            stroke_opacity=0.7))
         self.enlarged, self.map_links, self.map_frames = enlarged, links, frames
         self.model_view = Group(self.head_map, axis, layers, heads, legend)
+        self.show_caption(self.tr(T, "overview_caption"))
         self.play(*fade_all_but(self))
         self.play(FadeIn(self.model_view))
-        self.show_caption(self.tr(T, "overview_caption"))
         self.end_step()
+        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.play(Create(frames), Create(links), LaggedStart(*[FadeIn(e) for e in enlarged], lag_ratio=0.2))
         self.chosen_frame = frames[0]
-        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)

@@ -23,8 +23,8 @@ class Chat(Generation):
         self.show_title(self.tr(T, "title"))
         if self.data.model.chat_template is None:
             self.note = fit(label(self.tr(T, "no_template"), th.LABEL_SIZE + 6))
-            self.play(FadeIn(self.note))
             self.show_caption(self.tr(T, "no_template_hint"))
+            self.play(FadeIn(self.note))
             self.end_step(2)
             return
         self.show_script()
@@ -39,9 +39,9 @@ class Chat(Generation):
         self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
                                      font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)
         fit(self.script, th.CONTENT_WIDTH)
+        self.show_caption(self.tr(T, "script"))
         self.play(FadeIn(self.script.lines[0]))
         self.play(LaggedStart(*[FadeIn(line) for line in self.script.lines[1:]], lag_ratio=0.4))
-        self.show_caption(self.tr(T, "script"))
         self.end_step()
 
     def show_tokens(self) -> None:
@@ -54,10 +54,10 @@ class Chat(Generation):
         fit(row, height=max(0.5, row.get_top()[1] + th.FRAME_HEIGHT / 2 - th.EDGE - 0.9))
         markers = [i for i, t in enumerate(self.prompt_tokens) if t.startswith("<|") and i in row.shown_indices]
         frames = VGroup(*[SurroundingRectangle(row.cell(i), color=th.HIGHLIGHT, buff=0.04) for i in markers])
-        self.play(FadeIn(row))
-        self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
         first = self.prompt_tokens[markers[0]] if markers else ""
         self.show_caption(self.tr(T, "tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
+        self.play(FadeIn(row))
+        self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
         self.end_step()
         self.play(FadeOut(row), FadeOut(frames), FadeOut(self.script))
 
@@ -70,9 +70,9 @@ class Chat(Generation):
         for i in range(min(N_ROUNDS, len(self.steps))):
             self.run_round(i)
         rest = self.text_mob(len(self.steps))
+        self.show_caption(self.tr(T, "continue" if self.ended else "continue_cut", n=len(self.steps)))
         self.play(FadeOut(self.bars), FadeOut(self.text), FadeIn(rest), run_time=1.0)
         self.text = rest
-        self.show_caption(self.tr(T, "continue" if self.ended else "continue_cut", n=len(self.steps)))
         self.end_step()
 
     def show_transcript(self) -> None:
@@ -81,8 +81,8 @@ class Chat(Generation):
         transcript = ChatTranscript(split_markers(self.prompt + answer), max_width=th.CONTENT_WIDTH - 1,
                                     font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
         fit(transcript, th.CONTENT_WIDTH, height=5.6)
+        self.show_caption(self.tr(T, "same_machine"))
         self.play(FadeOut(self.text), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   FadeIn(transcript))
         self.transcript = transcript
-        self.show_caption(self.tr(T, "same_machine"))
         self.end_step(2)

@@ -115,9 +115,9 @@ class Embedding(GPTScene):
         overflow = NOTES_BOTTOM - self.short_notes.get_bottom()[1]  # two notes: lift the picture off the caption
         if overflow > 0:
             VGroup(self.matrix, self.params_mob, self.short_notes).shift(overflow * UP)
+        self.show_caption(self.tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
         self.play(FadeIn(self.matrix), FadeIn(self.short_notes))
         self.play(Write(self.params_mob))
-        self.show_caption(self.tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
         self.end_step()
 
     def pull_out_columns(self) -> None:
@@ -161,6 +161,7 @@ class Embedding(GPTScene):
 
         width = ROW_LABEL_WIDTH + 0.3  # the matrix shrinks to the row labels' column, level with the token vectors
         corner = [-th.FRAME_WIDTH / 2 + th.EDGE + width / 2, TOKEN_Y, 0]
+        self.show_caption(self.tr(T, "pull_caption"))
         self.play(FadeOut(self.params_mob), FadeOut(self.short_notes),
                   MoveScale(self.matrix, width / self.matrix.width, corner))
         cols = self.matrix_cols  # the pulled columns lie somewhere under the "⋯" column
@@ -170,7 +171,6 @@ class Embedding(GPTScene):
         self.play(FadeIn(self.headers), FadeIn(ghost))
         self.play(LaggedStart(*[TransformFromCopy(ghost, slot) for slot in slots], lag_ratio=0.15), run_time=2)
         self.play(FadeIn(self.token_vectors), FadeOut(slots), FadeOut(ghost))
-        self.show_caption(self.tr(T, "pull_caption"))
         self.end_step()
 
     def row_label(self, key: str, y: float) -> VGroup:
@@ -182,12 +182,12 @@ class Embedding(GPTScene):
         """The position embedding of each position, written under its token's vector."""
         self.token_label = self.row_label("token_row", TOKEN_Y)
         self.position_label = self.row_label("position_row", POSITION_Y)
+        cfg = self.data.model.config
+        self.show_caption(self.tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
         self.play(FadeOut(self.matrix), FadeIn(self.token_label))
         self.play(FadeIn(self.position_label),
                   LaggedStart(*[FadeIn(v, shift=0.3 * UP) for v in self.position_vectors], lag_ratio=0.1),
                   FadeIn(self.position_labels))
-        cfg = self.data.model.config
-        self.show_caption(self.tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
         self.end_step()
 
     def point_to_rotary(self) -> None:
@@ -197,10 +197,10 @@ class Embedding(GPTScene):
         cfg = self.data.model.config
         self.rotary_note = label(self.tr(T, "rotary_note"), th.LABEL_SIZE, th.DIM)
         fit(self.rotary_note, SLOTS_RIGHT - SLOTS_LEFT).move_to([(SLOTS_LEFT + SLOTS_RIGHT) / 2, POSITION_Y, 0])
-        self.play(FadeOut(self.matrix), FadeIn(self.token_label))
-        self.play(FadeIn(self.position_label), FadeIn(self.rotary_note), FadeIn(self.position_labels))
         key = "rotary_caption" if cfg.rotary_dims == cfg.d_head else "rotary_partial_caption"
         self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.play(FadeOut(self.matrix), FadeIn(self.token_label))
+        self.play(FadeIn(self.position_label), FadeIn(self.rotary_note), FadeIn(self.position_labels))
         self.end_step()
 
     def sum_vectors(self) -> None:
@@ -210,10 +210,10 @@ class Embedding(GPTScene):
         addends = zip(self.token_vectors, self.position_vectors) if self.learned_positions else \
             ((t,) for t in self.token_vectors)
         also = [FadeOut(self.rotary_note)] if not self.learned_positions else []
+        self.show_caption(self.tr(T, "sum_caption" if self.learned_positions else "same_caption"))
         self.merge([(a, s) for a, s in zip(addends, self.residuals)],
                    FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label), *also,
                    MoveScale(self.position_labels, 1.0, self.position_labels.get_center() + (SUM_Y - POSITION_Y) * UP))
-        self.show_caption(self.tr(T, "sum_caption" if self.learned_positions else "same_caption"))
         self.end_step(2)
 
 
@@ -324,8 +324,8 @@ class EmbeddingSpace(GPTScene):
                           .arrange(RIGHT, buff=0.2) for g in groups]).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
         self.legend = VGroup(heading, legend).arrange(DOWN, buff=0.5)
         self.fit_right_panel(self.legend)
-        self.play(Create(self.cloud.axes), FadeIn(self.cloud.dots), FadeIn(self.cloud.labels), FadeIn(self.legend))
         self.show_caption(self.tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
+        self.play(Create(self.cloud.axes), FadeIn(self.cloud.dots), FadeIn(self.cloud.labels), FadeIn(self.legend))
         self.play(self.cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
         self.cloud.clear_updaters()
         self.remove(self.cloud.azimuth)  # the tracker is not drawn, but play() added it to the scene
@@ -359,9 +359,9 @@ class EmbeddingSpace(GPTScene):
             self.neighbour_rows.add(VGroup(name, bar, value))
         self.neighbour_table = VGroup(title, header, self.neighbour_rows).arrange(DOWN, buff=0.3)
         self.fit_right_panel(self.neighbour_table)
+        self.show_caption(self.tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
         self.play(FadeOut(self.legend), FadeIn(title), FadeIn(header))
         self.play(LaggedStart(*[FadeIn(r, shift=0.2 * LEFT) for r in self.neighbour_rows], lag_ratio=0.12))
-        self.show_caption(self.tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
         self.end_step()
 
     def direction_words(self) -> tuple[tuple[int, int], dict[str, int], list]:
@@ -395,12 +395,12 @@ class EmbeddingSpace(GPTScene):
         axis.next_to(self.number_line.ticks, DOWN, buff=0.3)
         heading = label(self.tr(T, "direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
         self.direction_group = VGroup(heading, self.number_line, axis)
+        self.show_caption(self.tr(T, "direction_caption"))
         self.play(FadeOut(self.cloud), FadeOut(self.neighbour_table))
         heading.next_to(self.title_mob, DOWN, buff=0.35).align_to(self.title_mob, LEFT)
         self.play(FadeIn(heading), Create(self.number_line.line), FadeIn(self.number_line.ticks), FadeIn(axis))
         self.play(LaggedStart(*[FadeIn(m, shift=0.2 * DOWN) for m in self.number_line.markers], lag_ratio=0.08),
                   run_time=2)
-        self.show_caption(self.tr(T, "direction_caption"))
         self.end_step(2)
 
 

@@ -65,9 +65,9 @@ class MLPBlock(GPTScene):
         fit(self.where, th.CONTENT_WIDTH / 2).to_corner(UR, buff=th.EDGE)
         self.x_col = VectorColumn(self.hook("ln2.hook_normalized"), n_shown=6, cell_width=0.8)
         self.x_group = _labelled(self.x_col, self.tr(T, "input_label"))
-        self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
         norm = th.norm_name(self.cfg.norm)
         self.show_caption(self.tr(T, "input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
+        self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
         self.end_step()
 
     def project_up(self) -> None:
@@ -80,11 +80,11 @@ class MLPBlock(GPTScene):
         x_target = self.x_group.copy()
         self.up_eq = self._product(self.W_in_mob, x_target, self.b_in_col, self.pre_col,
                                    "gate_pre_label" if self.gated else "pre_label")
+        key = "gate" if self.gated else ("up" if b is not None else "up_no_bias")
+        self.show_caption(self.tr(T, key, m=f"{m:,}", d=f"{d:,}"))
         self.play(ReplacementTransform(self.x_group, x_target), FadeIn(self.W_in_mob))
         self.x_group = x_target
         self.play(LaggedStart(*[FadeIn(part) for part in self.up_eq.tail], lag_ratio=0.3))
-        key = "gate" if self.gated else ("up" if b is not None else "up_no_bias")
-        self.show_caption(self.tr(T, key, m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def apply_activation(self) -> None:
@@ -94,6 +94,8 @@ class MLPBlock(GPTScene):
         self.top = strongest_neurons(self.data.trace, self.L, self.P, N_STRONGEST)
         self.pre_group = self.up_eq.result
         left = [-th.FRAME_WIDTH / 2 + th.EDGE + self.pre_group.width / 2, self.pre_group.get_y() - 0.2, 0]
+        act = self.tr(T, f"act_{self.cfg.activation}")
+        self.show_caption(self.tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
         self.play(FadeOut(self.up_eq.rest), MoveScale(self.pre_group, 1.0, left))
         self.axes, self.curve, ticks = self._activation_plot(pre)
         self.gelu_dots = self._dots(pre, bent)
@@ -103,8 +105,6 @@ class MLPBlock(GPTScene):
         self.play(Create(self.axes), FadeIn(ticks), Create(self.curve), FadeIn(name))
         self.play(FadeIn(self.gelu_dots, lag_ratio=0.01), run_time=1.5)
         self.plot = VGroup(self.axes, ticks, self.curve, name, self.gelu_dots)
-        act = self.tr(T, f"act_{self.cfg.activation}")
-        self.show_caption(self.tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
         self.end_step()
 
     def multiply_by_up(self) -> None:
@@ -118,10 +118,10 @@ class MLPBlock(GPTScene):
                               _labelled(self.up_col, self.tr(T, "up_values_label")), _symbol("="),
                               _labelled(self.gated_post_col, self.tr(T, "post_label"), color=th.HIGHLIGHT))
         fit(self.gate_eq.arrange(RIGHT, buff=0.4)).move_to(0.2 * DOWN)
+        self.show_caption(self.tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
         self.play(FadeOut(self.pre_group), FadeOut(self.plot))
         self.play(FadeIn(self.gate_eq[0]), FadeIn(self.gate_eq[1]), FadeIn(self.gate_eq[2]))
         self.merge([((self.bent_col, self.up_col), self.gate_eq[4])], FadeIn(self.gate_eq[3]), copies=True)
-        self.show_caption(self.tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
         self.end_step()
         self.play(FadeOut(self.gate_eq))
 
@@ -148,9 +148,9 @@ class MLPBlock(GPTScene):
             marks.add(Line([x0 - 0.35, row_y, 0], [x0 + 0.1, row_y, 0], color=th.HIGHLIGHT, stroke_width=2),
                       Line([x0 + 0.1, row_y, 0], [x0 + 0.55, y, 0], color=th.HIGHLIGHT, stroke_width=1.5))
         self.strip_group = VGroup(strip_label, size, marks, self.top_labels)
+        self.show_caption(self.tr(T, "post"))
         self.play(FadeIn(self.post_strip), FadeIn(strip_label), FadeIn(size))
         self.play(Create(marks), LaggedStart(*[FadeIn(t, shift=0.1 * RIGHT) for t in self.top_labels]))
-        self.show_caption(self.tr(T, "post"))
         self.end_step()
 
     def project_down(self) -> None:
@@ -163,10 +163,10 @@ class MLPBlock(GPTScene):
         post_group = _labelled(self.post_col, self.tr(T, "post_label"))
         eq = self._product(self.W_out_mob, post_group, self.b_out_col, self.out_col, "out_label")
         gone = [] if self.gated else [FadeOut(self.pre_group), FadeOut(self.plot)]  # gated: gone with the product
+        self.show_caption(self.tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
         self.play(*gone, FadeOut(self.strip_group), FadeOut(self.post_strip), FadeIn(post_group))
         self.play(FadeIn(self.W_out_mob), LaggedStart(*[FadeIn(part) for part in eq.tail], lag_ratio=0.3))
         self.down_eq = eq
-        self.show_caption(self.tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
         self.end_step()
 
     def add_to_residual(self) -> None:
@@ -187,14 +187,15 @@ class MLPBlock(GPTScene):
                                _labelled(self.resid_post_col, self.tr(T, "resid_after"), color=th.HIGHLIGHT))
         fit(self.resid_eq.arrange(RIGHT, buff=0.4)).shift(0.2 * DOWN)
         mlp_out = self.resid_eq[len(before)]
+        self.show_caption(self.tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
         self.play(FadeOut(self.down_eq.rest), ReplacementTransform(self.down_eq.result, mlp_out))
         self.play(*[FadeIn(m) for m in before])
         self.play(FadeIn(self.resid_eq[-2]), FadeIn(self.resid_eq[-1], shift=0.2 * LEFT))
-        self.show_caption(self.tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
         self.end_step()
 
     def run_in_parallel(self) -> None:
         n = len(self.data.tokens)
+        self.show_caption(self.tr(T, "parallel", n=n) if n > 1 else self.tr(T, "parallel_one"))
         self.play(MoveScale(self.resid_eq, 0.9, self.resid_eq.get_center() + 1.0 * UP))
         self.token_row = TokenRow(self.data.tokens, max_lines=1, max_width=th.CONTENT_WIDTH - 1.2)
         self.token_row.to_edge(DOWN, buff=1.0).shift(0.6 * RIGHT)
@@ -212,7 +213,6 @@ class MLPBlock(GPTScene):
         self.parallel = VGroup(self.token_row, boxes, tag)
         self.play(FadeIn(self.token_row), LaggedStart(*[FadeIn(b, shift=0.1 * UP) for b in boxes], lag_ratio=0.05),
                   FadeIn(tag))
-        self.show_caption(self.tr(T, "parallel", n=n) if n > 1 else self.tr(T, "parallel_one"))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, ORIGIN, RIGHT, UP, ArcBetweenPoints, Brace, Circle, Dot, Group, ImageMobject, Line, Rectangle,
+    DOWN, LEFT, ORIGIN, RIGHT, UP, ArcBetweenPoints, Brace, Circle, CubicBezier, Dot, Group, ImageMobject, Line, Rectangle,
     RoundedRectangle, Square, Text, VGroup, VMobject, WHITE, config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -565,10 +565,11 @@ def _text_width(text: str, font_size: float, face: str) -> float:
 
 
 class ArcDiagram(VGroup):
-    """Arcs above a one-line token row: each from a query token to an earlier token it reads.
+    """Arcs above a token row: each from a query token to an earlier token it reads.
 
     An arc's thickness and opacity grow with the attention weight; a token reading
-    itself gets a ring above it. Links to tokens the row elides are left out.
+    itself gets a ring above it; a link to a token on an earlier line runs through the gap
+    between the lines, from the query's top to the key's bottom. Links to tokens the row elides are left out.
 
         row = TokenRow(["The", " cat", " sat"], max_lines=1)
         arcs = ArcDiagram(row, [(2, 1, 0.7), (2, 0, 0.3)], color=th.QUERY)
@@ -588,6 +589,10 @@ class ArcDiagram(VGroup):
             if q == k:
                 r = 0.05 + 0.08 * math.sqrt(w)
                 arc = Circle(radius=r).move_to(top_q + UP * (r + 0.05))
+            elif top_k[1] > top_q[1] + 0.01:  # the key is on an earlier line
+                start, end = top_q + UP * 0.04, row.cell(k).box.get_bottom() + DOWN * 0.04
+                lift = UP * (end[1] - start[1]) / 2
+                arc = CubicBezier(start, start + lift, end - lift, end)
             else:
                 distance = abs(top_q[0] - top_k[0])
                 height = min(max_height, 0.15 + rise * distance)
@@ -600,6 +605,20 @@ class ArcDiagram(VGroup):
     def arc(self, query: int, key: int) -> VMobject:
         """The drawn arc (or ring, if query == key) of one link."""
         return self.arcs[(query, key)]
+
+    def place_label(self, query: int, key: int, mob: VMobject, buff: float = 0.05) -> VMobject:
+        """Put `mob` (a weight, say) beside one link: above an arc, right of a ring, above-left of a link
+        between lines."""
+        arc = self.arc(query, key)
+        if query == key:
+            return mob.next_to(arc, RIGHT, buff=buff)
+        if not isinstance(arc, CubicBezier):
+            return mob.next_to(arc, UP, buff=buff)
+        mid, ahead = arc.point_from_proportion(0.5), arc.point_from_proportion(0.55)
+        normal = np.array([-(ahead - mid)[1], (ahead - mid)[0], 0.0])
+        normal *= np.sign(normal[1]) / np.linalg.norm(normal)  # the side facing up
+        reach = abs(normal[0]) * mob.width / 2 + abs(normal[1]) * mob.height / 2 + buff
+        return mob.move_to(mid + normal * reach)
 
     def from_query(self, query: int) -> VGroup:
         """Every drawn arc leaving one query token."""

@@ -75,10 +75,10 @@ class ForwardPass(GPTScene):
         self.embed_box = _box(EMBED_X, self.tr(T, "embed_box"), OTHER_COLOR, self.box_size)
         self.snapshots = [self._snapshot("blocks.0.hook_resid_pre", sum(EMBED_X) / 2)]
         self.row_names = names
-        self.play(FadeIn(names), FadeIn(self.embed_box), Create(self.stream))
-        self.play(FadeIn(self.snapshots[0], shift=0.3 * DOWN))
         caption = self.tr(T, "embed", n=n, d=cfg.d_model) if n > 1 else self.tr(T, "embed_one", d=cfg.d_model)
         self.show_caption(caption)
+        self.play(FadeIn(names), FadeIn(self.embed_box), Create(self.stream))
+        self.play(FadeIn(self.snapshots[0], shift=0.3 * DOWN))
         self.end_step()
 
     def run_blocks(self) -> None:
@@ -88,6 +88,8 @@ class ForwardPass(GPTScene):
         self.change_values = sizes
         top = float(sizes.max()) or 1.0
         self.blocks, self.change_bars, self.layer_names = VGroup(), VGroup(), VGroup()
+        self.show_caption(self.tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks",
+                                  layers=n_layer))
         for L in range(n_layer):
             x0 = LAYERS_X[0] + L * width
             half = (width - 0.12) / 2
@@ -108,8 +110,6 @@ class ForwardPass(GPTScene):
             self.play(Indicate(mlp), GrowFromEdge(bars[1], DOWN), run_time=0.5)
             self.snapshots.append(self._snapshot(f"blocks.{L}.hook_resid_post", x0 + width / 2))
             self.play(FadeIn(self.snapshots[-1], shift=0.3 * RIGHT), run_time=0.5)
-        self.show_caption(self.tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks",
-                                  layers=n_layer))
         self.end_step()
 
     def show_change_sizes(self) -> None:
@@ -118,8 +118,8 @@ class ForwardPass(GPTScene):
             for bar, v in zip(bars, values):
                 num = fit(number(v, 1, th.NUMBER_SIZE, th.TEXT), self._slot_width())
                 self.change_numbers.add(num.next_to(bar, UP, buff=0.06))
-        self.play(LaggedStart(*[FadeIn(n) for n in self.change_numbers], lag_ratio=0.1))
         self.show_caption(self.tr(T, "sizes", token=self.token))
+        self.play(LaggedStart(*[FadeIn(n) for n in self.change_numbers], lag_ratio=0.1))
         self.end_step()
 
     def predict(self) -> None:
@@ -137,9 +137,9 @@ class ForwardPass(GPTScene):
                              th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
         heading.next_to(self.bars, UP, buff=0.25).align_to(self.bars, LEFT)
         self.next_heading = heading
+        self.show_caption(self.tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
         self.play(FadeIn(self.ln_box), FadeIn(self.unembed_box))
         self.play(FadeIn(heading), FadeIn(self.bars, shift=0.2 * RIGHT))
-        self.show_caption(self.tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
         self.end_step()
 
     def show_logit_lens(self) -> None:
@@ -152,8 +152,8 @@ class ForwardPass(GPTScene):
             pct = label(f"{100 * guess.prob:.0f}%", th.NUMBER_SIZE, th.DIM, mono=True)
             cell = VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0])
             self.lens_cells.add(cell)
-        self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in self.lens_cells], lag_ratio=0.25))
         self.show_caption(self.tr(T, "lens_caption"))
+        self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in self.lens_cells], lag_ratio=0.25))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------

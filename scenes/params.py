@@ -131,8 +131,8 @@ class ParameterCount(GPTScene):
     def introduce(self) -> None:
         self.ours_header, self.config_mob = self.heading(self.tr(T, "ours_header", model=self.data.model.name),
                                                          self.data.model.config)
-        self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
         self.show_caption(self.tr(T, "intro"))
+        self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
         self.end_step()
 
     def tally_ours(self) -> None:
@@ -155,13 +155,13 @@ class ParameterCount(GPTScene):
 
     def tally_gpt3(self) -> None:
         ours = [self.ours_header, self.config_mob, self.ours, self.ours_total_name, self.total_mob, self.check_mob]
+        self.show_caption(self.tr(T, "gpt3_caption"))
         self.play(*[FadeOut(m) for m in ours])
         self.gpt3_groups = weight_matrix_tally(GPT3)
         self.gpt3_header, self.gpt3_config = self.heading(self.tr(T, "gpt3_header"), GPT3)
         self.play(FadeIn(self.gpt3_header), FadeIn(self.gpt3_config))
         self.gpt3 = Tally(self.gpt3_groups, [kind_name(g.kind, GPT3, self.settings.lang) for g in self.gpt3_groups],
                           [_formula(g) for g in self.gpt3_groups])
-        self.show_caption(self.tr(T, "gpt3_caption"))
         self.gpt3_total_name, self.gpt3_total_mob = self.add_up(self.gpt3)
         self.gpt3_matrices_mob = label(self.tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))),
                                        th.NUMBER_SIZE, th.DIM,
@@ -181,9 +181,9 @@ class ParameterCount(GPTScene):
                                  WIDTH)
         notes = VGroup(self.gpt3_full_mob, self.like_gpt3_mob).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(self.gpt3_total_mob, DOWN, buff=0.15).align_to(self.gpt3_header, LEFT)
-        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
         ratio = total(self.gpt3_groups) / total(like)  # the same basis: weight matrices, each counted once
         self.show_caption(self.tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
+        self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
         self.end_step(2)
 
     # -- pieces -----------------------------------------------------------

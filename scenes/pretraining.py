@@ -51,12 +51,12 @@ class PreTraining(GPTScene):
         self.curve = LossCurve([c.step for c in h], [c.nats_per_token for c in h], width=5.4, height=3.6,
                                x_label=self.tr(T, "steps"), y_label=self.tr(T, "loss")).move_to([-3.4, 0.1, 0])
         c = self.curve
-        self.play(Create(c.axes), FadeIn(VGroup(c.ticks, c.axis_break, c.x_name, c.y_name)))
-        self.play(Create(self.curve.line), LaggedStart(*[FadeIn(d) for d in self.curve.dots], lag_ratio=0.2),
-                  run_time=1.5)
         last = h[-1]
         self.show_caption(self.tr(T, "curve", steps=f"{last.step:,}", tokens=f"{last.tokens_seen / 1e6:.0f}",
                              loss=f"{last.nats_per_token:.2f}"))
+        self.play(Create(c.axes), FadeIn(VGroup(c.ticks, c.axis_break, c.x_name, c.y_name)))
+        self.play(Create(self.curve.line), LaggedStart(*[FadeIn(d) for d in self.curve.dots], lag_ratio=0.2),
+                  run_time=1.5)
         self.end_step()
 
     def bars_through_training(self) -> None:
@@ -75,16 +75,19 @@ class PreTraining(GPTScene):
                               th.HIGHLIGHT).next_to(new_bars, UP, 0.3)
             new_marker = Square(0.22, color=th.HIGHLIGHT, stroke_width=3).move_to(self.curve.point(c.step))
             fast = 0.3 if 0 < i < len(self.history) - 1 else 0.5
+            if i == 0:
+                self.show_caption(self.tr(T, "untrained", n=f"{model.config.vocab_size:,}"))
+            elif i == len(self.history) - 1:
+                self.show_caption(self.tr(T, "trained", step=f"{c.step:,}", token=f"“{th.show_spaces(top.texts[0])}”",
+                                          p=f"{top.probs[0]:.0%}"))
+            elif i == 1:
+                self.show_caption(self.tr(T, "shaping"))
             if bars is not None:
                 self.play(FadeOut(bars), FadeOut(step_label), FadeOut(marker), run_time=fast)
             self.play(FadeIn(new_bars), FadeIn(new_label), Create(new_marker), run_time=fast)
             self.wait(0.5 if 0 < i < len(self.history) - 1 else 1.0)
             bars, marker, step_label = new_bars, new_marker, new_label
-            if i == 0:
-                self.show_caption(self.tr(T, "untrained", n=f"{model.config.vocab_size:,}"))
         self.last_bars = top
-        best = top.texts[0]
-        self.show_caption(self.tr(T, "trained", token=f"“{th.show_spaces(best)}”", p=f"{top.probs[0]:.0%}"))
         self.end_step()
         self.play(FadeOut(bars), FadeOut(step_label), FadeOut(marker), FadeOut(head), FadeOut(self.curve))
 
@@ -105,8 +108,8 @@ class PreTraining(GPTScene):
             rows.add(VGroup(name, text).arrange(RIGHT, buff=0.4, aligned_edge=UP))
         rows.arrange(DOWN, buff=0.5, aligned_edge=LEFT).move_to(0.2 * DOWN)
         fit(rows, th.CONTENT_WIDTH)
-        self.play(LaggedStart(*[FadeIn(r, shift=0.2 * UP) for r in rows], lag_ratio=0.4))
         self.show_caption(self.tr(T, "samples", seed=s.seed, k=s.top_k))
+        self.play(LaggedStart(*[FadeIn(r, shift=0.2 * UP) for r in rows], lag_ratio=0.4))
         self.end_step()
         self.play(FadeOut(rows))
 
@@ -120,19 +123,19 @@ class PreTraining(GPTScene):
                             max_lines=2).move_to(1.8 * UP)
         target = f"“{th.show_spaces(strings[-1])}”"
         rows = VGroup(*[self.before_after(name, a, b) for name, a, b in (
-            (self.tr(T, "loss_row"), f"{step.loss_before:.3f}", f"{step.loss_after:.3f}"),
+            (self.tr(T, "loss_row", n=len(step.ids) - 1), f"{step.loss_before:.3f}", f"{step.loss_after:.3f}"),
             (self.tr(T, "p_row", token=target), f"{step.p_before:.1%}", f"{step.p_after:.1%}"))])
         rows.arrange(DOWN, buff=0.35, aligned_edge=LEFT).next_to(example, DOWN, buff=0.7)
         changed = label(self.tr(T, "changed", n=f"{step.n_changed:,}", total=f"{step.n_params:,}"), th.LABEL_SIZE - 2)
         changed.next_to(rows, DOWN, buff=0.5)
         fit(changed, th.CONTENT_WIDTH)
-        self.play(FadeIn(example))
         self.show_caption(self.tr(T, "example", token=target))
+        self.play(FadeIn(example))
         self.end_step(0.5)
+        self.show_caption(self.tr(T, "step", lr=f"{LR:g}"))
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.5))
         self.play(FadeIn(changed))
         self.play(Indicate(rows[1][3], color=th.HIGHLIGHT))
-        self.show_caption(self.tr(T, "step", lr=f"{LR:g}"))
         self.end_step()
         self.play(FadeOut(example), FadeOut(rows), FadeOut(changed))
 
@@ -155,8 +158,8 @@ class PreTraining(GPTScene):
         names.arrange(DOWN, buff=0.4, aligned_edge=LEFT)
         fit(names, big.get_left()[0] + th.FRAME_WIDTH / 2 - th.EDGE - 0.6).next_to(big, LEFT, buff=0.6)
         pointer = Arrow(names[1].get_right(), small.get_left(), buff=0.2, color=th.HIGHLIGHT, stroke_width=3)
-        self.play(FadeIn(big), FadeIn(names[0]))
-        self.play(FadeIn(small), FadeIn(names[1]), Create(pointer))
         ratio = GPT3_TOKENS / seen if seen else float("inf")
         self.show_caption(self.tr(T, "scale", ratio=f"{ratio:,.0f}") if seen else self.tr(T, "scale_unknown"))
+        self.play(FadeIn(big), FadeIn(names[0]))
+        self.play(FadeIn(small), FadeIn(names[1]), Create(pointer))
         self.end_step(2)

@@ -48,8 +48,8 @@ class AttentionArcs(GPTScene):
         self.layer, self.head = pick_head(self.trace, d.settings.layer)
         if d.settings.head is not None:
             self.head = d.settings.head
-        self.play(FadeIn(self.row))
         self.show_caption(self.tr(T, "sentence"))
+        self.play(FadeIn(self.row))
         self.end_step(0.5)
 
     def head_label(self, layer: int, head: int) -> VGroup:
@@ -73,10 +73,10 @@ class AttentionArcs(GPTScene):
             focus = SurroundingRectangle(self.row.cell(q).box, color=th.QUERY, buff=0.05)
             top = sorted(links, key=lambda link: -link[2])[:2]
             weights = VGroup(*[self.weight_label(diagram, q, k, w) for q, k, w in top])
-            self.play(Create(focus), run_time=0.4)
-            self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
             reads = ", ".join(f"{quoted(self.tokens[k])} {w:.2f}" for _, k, w in top)
             self.show_caption(self.tr(T, "reads", query=quoted(self.tokens[q]), reads=reads))
+            self.play(Create(focus), run_time=0.4)
+            self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
             self.end_step(0.6 if i < N_QUERIES - 1 else 1.0)
             self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
 
@@ -89,9 +89,7 @@ class AttentionArcs(GPTScene):
 
     def weight_label(self, diagram: ArcDiagram, query: int, key: int, weight: float) -> VGroup:
         """The weight written at the top of its arc (beside the ring for a token reading itself)."""
-        arc = diagram.arc(query, key)
-        text = label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True)
-        return text.next_to(arc, UP, buff=0.05) if query != key else text.next_to(arc, RIGHT, buff=0.05)
+        return diagram.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True))
 
     def show_all_links(self) -> None:
         """Every query's links at once: the head's habit shows."""
@@ -99,10 +97,10 @@ class AttentionArcs(GPTScene):
         self.all_arcs = ArcDiagram(self.row, links)
         legend = fit(label(self.tr(T, "arc_legend"), th.SMALL_SIZE, th.DIM), th.CONTENT_WIDTH)
         legend.next_to(self.row, DOWN, buff=0.45).align_to(self.row, RIGHT)
-        self.play(FadeIn(legend), run_time=0.5)
-        self.draw_all(self.all_arcs)
         score = previous_token_scores(self.trace)[self.layer, self.head]
         self.show_caption(self.tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
+        self.play(FadeIn(legend), run_time=0.5)
+        self.draw_all(self.all_arcs)
         self.end_step()
 
     def switch_to_content_head(self) -> None:
@@ -114,10 +112,10 @@ class AttentionArcs(GPTScene):
         name = self.head_label(c.layer, c.head)
         marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=th.KEY, buff=0.05)
                          for i in self.row.shown_indices if self.tokens[i] == c.token])
+        self.show_caption(self.tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
         self.play(FadeOut(self.all_arcs), FadeOut(self.name), FadeIn(name))
         self.draw_all(VGroup(*content, *marks))
         self.name = name
-        self.show_caption(self.tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
         self.end_step(2)
 
 
@@ -149,16 +147,16 @@ class InContextCopying(GPTScene):
         ex = self.example
         self.marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=color, buff=0.05) for i, color in
                               ((ex.first, th.DIM), (ex.first + 1, th.VALUE), (ex.query, th.QUERY))])
-        self.play(LaggedStart(*[Create(m) for m in self.marks], lag_ratio=0.3))
         self.show_caption(self.tr(T, "story", token=quoted(self.tokens[ex.query]),
                                   next=quoted(self.tokens[ex.first + 1])))
+        self.play(LaggedStart(*[Create(m) for m in self.marks], lag_ratio=0.3))
         self.end_step()
 
     def link(self, layer: int, head: int, query: int, key: int) -> tuple[VGroup, float]:
         """One arc with its weight written on it."""
         weight = float(self.trace[f"blocks.{layer}.attn.hook_pattern"][head, query, key])
         diagram = ArcDiagram(self.row, [(query, key, max(weight, 0.05))], color=th.QUERY, rise=0.3)
-        text = label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True).next_to(diagram, UP, buff=0.05)
+        text = diagram.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE - 2, th.QUERY, mono=True))
         return VGroup(diagram, text), weight
 
     def previous_token_head(self) -> None:
@@ -168,9 +166,9 @@ class InContextCopying(GPTScene):
         L, h = self.heads.previous
         ex = self.example
         arc, w = self.link(L, h, ex.first + 1, ex.first)
-        self.play(Create(arc[0]), FadeIn(arc[1]))
         self.show_caption(self.tr(T, "previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
                              before=quoted(self.tokens[ex.first]), w=f"{w:.2f}"))
+        self.play(Create(arc[0]), FadeIn(arc[1]))
         self.end_step()
         self.prev_arc = arc
 
@@ -181,9 +179,9 @@ class InContextCopying(GPTScene):
         L, h = self.heads.induction
         ex = self.example
         arc, w = self.link(L, h, ex.query, ex.first + 1)
-        self.play(FadeOut(self.prev_arc), Create(arc[0]), FadeIn(arc[1]))
         self.show_caption(self.tr(T, "induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
                              next=quoted(self.tokens[ex.first + 1]), w=f"{w:.2f}"))
+        self.play(FadeOut(self.prev_arc), Create(arc[0]), FadeIn(arc[1]))
         self.end_step()
         self.ind_arc = arc
 
@@ -198,8 +196,8 @@ class InContextCopying(GPTScene):
         head = label(self.tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
         group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
         self.bars = bars
-        self.play(FadeIn(group))
         self.show_caption(self.tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
+        self.play(FadeIn(group))
         self.end_step()
         self.play(*[FadeOut(m) for m in (group, self.ind_arc, self.marks, self.row)])
 
@@ -224,11 +222,11 @@ class InContextCopying(GPTScene):
         halves = VGroup(label(self.tr(T, "first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
                         label(self.tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
         halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
-        self.play(FadeIn(thumb), FadeIn(thumb_head))
         stripe = self.heads.induction_score >= CLEAR_STRIPE
         self.show_caption(self.tr(T, "random" if stripe else "random_faint", n=N_RANDOM,
                                   score=f"{self.heads.induction_score:.2f}"))
+        self.play(FadeIn(thumb), FadeIn(thumb_head))
         self.end_step(0.6)
-        self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
         self.show_caption(self.tr(T, "gain" if first - again >= CLEAR_GAIN else "gain_small", gain=f"{first - again:.2f}"))
+        self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
         self.end_step(2)

@@ -93,10 +93,10 @@ class Unembedding(GPTScene):
         fit(self.vector_head, 4.5)
         self.vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
         self.product = VGroup(product, logits_head, self.vector_head)
+        self.show_caption(self.tr(T, "product_caption", v=f"{V:,}"))
         self.play(FadeIn(self.matrix), FadeIn(times))
         self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(self.vector_head))
         self.play(FadeIn(equals), FadeIn(self.logit_column), FadeIn(self.logit_labels), FadeIn(logits_head))
-        self.show_caption(self.tr(T, "product_caption", v=f"{V:,}"))
         if model.config.tied_embeddings:
             self.end_step()
             self.show_caption(self.tr(T, "tied_caption"))
@@ -113,11 +113,11 @@ class Unembedding(GPTScene):
         self.logit_numbers = VGroup(*[number(z, 2, th.SMALL_SIZE).move_to(row[1]).align_to([left, 0, 0], RIGHT)
                                       for z, row in zip(self.top.logits, self.bars.rows)])
         self.logit_header = label(self.tr(T, "logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
+        self.show_caption(self.tr(T, "top_caption", k=len(self.top.ids)))
         self.play(FadeOut(self.product))
         self.play(FadeIn(self.logit_header),
                   LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.2 * UP)
                                 for z, row in zip(self.logit_numbers, self.bars.rows)], lag_ratio=0.08))
-        self.show_caption(self.tr(T, "top_caption", k=len(self.top.ids)))
         self.end_step()
 
     def show_softmax(self) -> None:
@@ -127,11 +127,11 @@ class Unembedding(GPTScene):
         header = label(self.tr(T, "probability"), th.SMALL_SIZE, th.DIM)
         header.next_to(self.bars.rows[0][1], UP, buff=0.25).align_to(self.bars.rows[0][1], LEFT)
         self.logit_header.align_to(header, DOWN)
+        self.show_caption(self.tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
         self.play(Write(self.formula))
         self.play(FadeIn(header), FadeIn(self.bars.rows[-1][0]), *[FadeIn(row[1]) for row in self.bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in self.bars.rows],
                   *[FadeIn(row[3]) for row in self.bars.rows], run_time=1.5)
-        self.show_caption(self.tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
         self.end_step(2)
 
 
@@ -162,9 +162,9 @@ class Temperature(GPTScene):
         self.log_t = ValueTracker(0.0)
         self.readout = VGroup(MathTypst("T =", color=th.HIGHLIGHT).scale_to_fit_height(0.32), readout_number(1.0))
         self.readout.arrange(RIGHT, buff=0.2).next_to(self.formula, DOWN, buff=0.8)
+        self.show_caption(self.tr(T, "temp_caption"))
         self.play(Write(self.formula))
         self.play(FadeIn(self.bars), FadeIn(self.readout))
-        self.show_caption(self.tr(T, "temp_caption"))
         self.end_step()
 
     def follow_temperature(self, readout: GlyphText) -> None:
@@ -176,10 +176,10 @@ class Temperature(GPTScene):
 
     def sweep(self, to: float, caption: str) -> None:
         """Slide the temperature (on a log scale) to `to` while the bars follow."""
+        self.show_caption(self.tr(T, caption, n=f"{self.n_rest:,}"))
         self.play(self.log_t.animate.set_value(math.log(to)),
                   UpdateFromFunc(self.bars, lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids))),
                   UpdateFromFunc(self.readout[1], self.follow_temperature), run_time=4, rate_func=smooth)
-        self.show_caption(self.tr(T, caption, n=f"{self.n_rest:,}"))
         self.end_step()
 
     def show_samples(self) -> None:
@@ -196,9 +196,9 @@ class Temperature(GPTScene):
             columns.add(VGroup(head, text).arrange(DOWN, buff=0.4, aligned_edge=LEFT))
         columns.arrange(RIGHT, buff=0.8, aligned_edge=UP).move_to(0.2 * DOWN)
         self.sample_texts = [c[1] for c in columns]
+        self.show_caption(self.tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
         self.play(FadeOut(self.bars), FadeOut(self.readout), FadeOut(self.formula))
         self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))
-        self.show_caption(self.tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
         self.end_step(2)
 
 
@@ -257,9 +257,9 @@ class Generation(GPTScene):
         self.arrow_in = Arrow([-3.9, 0.3, 0], box.get_top(), buff=0.1, color=th.DIM)
         self.bars = self.round_bars(0)
         self.arrow_out = Arrow(box.get_right(), self.bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
+        self.show_caption(self.tr(T, "read_caption"))
         self.play(FadeIn(self.text))
         self.play(Create(self.arrow_in), FadeIn(self.model_box))
-        self.show_caption(self.tr(T, "read_caption"))
         self.end_step(0.5)
 
     def run_round(self, i: int) -> None:
@@ -274,12 +274,13 @@ class Generation(GPTScene):
         self.bars = new_bars
         row = self.bars.rows[self.bars.top.ids.index(self.steps[i].chosen)]
         self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
-        self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
         if i == 0:
             self.show_caption(self.tr(T, "pick_caption", k=self.data.settings.top_k,
-                                      t=f"{self.data.settings.temperature:g}",
-                                 seed=self.data.settings.seed))
+                                      t=f"{self.data.settings.temperature:g}", seed=self.data.settings.seed))
+        self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
+        if i == 0:
             self.end_step(0.5)
+            self.show_caption(self.tr(T, "append_caption"))
         new_text = self.text_mob(i + 1)
         glyphs = new_text.token_mobs.get(len(self.prompt_tokens) + i)
         flying = row[0].copy()
@@ -295,7 +296,6 @@ class Generation(GPTScene):
         self.remove(flying)
         self.text = new_text
         if i == 0:
-            self.show_caption(self.tr(T, "append_caption"))
             self.end_step(0.5)
 
     def show_result(self) -> None:
@@ -304,7 +304,7 @@ class Generation(GPTScene):
         colors = [th.TEXT] * len(self.prompt_tokens) + [th.HIGHLIGHT] * len(self.chosen_tokens)
         self.result = TokenText(tokens, max_width=th.CONTENT_WIDTH - 1, colors=colors, font_size=th.LABEL_SIZE + 4,
                                 max_lines=4).move_to(0.2 * UP)
+        self.show_caption(self.tr(T, "done_caption", n=len(self.steps)))
         self.play(FadeOut(self.bars), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   ReplacementTransform(self.text, self.result))
-        self.show_caption(self.tr(T, "done_caption", n=len(self.steps)))
         self.end_step(2)

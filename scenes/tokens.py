@@ -32,8 +32,8 @@ class Tokenization(GPTScene):
         self.prompt_mob = label(prompt if len(prompt) < 80 else prompt[:77] + "…", th.LABEL_SIZE + 4)
         fit(self.prompt_mob, th.CONTENT_WIDTH)
         self.prompt_mob.move_to(2.3 * UP)
-        self.play(FadeIn(self.prompt_mob))
         self.show_caption(self.tr(T, "intro"))
+        self.play(FadeIn(self.prompt_mob))
         self.end_step()
 
     def cut_into_tokens(self) -> None:
@@ -47,18 +47,18 @@ class Tokenization(GPTScene):
         if self.row.height > room:
             self.row.scale(room / self.row.height, about_edge=UP)
         texts = VGroup(*[c.text for c in self.row.cells if c.index is not None])
+        n = len(self.data.tokens)
+        self.show_caption(self.tr(T, "cut", n=n) if n != 1 else self.tr(T, "cut_one"))
         self.play(FadeTransform(self.prompt_mob.copy(), texts), run_time=1.2)
         boxes = [c.box for c in self.row.cells if c.index is not None]
         dots = [c for c in self.row.cells if c.index is None]
         self.play(LaggedStart(*[Create(b) for b in boxes], *[FadeIn(d) for d in dots], lag_ratio=0.05))
-        n = len(self.data.tokens)
-        self.show_caption(self.tr(T, "cut", n=n) if n != 1 else self.tr(T, "cut_one"))
         self.end_step()
 
     def show_ids(self) -> None:
         ids = [c.id_mob for c in self.row.cells if c.index is not None]
-        self.play(LaggedStart(*[FadeIn(i, shift=0.1 * DOWN) for i in ids], lag_ratio=0.04))
         self.show_caption(self.tr(T, "ids"))
+        self.play(LaggedStart(*[FadeIn(i, shift=0.1 * DOWN) for i in ids], lag_ratio=0.04))
         self.end_step()
 
     def _is_split(self, span) -> bool:
@@ -81,14 +81,14 @@ class Tokenization(GPTScene):
             char = label(span.char, th.SMALL_SIZE, th.HIGHLIGHT).next_to(segments[0], DOWN, buff=0.05)
             self.split_marks.add(VGroup(segments, char))
         if len(self.split_marks):
-            self.play(FadeIn(self.split_marks))
             self.show_caption(self.tr(T, "bytes"))
+            self.play(FadeIn(self.split_marks))
             self.end_step()
 
     def state_vocabulary(self) -> None:
         v = self.data.model.config.vocab_size
         self.vocab_mob = label(self.tr(T, "vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.vocab_mob.next_to(VGroup(self.row, self.split_marks), DOWN, buff=0.4)
-        self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
         self.show_caption(self.tr(T, "vocab_caption", model=self.data.model.name, v=f"{v:,}"))
+        self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
         self.end_step(2)

@@ -75,6 +75,23 @@ def test_arc_diagram_draws_each_link_by_its_weight_and_skips_elided_tokens():
     assert (hidden, 0) not in ArcDiagram(long_row, [(hidden, 0, 0.9)]).arcs
 
 
+def test_arc_diagram_links_lines_through_the_gap_between_them():
+    from scenes.mobjects import ArcDiagram, TokenRow, label
+
+    row = TokenRow([f" word{i}" for i in range(12)], max_width=5, max_lines=3, line_buff=1.2)
+    query = next(i for i in row.shown_indices if row.cell(i).get_y() < row.cell(0).get_y() - 0.1)  # second line
+    key = 1
+    arcs = ArcDiagram(row, [(query, key, 0.9)])
+    link, q_box, k_box = arcs.arc(query, key), row.cell(query).box, row.cell(key).box
+    assert link.get_top()[1] <= k_box.get_bottom()[1] + 1e-6 and link.get_bottom()[1] >= q_box.get_top()[1] - 1e-6
+    weight = arcs.place_label(query, key, label("0.90", 20))
+    line_one = [row.cell(i).box for i in row.shown_indices if abs(row.cell(i).get_y() - row.cell(0).get_y()) < 0.01]
+    assert weight.get_bottom()[1] > q_box.get_top()[1]  # in the gap or above, never on the query's line
+    touching = [b for b in line_one if weight.get_bottom()[1] < b.get_top()[1] and weight.get_top()[1] > b.get_bottom()[1]
+                and weight.get_left()[0] < b.get_right()[0] and weight.get_right()[0] > b.get_left()[0]]
+    assert not touching
+
+
 def test_loss_curve_puts_steps_on_a_log_scale_and_losses_in_order():
     from scenes.mobjects import LossCurve
 
