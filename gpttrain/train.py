@@ -130,6 +130,16 @@ def train_tokenizer(texts: list[str], vocab_size: int):
     return fast
 
 
+def with_bpe_dropout(tokenizer, p: float):
+    """A copy of `tokenizer` that skips each BPE merge with probability `p` (BPE-dropout, Provilkov et al. 2020):
+    the same word comes in different pieces, so knowing exactly the token just before pays off more often."""
+    import copy
+
+    dropped = copy.deepcopy(tokenizer)
+    dropped.backend_tokenizer.model.dropout = p
+    return dropped
+
+
 def encode_stream(tokenizer, docs: list[str]) -> np.ndarray:
     """All documents as one id stream, each followed by <|endoftext|>."""
     eot = tokenizer.convert_tokens_to_ids(EOT)
@@ -178,6 +188,7 @@ class TrainConfig:
     add_sinusoids: bool = False  # going on from a model (--init or --resume): add them to its position embeddings, once
     echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
     random_echo_share: float = 0.0  # of training windows: random tokens told twice (scored on the repeat), then text
+    bpe_dropout: float = 0.0  # the training text (not the held-out) is cut with each BPE merge skipped this often
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
@@ -352,7 +363,7 @@ def prepare(cfg: TrainConfig) -> Data:
     else:
         tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size)
         tokenizer.save_pretrained(saved)
-    train = [encode_stream(tokenizer, shuffled(tr, cfg.seed)) for tr, _ in splits]
+    train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
     tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])
     from gptmath.tokens import byte_level_decoder
 
@@ -360,6 +371,19 @@ def prepare(cfg: TrainConfig) -> Data:
     pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
     byte_len = np.array([len(decode(p)) for p in pieces], dtype=np.float64)
     return Data(files, tokenizer, train, [encode_stream(tokenizer, te) for _, te in tests], [n for n, _ in tests], byte_len)
+
+
+def train_streams(tokenizer, docs: list[list[str]], cfg: TrainConfig) -> list[np.ndarray]:
+    """Each file's training documents as one id stream, in a seeded order. With BPE-dropout the pieces are random,
+    so the streams are cut once and kept in the work folder, and a resumed run reads the same ones."""
+    if not cfg.bpe_dropout:
+        return [encode_stream(tokenizer, shuffled(d, cfg.seed)) for d in docs]
+    saved = Path(cfg.work) / f"train-bpe-dropout-{cfg.bpe_dropout}.npz"
+    if not saved.exists():
+        dropped = with_bpe_dropout(tokenizer, cfg.bpe_dropout)
+        np.savez(saved, *[encode_stream(dropped, shuffled(d, cfg.seed)) for d in docs])
+    with np.load(saved) as streams:
+        return [streams[f"arr_{i}"] for i in range(len(docs))]
 
 
 def shuffled(docs: list[str], seed: int) -> list[str]:
@@ -569,7 +593,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
                     "with a fresh optimizer; put its tokenizer in WORK/tokenizer to keep its vocabulary")
     for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share",
-                 "random_echo_share"):
+                 "random_echo_share", "bpe_dropout"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")

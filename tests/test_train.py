@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gpttrain.toy import write_toy_corpus
-from gpttrain.train import TrainConfig, echo_window, lr_at, random_echo_window, sinusoids, train
+from gpttrain.train import TrainConfig, echo_window, lr_at, prepare, random_echo_window, sinusoids, train
 
 
 def test_echo_window_tells_a_stretch_twice_then_goes_on():
@@ -81,6 +81,18 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
     assert [tuple(x) for x in history.train[:10]] == [tuple(x) for x in saved]
     start_loss = history.train[10][1]
     assert start_loss < saved[0][1] - 0.5  # it began from the trained weights, not from scratch
+
+
+def test_bpe_dropout_cuts_the_training_text_into_more_pieces_once(corpus, tmp_path):
+    """The same text in more, smaller pieces; the held-out text cut as usual; a second prepare reads the same cut."""
+    base = dict(corpus=[str(corpus)], out=str(tmp_path / "out"), work=str(tmp_path / "w"), vocab_size=300)
+    plain = prepare(TrainConfig(**base))
+    dropped = prepare(TrainConfig(**base, bpe_dropout=0.3))
+    decode = plain.tokenizer.decode
+    assert decode(dropped.train[0].tolist()) == decode(plain.train[0].tolist())
+    assert len(dropped.train[0]) > 1.1 * len(plain.train[0])
+    np.testing.assert_array_equal(dropped.test[0], plain.test[0])
+    np.testing.assert_array_equal(prepare(TrainConfig(**base, bpe_dropout=0.3)).train[0], dropped.train[0])
 
 
 def test_sines_and_cosines_are_added_to_the_position_embeddings_once(corpus, tmp_path):
