@@ -2,7 +2,9 @@
 
     python -m gpttrain.ship --run runs/tinytales-v2-out --work runs/tinytales-v2 --out assets/models/tinytales-gpt2
 
-The run's model (gpttrain.train's --out) becomes the model folder; every
+The run's model (gpttrain.train's --out, its best step by held-out loss) becomes
+the model folder, or with --weights-from the weights of a resumable
+checkpoint (a run's last step: WORK/checkpoint.pt); every
 snapshot in <work>/checkpoints goes to checkpoints/step-NNNNNN; and
 checkpoints/index.json records for each its held-out loss from the training
 log and its loss on one held-out story (the probe), measured here by gptmath,
@@ -49,20 +51,39 @@ def probe_ids(cfg: TrainConfig, probe: dict, corpus: Path, model) -> list[int]:
     return [eot, *model.encode(stories[probe["document"]])][: probe["tokens"]]
 
 
-def ship(run: Path, work: Path, out: Path, corpus: Path) -> Path:
-    """Copy the run into `out` and write checkpoints/index.json; returns the index's path."""
+def use_checkpoint_weights(folder: Path, checkpoint: Path) -> None:
+    """Put a resumable checkpoint's weights, and its training history, into a saved model folder."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    state = torch.load(checkpoint, weights_only=False)
+    model = GPT2LMHeadModel.from_pretrained(folder)
+    model.load_state_dict(state["model"])
+    model.save_pretrained(folder)
+    log = json.loads((folder / "training.json").read_text())
+    (folder / "training.json").write_text(json.dumps(log | {"history": state["history"]}, indent=1))
+
+
+def ship(run: Path, work: Path, out: Path, corpus: Path, weights_from: Path | None = None) -> Path:
+    """Copy the run into `out` (with `weights_from`'s weights if given) and write checkpoints/index.json; returns
+    the index's path."""
     log = json.loads((run / "training.json").read_text())
     cfg = TrainConfig(**(log["config"] | {"corpus": [str(corpus / Path(p).name) for p in log["config"]["corpus"]]}))
     snapshots = sorted((work / "checkpoints").glob("step-*"))
     if folder_size(run) > MODEL_LIMIT or sum(map(folder_size, snapshots)) > CHECKPOINTS_LIMIT:
         raise GptMathError(f"the run is too big to ship (model ≤ {MODEL_LIMIT / 1e6:.0f} MB, "
                            f"checkpoints ≤ {CHECKPOINTS_LIMIT / 1e6:.0f} MB): keep fewer snapshots")
+    if weights_from is not None and not weights_from.is_file():
+        raise GptMathError(f"no checkpoint at {weights_from}: give a run's WORK/checkpoint.pt")
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
         if old.name not in KEEP:
             shutil.rmtree(old) if old.is_dir() else old.unlink()
     for f in run.iterdir():
         shutil.copy2(f, out / f.name)
+    if weights_from is not None:
+        use_checkpoint_weights(out, weights_from)
+        log = json.loads((out / "training.json").read_text())
     for snap in snapshots:
         shutil.copytree(snap, out / "checkpoints" / snap.name)
 
@@ -92,9 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, required=True, help="the training's --work folder (its snapshots)")
     ap.add_argument("--out", type=Path, required=True, help="the model folder to write, e.g. assets/models/NAME")
     ap.add_argument("--corpus", type=Path, default=Path("../shared/corpus"), help="folder of the corpus files")
+    ap.add_argument("--weights-from", type=Path, help="a resumable checkpoint (WORK/checkpoint.pt: the run's last "
+                    "step) whose weights to ship instead of the run's best")
     args = ap.parse_args(argv)
     try:
-        print(ship(args.run, args.work, args.out, args.corpus))
+        print(ship(args.run, args.work, args.out, args.corpus, args.weights_from))
     except GptMathError as exc:
         sys.exit(f"error: {exc}")
 

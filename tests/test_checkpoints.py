@@ -47,6 +47,27 @@ def test_shipped_run_loads_and_reproduces_its_probe_losses(run, tmp_path):
     assert config["dtype"] == "float16"
 
 
+def test_a_run_ships_the_weights_of_a_resumable_checkpoint(run, tmp_path):
+    """--weights-from: the folder holds the checkpoint's weights and history, not the run's best step's."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    root, _ = run
+    state = torch.load(root / "work" / "checkpoint.pt", weights_only=False)
+    state["model"]["transformer.wte.weight"] += 1.0  # unlike any step the run saved
+    state["history"]["tokens_seen"] += 1
+    torch.save(state, tmp_path / "checkpoint.pt")
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus", weights_from=tmp_path / "checkpoint.pt")
+    shipped = GPT2LMHeadModel.from_pretrained(folder).state_dict()
+    assert all(torch.equal(shipped[k], v) for k, v in state["model"].items() if k in shipped)
+    assert json.loads((folder / "training.json").read_text())["history"]["tokens_seen"] == 12 * 4 * 64 + 1
+    with pytest.raises(GptMathError, match="no checkpoint"):
+        ship(root / "out", root / "work", folder, root / "corpus", weights_from=tmp_path / "none.pt")
+    assert torch.equal(GPT2LMHeadModel.from_pretrained(folder).transformer.wte.weight,
+                       state["model"]["transformer.wte.weight"])  # a bad argument left the shipped folder as it was
+
+
 def test_mean_loss_is_the_cross_entropy_transformers_computes(toy_dir, toy_model):
     import torch
     from transformers import GPT2LMHeadModel
