@@ -51,8 +51,9 @@ def probe_ids(cfg: TrainConfig, probe: dict, corpus: Path, model) -> list[int]:
     return [eot, *model.encode(stories[probe["document"]])][: probe["tokens"]]
 
 
-def use_checkpoint_weights(folder: Path, checkpoint: Path) -> None:
-    """Put a resumable checkpoint's weights, and its training history, into a saved model folder."""
+def use_checkpoint_weights(folder: Path, checkpoint: Path, log: dict) -> dict:
+    """Put a resumable checkpoint's weights, and its training history, into a saved model folder whose training
+    log is `log`; returns the log as written."""
     import torch
     from transformers import GPT2LMHeadModel
 
@@ -60,8 +61,9 @@ def use_checkpoint_weights(folder: Path, checkpoint: Path) -> None:
     model = GPT2LMHeadModel.from_pretrained(folder)
     model.load_state_dict(state["model"])
     model.save_pretrained(folder)
-    log = json.loads((folder / "training.json").read_text())
-    (folder / "training.json").write_text(json.dumps(log | {"history": state["history"]}, indent=1))
+    log = log | {"history": state["history"]}
+    (folder / "training.json").write_text(json.dumps(log, indent=1))
+    return log
 
 
 def ship(run: Path, work: Path, out: Path, corpus: Path, weights_from: Path | None = None) -> Path:
@@ -82,8 +84,7 @@ def ship(run: Path, work: Path, out: Path, corpus: Path, weights_from: Path | No
     for f in run.iterdir():
         shutil.copy2(f, out / f.name)
     if weights_from is not None:
-        use_checkpoint_weights(out, weights_from)
-        log = json.loads((out / "training.json").read_text())
+        log = use_checkpoint_weights(out, weights_from, log)
     for snap in snapshots:
         shutil.copytree(snap, out / "checkpoints" / snap.name)
 
