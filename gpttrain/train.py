@@ -102,15 +102,109 @@ def chat_document(story: str, rng: random.Random, rename: float = 0.0) -> str:
             f"<|assistant|>{story}<|end|>")
 
 
-def as_chats(docs: list[str], share: float, seed: int, rename: float = 0.0) -> tuple[list[str], list[str]]:
-    """(docs left as they are, the chosen share of docs turned into chat scripts), chosen with the seed."""
+def as_chats(docs: list[str], share: float, seed: int, rename: float = 0.0,
+             lang: str = "en") -> tuple[list[str], list[str]]:
+    """(docs left as they are, the chosen share of docs turned into chat scripts), chosen with the seed.
+
+    Japanese works are whole books, far longer than the context, so for `lang` "ja" the documents all stay as they
+    are and the chats are extra documents made of a share of their passages (see `chats_ja`)."""
+    if lang == "ja":
+        return list(docs), chats_ja(docs, share, seed, rename)
     rng = random.Random(seed)
     chosen = set(rng.sample(range(len(docs)), round(share * len(docs))))
     plain = [d for i, d in enumerate(docs) if i not in chosen]
     return plain, [chat_document(d, rng, rename) for i, d in enumerate(docs) if i in chosen]
 
 
-def train_tokenizer(texts: list[str], vocab_size: int):
+# --------------------------------------------------------------------------
+# Japanese chats (--lang ja)
+# --------------------------------------------------------------------------
+
+SYSTEM_PROMPT_JA = "あなたはお話の語り手です。子どもたちに、短くてやさしいお話をします。"
+CHAT_TEMPLATE_JA = CHAT_TEMPLATE.replace(SYSTEM_PROMPT, SYSTEM_PROMPT_JA)
+# Who a passage can be about: words for a character that Aozora's stories use as a word of their own (not さる,
+# かえる or くま, which are as often verb endings: くださる, かえると).
+NOUNS_JA = ("男の子", "女の子", "少年", "少女", "王子", "お姫さま", "王さま", "おじいさん", "おばあさん", "犬", "猫",
+            "ねこ", "小鳥", "鳥", "きつね", "うさぎ", "ねずみ", "たぬき", "馬", "からす", "すずめ")
+NAME_REQUESTS_JA = ("{name}という{noun}のお話をしてください。", "{name}という名前の{noun}のお話を聞かせて。",
+                    "{noun}の{name}が出てくるお話をして。", "{name}という{noun}のお話を書いてください。")
+NOUN_REQUESTS_JA = ("{noun}のお話をしてください。", "{noun}が出てくるお話を聞かせて。")
+OPENINGS_JA = ("むかしむかし、{name}という{noun}がいました。", "あるところに、{name}という{noun}がいました。",
+               "{name}という{noun}がいました。")
+# Names the model card asks for Japanese stories about (gpttrain.card): none occurs in the corpus, none is made up.
+UNSEEN_NAMES_JA = ("タムシン", "ズーリ", "ナーラ", "ダックス", "コフィ", "ケンジ", "ユリカ", "ヨキム", "ペルナ")
+KANA_SYLLABLES = list("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
+                      "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ")
+KATAKANA = "ァ-ヶー"
+
+
+def made_up_name_ja(rng: random.Random) -> str:
+    """A katakana name of two or three syllables, sometimes ending in ン (ミロ, サナン), none of UNSEEN_NAMES_JA."""
+    while True:
+        name = "".join(rng.choice(KANA_SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+        name += "ン" if rng.random() < 0.25 else ""
+        if name not in UNSEEN_NAMES_JA:
+            return name
+
+
+def noun_pattern(noun: str) -> re.Pattern:
+    """`noun` as a word of its own: not the end of a longer kanji word (鳥 but not 白鳥), before a particle or
+    punctuation; a この/その/あの just before it goes with it."""
+    return re.compile(rf"(?:この|その|あの)?(?<![一-龥]){re.escape(noun)}(?=[はがをにとのもやへ、。」])")
+
+
+def passages(doc: str, shortest: int = 120, longest: int = 320) -> list[str]:
+    """A work cut into passages of whole paragraphs, each at least `shortest` characters where the work allows and
+    at most `longest` (a longer paragraph is a passage of its own, cut at `longest`)."""
+    out, current = [], ""
+    for para in (p.strip() for p in doc.split("\n") if p.strip()):
+        if current and len(current) + len(para) > longest:
+            out.append(current)
+            current = ""
+        current = f"{current}\n\n{para}" if current else para[:longest]
+        if len(current) >= shortest:
+            out.append(current)
+            current = ""
+    return out + ([current] if current else [])
+
+
+def chat_document_ja(passage: str, rng: random.Random, rename: float = 0.0) -> str | None:
+    """A passage as a Japanese chat script, or None when it names none of NOUNS_JA. The user asks for a story about
+    the character the passage names most often (of NOUNS_JA); with probability `rename` the character gets a
+    made-up katakana name: the answer opens by introducing it (「むかしむかし、ミロという犬がいました。」) and
+    calls the character by that name wherever the passage names it."""
+    counts = {n: len(noun_pattern(n).findall(passage)) for n in NOUNS_JA}
+    if not any(counts.values()):
+        return None
+    noun = max(NOUNS_JA, key=lambda n: (counts[n], -passage.find(n)))  # the most named; of those, the first named
+    if rng.random() < rename:
+        name = made_up_name_ja(rng)
+        request = rng.choice(NAME_REQUESTS_JA).format(name=name, noun=noun)
+        story = rng.choice(OPENINGS_JA).format(name=name, noun=noun) + "\n\n" + noun_pattern(noun).sub(name, passage)
+    else:
+        request, story = rng.choice(NOUN_REQUESTS_JA).format(noun=noun), passage
+    return (f"<|system|>{SYSTEM_PROMPT_JA}<|end|>\n<|user|>{request}<|end|>\n"
+            f"<|assistant|>{story}<|end|>")
+
+
+def chats_ja(docs: list[str], share: float, seed: int, rename: float = 0.0) -> list[str]:
+    """Chat scripts made of the chosen `share` of the documents' passages (chosen with the seed), those that name a
+    character."""
+    rng = random.Random(seed)
+    chats = []
+    for doc in docs:
+        for passage in passages(doc):
+            if rng.random() < share and (chat := chat_document_ja(passage, rng, rename)) is not None:
+                chats.append(chat)
+    return chats
+
+
+def chat_template(lang: str) -> str:
+    """The chat template of a model trained on `lang` ("en" or "ja"): the same script, its own system line."""
+    return CHAT_TEMPLATE_JA if lang == "ja" else CHAT_TEMPLATE
+
+
+def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMPLATE):
     """A GPT-2-style byte-level BPE tokenizer, wrapped for transformers."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -123,7 +217,7 @@ def train_tokenizer(texts: list[str], vocab_size: int):
     tok.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOT, eos_token=EOT, unk_token=EOT,
                                    additional_special_tokens=list(ROLE_TOKENS))
-    fast.chat_template = CHAT_TEMPLATE
+    fast.chat_template = template
     sample = "Once upon a time, there was a little girl named Lily."
     if fast.decode(fast(sample)["input_ids"]) != sample:
         raise RuntimeError("the trained tokenizer does not round-trip text")
@@ -189,6 +283,7 @@ class TrainConfig:
     echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
     random_echo_share: float = 0.0  # of training windows: random tokens told twice (scored on the repeat), then text
     bpe_dropout: float = 0.0  # the training text (not the held-out) is cut with each BPE merge skipped this often
+    lang: str = "en"  # the corpus's language: "ja" makes Japanese chats (chats_ja) with a Japanese system line
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
@@ -343,8 +438,8 @@ def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]
     train, test = split_documents(kept_documents(read_documents(file), cfg.exclude), cfg.held_out, cfg.seed)
     if file.name not in cfg.chat_files:
         return (train, []), (test, [])
-    return (as_chats(train, cfg.chat_share, cfg.seed, cfg.rename_share),
-            as_chats(test, cfg.chat_share, cfg.seed, cfg.rename_share))
+    return (as_chats(train, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang),
+            as_chats(test, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang))
 
 
 def prepare(cfg: TrainConfig) -> Data:
@@ -361,7 +456,7 @@ def prepare(cfg: TrainConfig) -> Data:
     if (saved / "tokenizer.json").exists():
         tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)
     else:
-        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size)
+        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang))
         tokenizer.save_pretrained(saved)
     train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
     tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])
@@ -561,7 +656,7 @@ def save_model(model, tokenizer, out: Path, cfg: TrainConfig, history: History, 
     """save_pretrained (safetensors) + tokenizer + the run's settings and losses."""
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    tokenizer.chat_template = CHAT_TEMPLATE if cfg.chat_files else None  # a model that never saw chats has none
+    tokenizer.chat_template = chat_template(cfg.lang) if cfg.chat_files else None  # a model that never saw chats has none
     tokenizer.save_pretrained(out)
     if not cfg.chat_files:
         (out / "chat_template.jinja").unlink(missing_ok=True)
@@ -585,6 +680,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="start the (learned) position embeddings as sines and cosines instead of noise")
     ap.add_argument("--add-sinusoids", action="store_true",
                     help="with --init or --resume: add sines and cosines to the model's position embeddings, once")
+    ap.add_argument("--lang", choices=("en", "ja"), default="en",
+                    help="the corpus's language: ja makes Japanese chats of passages, with a Japanese system line")
     ap.add_argument("--exclude-file", type=Path, help="leave out documents containing any term of this file "
                     "(one per line), e.g. gpttrain/exclude_ja.txt")
     for name in ("seed", "vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "warmup",

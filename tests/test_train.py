@@ -130,3 +130,33 @@ def test_card_lists_each_files_own_books_without_the_dropped_ones(tmp_path):
     table = corpus_table(sources, ["gutenberg_childrens_lit.txt"])
     assert "| 1 | Kept Book | A | 11 |" in table
     assert "Dropped Book" not in table and "桃太郎" not in table and "a.txt" not in table
+
+
+JA_STORY = ("むかしむかし、ある村に、一ぴきの犬がいました。\n\nその犬は毎日、おじいさんと山へ行きました。"
+            "犬は白鳥を見て、ワンとなきました。\n\n「おや、なんだろう。」\n\nと、おじいさんはいいました。")
+
+
+def test_japanese_chats_ask_for_a_made_up_katakana_name_and_the_story_uses_it():
+    import random
+    import re
+
+    from gpttrain.train import (SYSTEM_PROMPT_JA, UNSEEN_NAMES_JA, chat_document_ja, chat_template, chats_ja,
+                                made_up_name_ja, passages)
+
+    rng = random.Random(0)
+    names = {made_up_name_ja(rng) for _ in range(2000)}
+    assert all(re.fullmatch("[ァ-ヶ]{2,4}", n) for n in names) and not names & set(UNSEEN_NAMES_JA)
+    assert SYSTEM_PROMPT_JA in chat_template("ja") and SYSTEM_PROMPT_JA not in chat_template("en")
+    chat = chat_document_ja(JA_STORY, random.Random(1), rename=1.0)
+    user = re.search(r"<\|user\|>(.*?)<\|end\|>", chat).group(1)
+    story = chat.split("<|assistant|>")[1]
+    name = re.search("[ァ-ヶ]{2,}", user).group(0)
+    assert "犬" in user and chat.startswith(f"<|system|>{SYSTEM_PROMPT_JA}<|end|>\n<|user|>")
+    assert story.startswith(tuple(o.format(name=name, noun="犬") for o in
+                                  ("むかしむかし、{name}という{noun}", "あるところに、{name}という{noun}", "{name}という{noun}")))
+    assert story.count(name) == 4 and "白鳥" in story  # the opening, then each 犬 (その犬 too), not 白鳥's 鳥
+    assert chat_document_ja("山の上に、雲がありました。", rng, 1.0) is None  # nobody to ask about
+    assert chat_document_ja(JA_STORY, random.Random(1), rename=0.0).count("犬") == 4  # not renamed: as it was
+    assert "".join(passages(JA_STORY * 4, shortest=30, longest=80)).replace("\n", "") == (JA_STORY * 4).replace("\n", "")
+    plain, chats = __import__("gpttrain.train", fromlist=["as_chats"]).as_chats([JA_STORY] * 10, 1.0, 0, 1.0, "ja")
+    assert plain == [JA_STORY] * 10 and len(chats) == 10 == len(chats_ja([JA_STORY] * 10, 1.0, 0, 1.0))
