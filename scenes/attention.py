@@ -23,7 +23,7 @@ from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.i18n import tr
 from scenes.mobjects import (
-    AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, fit, label, number, size_brace,
+    AttentionGrid, MatrixWithEllipses, PatternThumbnail, VectorColumn, elide, fit, label, number, quoted, size_brace,
 )
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
@@ -43,23 +43,6 @@ ROLE_COLORS = {"previous": th.TOKEN_COLORS[0], "induction": th.TOKEN_COLORS[4], 
                "first": th.TOKEN_COLORS[3], "self": th.TOKEN_COLORS[2], "spread": th.FAINT}
 
 
-def slots(n: int, keep: int, max_n: int = MAX_SLOTS) -> list[int | None]:
-    """Positions to draw out of n: the first ones, `keep` and the last; None marks skipped ones (⋯)."""
-    if n <= max_n:
-        return list(range(n))
-    return with_gaps(set(range(max_n - 3)) | {keep, n - 1})
-
-
-def with_gaps(indices: set[int]) -> list[int | None]:
-    """Sorted indices with None wherever some are skipped (drawn as ⋯)."""
-    out: list[int | None] = []
-    for i in sorted(indices):
-        if out and i > out[-1] + 1:
-            out.append(None)
-        out.append(i)
-    return out
-
-
 def left_out(first: int, last: int, lang: str) -> str:
     """The name of the heads a ⋯ stands for."""
     return tr(T, "head_name", lang, head=first) if first == last else \
@@ -69,10 +52,6 @@ def left_out(first: int, last: int, lang: str) -> str:
 def symbol(expr: str, color=WHITE, size: float = 30) -> MathTypst:
     """A mathematical symbol or formula (Typst math)."""
     return MathTypst(expr, font_size=size, color=color)
-
-
-def quoted(token: str) -> str:
-    return f"“{th.show_spaces(token)}”"
 
 
 def score_divisor(cfg: Config, layer: int) -> str:
@@ -196,13 +175,15 @@ def fade_all_but(*keep) -> list[Animation]:
 class AttentionHead(GPTScene):
     """One head of one layer on the real prompt: queries, keys, scores, mask, softmax, values, output."""
 
+    catalogue = T
+
     def construct(self) -> None:
         d = self.data
         self.cfg = d.model.config
         self.hw = head_weights(d.model.weights, d.layer, d.head)
         self.step = head_step(d.trace, d.model.weights, d.layer, d.head, d.position)
         self.kv = kv_head(self.cfg, d.head)  # the key/value head this query head reads
-        self.show_title(self.tr(T, "title", layer=d.layer, head=d.head))
+        self.show_title(self.tr("title", layer=d.layer, head=d.head))
         self.show_inputs()
         self.show_queries()
         self.show_keys()
@@ -221,7 +202,7 @@ class AttentionHead(GPTScene):
 
     def show_inputs(self) -> None:
         d = self.data
-        self.shown = slots(len(d.tokens), d.position)
+        self.shown = elide(len(d.tokens), MAX_SLOTS - 3, keep=[d.position], up_to=MAX_SLOTS)
         x = d.trace[hooks.norm(d.layer, 1, "normalized")]
         self.x_row = VectorRow(x, self.shown, "x", WHITE)
         self.token_labels = VGroup()
@@ -232,7 +213,7 @@ class AttentionHead(GPTScene):
                 self.token_labels.add(text.next_to(self.x_row.columns[i].brackets, UP, buff=0.12))
         self.inputs = VGroup(self.token_labels, self.x_row)
         self.inputs.shift(UP * (TOP - self.inputs.get_top()[1]))
-        self.show_caption(self.tr(T, "inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
+        self.show_caption(self.tr("inputs", d=self.cfg.d_model, norm=th.norm_name(self.cfg.norm)))
         self.play(FadeIn(self.token_labels), LaggedStart(*[FadeIn(c) for c in self.x_row.slots], lag_ratio=0.1),
                   FadeIn(self.x_row.name))
         show_only(self, self.inputs)
@@ -240,7 +221,7 @@ class AttentionHead(GPTScene):
 
     def axis_names(self) -> tuple[str, str]:
         """What a weight matrix's rows and columns are called on screen."""
-        return self.tr(T, "rows"), self.tr(T, "columns")
+        return self.tr("rows"), self.tr("columns")
 
     def show_queries(self) -> None:
         d, i = self.data, self.data.position
@@ -250,7 +231,7 @@ class AttentionHead(GPTScene):
                                      (th.QUERY, WHITE, th.QUERY, th.QUERY), self.axis_names())
         self.place_below_inputs(self.query_product)
         focus = SurroundingRectangle(self.x_row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
-        self.show_caption(self.tr(T, "query_product", dh=self.cfg.d_head))
+        self.show_caption(self.tr("query_product", dh=self.cfg.d_head))
         self.play(Create(focus))
         self.play(FadeIn(self.query_product.matrix), TransformFromCopy(self.x_row.columns[i], self.query_product.vector))
         added = [FadeIn(m) for m in (self.query_product.bias, self.query_product.plus) if m is not None]
@@ -270,8 +251,8 @@ class AttentionHead(GPTScene):
         old, new = self.query_product, self.key_product
         parts = ((old.matrix, new.matrix), (old.bias, new.bias), (old.result, new.result), (old.names, new.names))
         cfg = self.cfg
-        self.show_caption(self.tr(T, "key_product") if cfg.n_kv_head == cfg.n_head else
-                          self.tr(T, "key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head),
+        self.show_caption(self.tr("key_product") if cfg.n_kv_head == cfg.n_head else
+                          self.tr("key_product_shared", kv=self.kv, heads=shared_heads(cfg, d.head),
                                   n=cfg.n_kv_head))
         self.play(*[FadeOut(a) for a, _ in parts if a is not None], run_time=0.5)  # no morphing numbers
         self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
@@ -286,7 +267,7 @@ class AttentionHead(GPTScene):
         for row in rows:
             row.shift(RIGHT * (self.x_row.slots.get_center()[0] - row.slots.get_center()[0]))
         self.place_below_inputs(rows)
-        self.show_caption(self.tr(T, "all_qk"))
+        self.show_caption(self.tr("all_qk"))
         self.play(FadeOut(self.key_product))
         self.play(LaggedStart(FadeIn(self.q_row), FadeIn(self.k_row), lag_ratio=0.4))
         show_only(self, self.inputs, self.q_row, self.k_row)
@@ -314,7 +295,7 @@ class AttentionHead(GPTScene):
         self.dial_row = VGroup(name, row)
         self.dial_row.next_to(self.token_labels, DOWN, buff=0.35).set_x(self.dial_row.get_x())
         degrees = math.degrees(float(self.angles[1, 0])) if len(self.angles) > 1 else 0.0
-        self.show_caption(self.tr(T, "rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
+        self.show_caption(self.tr("rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
         self.play(FadeOut(self.x_row), FadeOut(self.q_row),
                   FadeOut(self.k_row))
         self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in self.dials.values()], lag_ratio=0.1))
@@ -335,17 +316,17 @@ class AttentionHead(GPTScene):
         table = VGroup()
         for name, pair, before, after, angle in rows:
             color = th.QUERY if name == "q" else th.KEY
-            text = self.tr(T, "pair_row", name=name, pair=pair + 1, a=pair, b=pair + half,
+            text = self.tr("pair_row", name=name, pair=pair + 1, a=pair, b=pair + half,
                       before=pair_text(before), deg=f"{math.degrees(angle):,.1f}", after=pair_text(after))
             table.add(label(text, th.SMALL_SIZE + 2, color))
         table.arrange(DOWN, buff=0.3, aligned_edge=LEFT)
-        heading = label(self.tr(T, "pair_heading", token=quoted(d.tokens[i]), position=i), th.LABEL_SIZE)
+        heading = label(self.tr("pair_heading", token=quoted(d.tokens[i]), position=i), th.LABEL_SIZE)
         self.turned_table = VGroup(heading, table).arrange(DOWN, buff=0.35, aligned_edge=LEFT)
         fit(self.turned_table, th.CONTENT_WIDTH, height=self.dial_row.get_bottom()[1] - 0.3 - BOTTOM)
         self.turned_table.move_to([0, (self.dial_row.get_bottom()[1] - 0.2 + BOTTOM) / 2, 0])
         frame = SurroundingRectangle(self.dials[i], color=th.HIGHLIGHT, buff=0.06)
         key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
-        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.show_caption(self.tr(key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.play(Create(frame), FadeIn(heading))
         self.play(LaggedStart(*[FadeIn(r, shift=0.1 * DOWN) for r in table], lag_ratio=0.3))
         show_only(self, self.token_labels, self.dial_row, frame, self.turned_table)
@@ -372,11 +353,11 @@ class AttentionHead(GPTScene):
         show_only(self, self.raw_grid, self.side_panel, self.example_cell)
         scale = attention_scale(self.cfg, d.layer)
         if self.cfg.scale_attn_by_inverse_layer_idx:
-            self.show_caption(self.tr(T, "scores_layer", dh=self.cfg.d_head, div=d.layer + 1, layer=d.layer))
+            self.show_caption(self.tr("scores_layer", dh=self.cfg.d_head, div=d.layer + 1, layer=d.layer))
         elif self.cfg.scale_attn_weights:
-            self.show_caption(self.tr(T, "scores", dh=self.cfg.d_head))
+            self.show_caption(self.tr("scores", dh=self.cfg.d_head))
         else:
-            self.show_caption(self.tr(T, "scores_unscaled"))
+            self.show_caption(self.tr("scores_unscaled"))
         self.score_scale = scale
         self.end_step()
 
@@ -393,10 +374,10 @@ class AttentionHead(GPTScene):
     def score_panel(self, i: int, j: int, score: float) -> VGroup:
         """Right of the grid: the layout, the formula, and one score worked out with the real q and k."""
         d = self.data
-        layout = label(self.tr(T, "layout"), th.SMALL_SIZE, th.DIM)
+        layout = label(self.tr("layout"), th.SMALL_SIZE, th.DIM)
         div = score_divisor(self.cfg, d.layer)
         formula = symbol(f"s = (q dot k) / ({div})" if div else "s = q dot k", WHITE, 34)
-        example = label(self.tr(T, "example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
+        example = label(self.tr("example", query=quoted(d.tokens[i]), other=quoted(d.tokens[j])), th.SMALL_SIZE)
         col = dict(n_shown=5, cell_width=0.78, cell_height=0.3, font_size=NUMBER, show_dimension=False)
         q, k = head_qk(d.trace, self.cfg, d.layer, d.head)  # turned by rotary, if the model has it
         self.example_q = VectorColumn(q[i], border_color=th.QUERY, **col)
@@ -418,7 +399,7 @@ class AttentionHead(GPTScene):
         d = self.data
         self.score_grid = self.grid(d.trace[hooks.attn(d.layer, "attn_scores")][d.head], "scores")
         window = self.cfg.windows[d.layer]
-        self.show_caption(self.tr(T, "mask") if window is None else self.tr(T, "mask_window", w=window))
+        self.show_caption(self.tr("mask") if window is None else self.tr("mask_window", w=window))
         self.play(FadeOut(self.example_cell))
         p = len(d.tokens)
         if p > 1:  # a one-token prompt has nothing to hide
@@ -432,9 +413,9 @@ class AttentionHead(GPTScene):
         d, p = self.data, len(self.data.tokens)
         self.pattern_grid = self.grid(d.trace[hooks.attn(d.layer, "pattern")][d.head], "pattern")
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
-        note = label(self.tr(T, "column_sum"), th.SMALL_SIZE, th.DIM)
+        note = label(self.tr("column_sum"), th.SMALL_SIZE, th.DIM)
         panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4))
-        self.show_caption(self.tr(T, "softmax"))
+        self.show_caption(self.tr("softmax"))
         self.play(FadeOut(self.side_panel), FadeIn(panel))
         self.side_panel = panel
         new = self.pattern_grid
@@ -450,7 +431,7 @@ class AttentionHead(GPTScene):
     def mix_values(self) -> None:
         d, i = self.data, self.data.position
         top = np.argsort(-self.step.weights[: i + 1], kind="stable")[:5]  # the keys this query weighs most
-        keys = slots(i + 1, i, max_n=7) if i < 7 else with_gaps({int(k) for k in top} | {i})
+        keys = list(range(i + 1)) if i < 7 else elide(i + 1, 0, keep=[int(k) for k in top])
         v = self.step.values
         scale = float(np.abs(v[: i + 1]).max()) or 1.0
         col = dict(n_shown=4, cell_width=0.74, cell_height=0.27, font_size=NUMBER, scale=scale, show_dimension=False)
@@ -481,7 +462,7 @@ class AttentionHead(GPTScene):
         self.heat_grid = self.grid(self.pattern_grid.values, "pattern", show_numbers=False)
         self.add(self.heat_grid)
         self.bring_to_front(self.pattern_grid, self.column_frame)
-        self.show_caption(self.tr(T, "values", query=quoted(d.tokens[i])))
+        self.show_caption(self.tr("values", query=quoted(d.tokens[i])))
         self.play(FadeOut(self.side_panel), FadeOut(self.pattern_grid))
         factor = 0.62
         to = [-th.FRAME_WIDTH / 2 + th.EDGE + self.heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
@@ -494,8 +475,8 @@ class AttentionHead(GPTScene):
         show_only(self, self.heat_grid, self.column_frame, formula, terms)
         self.end_step()
         shown = sum(k is not None for k in keys)
-        self.show_caption(self.tr(T, "weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
-                          self.tr(T, "weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
+        self.show_caption(self.tr("weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
+                          self.tr("weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
         self.play(FadeIn(equals), *[FadeOut(c.copy(), target_position=self.z_column, scale=0.6)
                                     for c in self.value_columns.values()], run_time=1.2)
         self.play(FadeIn(self.z_column), FadeIn(z_name))
@@ -506,7 +487,7 @@ class AttentionHead(GPTScene):
         self.output_product = Product(self.hw.W_O.T, self.step.z, None, self.step.output, ("W_O", "z", "Delta"),
                                       (WHITE, WHITE, th.HIGHLIGHT), self.axis_names())
         fit(self.output_product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
-        self.show_caption(self.tr(T, "output", dh=self.cfg.d_head, d=self.cfg.d_model))
+        self.show_caption(self.tr("output", dh=self.cfg.d_head, d=self.cfg.d_model))
         self.play(*fade_all_but(self, self.z_column), ReplacementTransform(self.z_column, self.output_product.vector))
         self.play(FadeIn(self.output_product.matrix), FadeIn(self.output_product.names))
         self.play(FadeIn(self.output_product.equals), FadeIn(self.output_product.result))
@@ -529,7 +510,7 @@ class AttentionHead(GPTScene):
         self.residual = fit(VGroup(token, row, names), height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.remove(self.output_product)
         self.add(*self.output_product.submobjects)
-        self.show_caption(self.tr(T, "residual", query=quoted(d.tokens[i])))
+        self.show_caption(self.tr("residual", query=quoted(d.tokens[i])))
         self.merge([((self.output_product.result,), delta)], *fade_all_but(self, self.output_product.result))
         self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
         self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
@@ -584,9 +565,11 @@ def best_detector_scores(trace) -> np.ndarray:
 class MultiHeadAttention(GPTScene):
     """All heads of one layer as real pattern thumbnails, their outputs summed; then every head of the model."""
 
+    catalogue = T
+
     def construct(self) -> None:
         d = self.data
-        self.show_title(self.tr(T, "mh_title", layer=d.layer))
+        self.show_title(self.tr("mh_title", layer=d.layer))
         self.show_heads()
         self.combine_outputs()
         self.show_model_view()
@@ -597,7 +580,7 @@ class MultiHeadAttention(GPTScene):
         self.per_row, size = self.head_rows()
         self.thumbnails = [PatternThumbnail(patterns[h], size, th.HIGHLIGHT if h == d.head else th.FAINT)
                            for h in range(n)]
-        names = [label(self.tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
+        names = [label(self.tr("head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                  for h in range(n)]
         for name, thumb in zip(names, self.thumbnails):
             fit(name, size + 0.2).next_to(thumb, UP, buff=0.1)
@@ -612,8 +595,8 @@ class MultiHeadAttention(GPTScene):
         self.heads.shift(shift)
         self.kv_brackets.shift(shift)
         cfg = d.model.config
-        self.show_caption(self.tr(T, "heads", n=n) if cfg.n_kv_head == n else
-                          self.tr(T, "shared_caption", h=n, kv=cfg.n_kv_head))
+        self.show_caption(self.tr("heads", n=n) if cfg.n_kv_head == n else
+                          self.tr("shared_caption", h=n, kv=cfg.n_kv_head))
         self.play(LaggedStart(*[FadeIn(h) for h in self.heads], lag_ratio=0.15), FadeIn(self.kv_brackets))
         show_only(self, self.kv_brackets, self.heads)
         self.end_step()
@@ -660,14 +643,14 @@ class MultiHeadAttention(GPTScene):
                 top = max(name.get_top()[1] for name in names[row * per_row:(row + 1) * per_row]) + 0.12
                 left, right = names[part[0]].get_left()[0], names[part[-1]].get_right()[0]
                 line = Line([left, top, 0], [right, top, 0], color=th.KEY, stroke_width=2)
-                text = fit(label(self.tr(T, "shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
+                text = fit(label(self.tr("shared_kv", kv=g), th.SMALL_SIZE, th.KEY), right - left)
                 brackets.add(VGroup(line, text.next_to(line, UP, buff=0.08)))
         return brackets
 
     def summed_heads(self) -> list[int | None]:
         """The heads whose outputs the sum draws: all, or the first ones, the chosen one and the last (None: ⋯)."""
         n, chosen = self.data.model.config.n_head, self.data.head
-        return with_gaps(set(range(FIRST_SUMMED if self.sum_below() else n)) | {chosen, n - 1})
+        return elide(n, FIRST_SUMMED, keep=[chosen]) if self.sum_below() else list(range(n))
 
     def combine_outputs(self) -> None:
         d, i = self.data, self.data.position
@@ -695,7 +678,7 @@ class MultiHeadAttention(GPTScene):
             if self.bias_column is not None else VGroup()
         token = label(th.show_spaces(d.tokens[i]), th.SMALL_SIZE, th.token_color(i))
         token.next_to(terms, LEFT, buff=0.3)
-        result_name = label(self.tr(T, "combine_result", layer=d.layer), th.SMALL_SIZE)
+        result_name = label(self.tr("combine_result", layer=d.layer), th.SMALL_SIZE)
         self.sum_group = VGroup(terms, links, pluses, plus_b, b_name, token)
         if self.sum_below():
             self.sum_group.next_to(Group(self.heads, self.kv_brackets), DOWN, buff=0.35)
@@ -710,7 +693,7 @@ class MultiHeadAttention(GPTScene):
         if result_name.get_right()[0] > th.FRAME_WIDTH / 2 - th.EDGE:
             result_name.to_edge(RIGHT, buff=th.EDGE)
         bias = [m for m in (bias_plus, self.bias_column) if m is not None]
-        self.show_caption(self.tr(T, "combine" if self.bias is not None else "combine_no_bias",
+        self.show_caption(self.tr("combine" if self.bias is not None else "combine_no_bias",
                                   query=quoted(d.tokens[i])))
         self.play(FadeIn(links), LaggedStart(*[FadeIn(t, shift=0.2 * DOWN) for t in terms], lag_ratio=0.1),
                   FadeIn(token))
@@ -744,9 +727,9 @@ class MultiHeadAttention(GPTScene):
                 name = VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in lines]).arrange(DOWN, buff=0.06)
                 names.add(fit(name, 1.0).next_to(term, DOWN, buff=0.3))
             else:
-                name = label(self.tr(T, "head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
+                name = label(self.tr("head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                 names.add(fit(name, term.width + 0.3).next_to([term.get_x(), top, 0], UP, buff=0.1))
-        every = size_brace(terms, DOWN, self.tr(T, "heads_summed", n=len(self.head_outputs)))
+        every = size_brace(terms, DOWN, self.tr("heads_summed", n=len(self.head_outputs)))
         return terms, VGroup(names, every)
 
     def show_model_view(self) -> None:
@@ -770,29 +753,29 @@ class MultiHeadAttention(GPTScene):
             cells = Group()
             for h in range(cfg.n_head):
                 thumb = PatternThumbnail(d.trace[f"blocks.{L}.attn.hook_pattern"][h], size)
-                role = label(self.tr(T, roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
+                role = label(self.tr(roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
                 fit(role, size + 0.1).next_to(thumb, DOWN, buff=0.12)
                 self.grid_thumbnails[(L, h)], self.role_labels[(L, h)] = thumb, role
                 cells.add(Group(thumb, role))
             cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
-            name = label(self.tr(T, "layer_name", layer=L), th.SMALL_SIZE, th.DIM)
+            name = label(self.tr("layer_name", layer=L), th.SMALL_SIZE, th.DIM)
             fit(name, 1.2).next_to(cells[0][0], LEFT, buff=0.2)
             rows.add(Group(name, cells))
         rows.arrange(DOWN, buff=0.12, aligned_edge=RIGHT)
-        heads = VGroup(*[fit(label(self.tr(T, "head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
+        heads = VGroup(*[fit(label(self.tr("head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
                          .next_to(self.grid_thumbnails[(0, h)], UP, buff=0.14)  # clear of the chosen head's frame
                          for h in range(cfg.n_head)])
         self.model_view = Group(heads, rows)
         fit(self.model_view, height=TOP - BOTTOM - 0.1).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.chosen_frame = SurroundingRectangle(self.grid_thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT,
                                                  buff=0.05, stroke_width=4)
-        self.show_caption(self.tr(T, "model_view"))
+        self.show_caption(self.tr("model_view"))
         self.play(*fade_all_but(self))
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.2), FadeIn(heads))
         show_only(self, self.model_view)
         self.play(Create(self.chosen_frame))
         self.end_step()
-        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.show_caption(self.tr("kinds", share=f"{ROLE_SHARE:.0%}"))
         self.end_step(2)
 
     def enlarged_heads(self, scores: np.ndarray) -> list[tuple[int, int]]:
@@ -825,13 +808,13 @@ class MultiHeadAttention(GPTScene):
         for h in range(0, cfg.n_head, every):
             axis.add(label(str(h), th.SMALL_SIZE, th.DIM, mono=True).next_to(self.head_map.cell(0, h), UP,
                                                                              buff=ch / 2 + 0.08))
-        layers = label(self.tr(T, "layers_axis"), th.SMALL_SIZE, th.DIM).rotate(math.pi / 2)
+        layers = label(self.tr("layers_axis"), th.SMALL_SIZE, th.DIM).rotate(math.pi / 2)
         layers.next_to(axis, LEFT, buff=0.15)
-        heads = label(self.tr(T, "heads_axis"), th.SMALL_SIZE, th.DIM).next_to(axis, UP, buff=0.1)
+        heads = label(self.tr("heads_axis"), th.SMALL_SIZE, th.DIM).next_to(axis, UP, buff=0.1)
         heads.match_x(self.head_map)
         present = [r for r in ROLE_COLORS if any(r in row for row in self.roles)]
         legend = VGroup(*[VGroup(Rectangle(width=0.22, height=0.22, stroke_width=0, fill_opacity=1,
-                                           fill_color=ROLE_COLORS[r]), label(self.tr(T, r), th.SMALL_SIZE, th.DIM))
+                                           fill_color=ROLE_COLORS[r]), label(self.tr(r), th.SMALL_SIZE, th.DIM))
                           .arrange(RIGHT, buff=0.1) for r in present]).arrange(RIGHT, buff=0.3)
         fit(legend, width + 1.0).next_to(self.head_map, DOWN, buff=0.25).match_x(self.head_map)
         # the enlarged heads, in a column to the right, each named beside it and tied to its cell by a line
@@ -846,7 +829,7 @@ class MultiHeadAttention(GPTScene):
             colour = th.HIGHLIGHT if chosen else (th.DIM if role == "spread" else ROLE_COLORS[role])
             thumb = PatternThumbnail(d.trace[hooks.attn(L, "pattern")][h], size, colour)
             name = VGroup(*[label(line, th.SMALL_SIZE, colour) for line in
-                            self.tr(T, "enlarged", layer=L, head=h, role=self.tr(T, role)).split("\n")])
+                            self.tr("enlarged", layer=L, head=h, role=self.tr(role)).split("\n")])
             fit(name.arrange(DOWN, buff=0.08, aligned_edge=LEFT), room - size - 0.2)
             self.grid_thumbnails[(L, h)] = thumb
             enlarged.add(Group(thumb, name.next_to(thumb, RIGHT, buff=0.15)))
@@ -861,11 +844,11 @@ class MultiHeadAttention(GPTScene):
                            stroke_opacity=0.7))
         self.enlarged, self.map_links, self.map_frames = enlarged, links, frames
         self.model_view = Group(self.head_map, axis, layers, heads, legend)
-        self.show_caption(self.tr(T, "overview_caption"))
+        self.show_caption(self.tr("overview_caption"))
         self.play(*fade_all_but(self))
         self.play(FadeIn(self.model_view))
         self.end_step()
-        self.show_caption(self.tr(T, "kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.show_caption(self.tr("kinds", share=f"{ROLE_SHARE:.0%}"))
         self.play(Create(frames), Create(links), LaggedStart(*[FadeIn(e) for e in enlarged], lag_ratio=0.2))
         self.chosen_frame = frames[0]
         self.end_step(2)

@@ -19,11 +19,13 @@ N_ANSWER = 40  # tokens at most in the answer
 class Chat(Generation):
     """The chat template's script, its tokens, then the answer generated token by token as in Generation."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "title"))
+        self.show_title(self.tr("title"))
         if self.data.model.chat_template is None:
-            self.note = fit(label(self.tr(T, "no_template"), th.LABEL_SIZE + 6))
-            self.show_caption(self.tr(T, "no_template_hint"))
+            self.note = fit(label(self.tr("no_template"), th.LABEL_SIZE + 6))
+            self.show_caption(self.tr("no_template_hint"))
             self.play(FadeIn(self.note))
             self.end_step(2)
             return
@@ -34,12 +36,12 @@ class Chat(Generation):
 
     def show_script(self) -> None:
         """The template's text, role markers as chips: what the model actually reads."""
-        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, self.tr(T, "request"))}]
+        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, self.tr("request"))}]
         self.prompt = chat_prompt(self.data.model.chat_template, self.messages)
         self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
                                      font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)
         fit(self.script, th.CONTENT_WIDTH)
-        self.show_caption(self.tr(T, "script"))
+        self.show_caption(self.tr("script"))
         self.play(FadeIn(self.script.lines[0]))
         self.play(LaggedStart(*[FadeIn(line) for line in self.script.lines[1:]], lag_ratio=0.4))
         self.end_step()
@@ -55,7 +57,7 @@ class Chat(Generation):
         markers = [i for i, t in enumerate(self.prompt_tokens) if t.startswith("<|") and i in row.shown_indices]
         frames = VGroup(*[SurroundingRectangle(row.cell(i), color=th.HIGHLIGHT, buff=0.04) for i in markers])
         first = self.prompt_tokens[markers[0]] if markers else ""
-        self.show_caption(self.tr(T, "tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
+        self.show_caption(self.tr("tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
         self.play(FadeIn(row))
         self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
         self.end_step()
@@ -70,7 +72,7 @@ class Chat(Generation):
         for i in range(min(N_ROUNDS, len(self.steps))):
             self.run_round(i)
         rest = self.text_mob(len(self.steps))
-        self.show_caption(self.tr(T, "continue" if self.ended else "continue_cut", n=len(self.steps)))
+        self.show_caption(self.tr("continue" if self.ended else "continue_cut", n=len(self.steps)))
         self.play(FadeOut(self.bars), FadeOut(self.text), FadeIn(rest), run_time=1.0)
         self.text = rest
         self.end_step()
@@ -81,7 +83,7 @@ class Chat(Generation):
         transcript = ChatTranscript(split_markers(self.prompt + answer), max_width=th.CONTENT_WIDTH - 1,
                                     font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
         fit(transcript, th.CONTENT_WIDTH, height=5.6)
-        self.show_caption(self.tr(T, "same_machine"))
+        self.show_caption(self.tr("same_machine"))
         self.play(FadeOut(self.text), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   FadeIn(transcript))
         self.transcript = transcript

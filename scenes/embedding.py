@@ -19,7 +19,7 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut, MoveScale
 from scenes.base import GPTScene
 from scenes.i18n import tr
-from scenes.mobjects import MatrixWithEllipses, VectorColumn, _elide, fit, label, line_text, number
+from scenes.mobjects import MatrixWithEllipses, VectorColumn, elide, fit, label, line_text, number
 
 T = "embedding"  # this module's catalogue: scenes/locales/embedding.toml
 
@@ -50,14 +50,6 @@ MIN_WORDS = 8  # fewer single-token words than this: use whole-word tokens of th
 N_NEIGHBOURS = 6
 
 
-def shown_positions(n: int, max_slots: int = MAX_SLOTS) -> list[int | None]:
-    """Positions to draw side by side: all of them, or the first and last few with None (an ellipsis) between."""
-    if n <= max_slots:
-        return list(range(n))
-    first = max_slots // 2
-    return [*range(first), None, *range(n - (max_slots - 1 - first), n)]
-
-
 def header_notes(names: list[str], n_tokens: int, V: int, lang: str) -> list[str]:
     """What the matrix's shortened headers stand for: special tokens, and the padding rows no token stands for."""
     notes = [tr(T, "short_token", lang, short=th.SHORT_TOKENS[n], full=n)
@@ -81,9 +73,11 @@ class Embedding(GPTScene):
     """The embedding matrix, each token's column pulled out, the position vector added (or, for rotary models,
     where position enters instead)."""
 
+    catalogue = T
+
     def construct(self) -> None:
         self.learned_positions = hooks.POS_EMBED in self.data.trace  # rotary models add no position vector here
-        self.show_title(self.tr(T, "title"))
+        self.show_title(self.tr("title"))
         self.show_matrix()
         self.pull_out_columns()
         if self.learned_positions:
@@ -97,17 +91,17 @@ class Embedding(GPTScene):
         model = self.data.model
         W_E = model.weights.W_E  # [V, d]
         V, d = W_E.shape
-        self.matrix_cols = cols = _elide(V, 7)
+        self.matrix_cols = cols = elide(V, 6, up_to=7)
         n_tokens = model.tokenizer.get_vocab_size()  # rows from here on pad the matrix: no token stands for them
         ids = [c for c in cols if c is not None]
-        names = [self.tr(T, "unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
+        names = [self.tr("unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
         shown_names = iter(names)
         col_labels = [th.show_spaces(next(shown_names)) if c is not None else "" for c in cols]
         self.matrix = MatrixWithEllipses(W_E.T, n_rows=6, n_cols=7, decimals=2, col_labels=col_labels,
-                                         row_name=self.tr(T, "rows"), col_name=self.tr(T, "cols"), cell_width=0.76)
+                                         row_name=self.tr("rows"), col_name=self.tr("cols"), cell_width=0.76)
         self.matrix.scale(1.15).move_to(0.3 * UP)
         n = next(g.count for g in parameter_tally(model.config) if g.kind == "token_embedding")
-        self.params_mob = label(self.tr(T, "params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.params_mob = label(self.tr("params", d=f"{d:,}", v=f"{V:,}", n=f"{n:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.params_mob.next_to(self.matrix, DOWN, buff=0.45)
         self.short_notes = VGroup(*[label(note, th.SMALL_SIZE, th.DIM)
                                     for note in header_notes(names, n_tokens, V, self.settings.lang)]).arrange(DOWN)
@@ -115,7 +109,7 @@ class Embedding(GPTScene):
         overflow = NOTES_BOTTOM - self.short_notes.get_bottom()[1]  # two notes: lift the picture off the caption
         if overflow > 0:
             VGroup(self.matrix, self.params_mob, self.short_notes).shift(overflow * UP)
-        self.show_caption(self.tr(T, "matrix_caption", d=f"{d:,}", v=f"{V:,}"))
+        self.show_caption(self.tr("matrix_caption", d=f"{d:,}", v=f"{V:,}"))
         self.play(FadeIn(self.matrix), FadeIn(self.short_notes))
         self.play(Write(self.params_mob))
         self.end_step()
@@ -123,7 +117,7 @@ class Embedding(GPTScene):
     def pull_out_columns(self) -> None:
         """Each prompt token's column leaves the matrix and stands under the token."""
         trace = self.data.trace
-        self.positions = shown_positions(trace.n_positions)
+        self.positions = elide(trace.n_positions, MAX_SLOTS // 2, last=MAX_SLOTS - 1 - MAX_SLOTS // 2, up_to=MAX_SLOTS)
         shown = [p for p in self.positions if p is not None]
         tok, resid = trace[hooks.EMBED], trace[hooks.resid(0, "pre")]
         pos = trace[hooks.POS_EMBED] if self.learned_positions else None
@@ -161,7 +155,7 @@ class Embedding(GPTScene):
 
         width = ROW_LABEL_WIDTH + 0.3  # the matrix shrinks to the row labels' column, level with the token vectors
         corner = [-th.FRAME_WIDTH / 2 + th.EDGE + width / 2, TOKEN_Y, 0]
-        self.show_caption(self.tr(T, "pull_caption"))
+        self.show_caption(self.tr("pull_caption"))
         self.play(FadeOut(self.params_mob), FadeOut(self.short_notes),
                   MoveScale(self.matrix, width / self.matrix.width, corner))
         cols = self.matrix_cols  # the pulled columns lie somewhere under the "⋯" column
@@ -174,7 +168,7 @@ class Embedding(GPTScene):
         self.end_step()
 
     def row_label(self, key: str, y: float) -> VGroup:
-        mob = label(self.tr(T, key), th.LABEL_SIZE)
+        mob = label(self.tr(key), th.LABEL_SIZE)
         fit(mob, ROW_LABEL_WIDTH)
         return mob.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + mob.width / 2, y, 0])
 
@@ -183,7 +177,7 @@ class Embedding(GPTScene):
         self.token_label = self.row_label("token_row", TOKEN_Y)
         self.position_label = self.row_label("position_row", POSITION_Y)
         cfg = self.data.model.config
-        self.show_caption(self.tr(T, "position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
+        self.show_caption(self.tr("position_caption", n_ctx=f"{cfg.n_ctx:,}", d=f"{cfg.d_model:,}"))
         self.play(FadeOut(self.matrix), FadeIn(self.token_label))
         self.play(FadeIn(self.position_label),
                   LaggedStart(*[FadeIn(v, shift=0.3 * UP) for v in self.position_vectors], lag_ratio=0.1),
@@ -195,10 +189,10 @@ class Embedding(GPTScene):
         self.token_label = self.row_label("token_row", TOKEN_Y)
         self.position_label = self.row_label("no_position_row", POSITION_Y)
         cfg = self.data.model.config
-        self.rotary_note = label(self.tr(T, "rotary_note"), th.LABEL_SIZE, th.DIM)
+        self.rotary_note = label(self.tr("rotary_note"), th.LABEL_SIZE, th.DIM)
         fit(self.rotary_note, SLOTS_RIGHT - SLOTS_LEFT).move_to([(SLOTS_LEFT + SLOTS_RIGHT) / 2, POSITION_Y, 0])
         key = "rotary_caption" if cfg.rotary_dims == cfg.d_head else "rotary_partial_caption"
-        self.show_caption(self.tr(T, key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.show_caption(self.tr(key, r=cfg.rotary_dims, dh=cfg.d_head))
         self.play(FadeOut(self.matrix), FadeIn(self.token_label))
         self.play(FadeIn(self.position_label), FadeIn(self.rotary_note), FadeIn(self.position_labels))
         self.end_step()
@@ -210,7 +204,7 @@ class Embedding(GPTScene):
         addends = zip(self.token_vectors, self.position_vectors) if self.learned_positions else \
             ((t,) for t in self.token_vectors)
         also = [FadeOut(self.rotary_note)] if not self.learned_positions else []
-        self.show_caption(self.tr(T, "sum_caption" if self.learned_positions else "same_caption"))
+        self.show_caption(self.tr("sum_caption" if self.learned_positions else "same_caption"))
         self.merge([(a, s) for a, s in zip(addends, self.residuals)],
                    FadeOut(self.token_label), FadeOut(self.position_label), FadeIn(self.sum_label), *also,
                    MoveScale(self.position_labels, 1.0, self.position_labels.get_center() + (SUM_Y - POSITION_Y) * UP))
@@ -284,8 +278,10 @@ def _overlap(a, b) -> bool:
 class EmbeddingSpace(GPTScene):
     """Real embeddings as a rotating 3-D cloud (PCA), a token's nearest neighbours, one direction as a line."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "space_title"))
+        self.show_title(self.tr("space_title"))
         self.show_cloud()
         self.show_neighbours()
         self.show_direction()
@@ -317,14 +313,14 @@ class EmbeddingSpace(GPTScene):
         self.cloud.azimuth.set_value(start)
         self.cloud.turn()
         pct = f"{100 * self.pca.explained.sum():.0f}"
-        heading = label(self.tr(T, "pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
+        heading = label(self.tr("pca_axes", n=len(self.words), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT)
         fit(heading, PANEL_WIDTH)
         legend = VGroup(*[VGroup(Dot(radius=0.1, color=th.token_color(g)),
-                                 label(self.tr(T, f"group_{g}"), th.LABEL_SIZE))
+                                 label(self.tr(f"group_{g}"), th.LABEL_SIZE))
                           .arrange(RIGHT, buff=0.2) for g in groups]).arrange(DOWN, buff=0.25, aligned_edge=LEFT)
         self.legend = VGroup(heading, legend).arrange(DOWN, buff=0.5)
         self.fit_right_panel(self.legend)
-        self.show_caption(self.tr(T, "pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
+        self.show_caption(self.tr("pca_caption", n=len(self.words), d=f"{W_E.shape[1]:,}", pct=pct))
         self.play(Create(self.cloud.axes), FadeIn(self.cloud.dots), FadeIn(self.cloud.labels), FadeIn(self.legend))
         self.play(self.cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
         self.cloud.clear_updaters()
@@ -342,9 +338,9 @@ class EmbeddingSpace(GPTScene):
         model, p = self.data.model, self.data.position
         self.neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
         texts = model.token_strings([i for i, _ in self.neighbours])
-        title = label(self.tr(T, "neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE,
+        title = label(self.tr("neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE,
                       th.HIGHLIGHT)
-        header = label(self.tr(T, "neighbours_header"), th.SMALL_SIZE, th.DIM)
+        header = label(self.tr("neighbours_header"), th.SMALL_SIZE, th.DIM)
         self.neighbour_rows = VGroup()
         for j, (text, (_, cos)) in enumerate(zip(texts, self.neighbours)):
             name = label(th.show_spaces(text), th.LABEL_SIZE - 2, mono=True)
@@ -359,7 +355,7 @@ class EmbeddingSpace(GPTScene):
             self.neighbour_rows.add(VGroup(name, bar, value))
         self.neighbour_table = VGroup(title, header, self.neighbour_rows).arrange(DOWN, buff=0.3)
         self.fit_right_panel(self.neighbour_table)
-        self.show_caption(self.tr(T, "neighbours_caption", v=f"{model.config.vocab_size:,}"))
+        self.show_caption(self.tr("neighbours_caption", v=f"{model.config.vocab_size:,}"))
         self.play(FadeOut(self.legend), FadeIn(title), FadeIn(header))
         self.play(LaggedStart(*[FadeIn(r, shift=0.2 * LEFT) for r in self.neighbour_rows], lag_ratio=0.12))
         self.end_step()
@@ -390,12 +386,12 @@ class EmbeddingSpace(GPTScene):
         names = model.token_strings([plus, minus])
         plus_text, minus_text = (th.show_spaces(n) for n in names)
         self.number_line = DotProductLine(self.direction_values, list(words), colors, width=th.CONTENT_WIDTH - 0.6)
-        axis = label(self.tr(T, "direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
+        axis = label(self.tr("direction_axis", plus=plus_text, minus=minus_text), th.SMALL_SIZE, th.DIM)
         self.number_line.move_to(0.3 * DOWN)
         axis.next_to(self.number_line.ticks, DOWN, buff=0.3)
-        heading = label(self.tr(T, "direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
+        heading = label(self.tr("direction_title", plus=plus_text, minus=minus_text), th.LABEL_SIZE, th.HIGHLIGHT)
         self.direction_group = VGroup(heading, self.number_line, axis)
-        self.show_caption(self.tr(T, "direction_caption"))
+        self.show_caption(self.tr("direction_caption"))
         self.play(FadeOut(self.cloud), FadeOut(self.neighbour_table))
         heading.next_to(self.title_mob, DOWN, buff=0.35).align_to(self.title_mob, LEFT)
         self.play(FadeIn(heading), Create(self.number_line.line), FadeIn(self.number_line.ticks), FadeIn(axis))

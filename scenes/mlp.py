@@ -38,12 +38,14 @@ class MLPBlock(GPTScene):
     it by a second up-projection, neuron by neuron.
     """
 
+    catalogue = T
+
     def construct(self) -> None:
         self.L, self.P = self.data.layer, self.data.position
         self.blk = self.data.model.weights.blocks[self.L]
         self.cfg = self.data.model.config
         self.gated = self.cfg.mlp == "gated"
-        self.show_title(self.tr(T, "title", layer=self.L))
+        self.show_title(self.tr("title", layer=self.L))
         self.show_input()
         self.project_up()
         self.apply_activation()
@@ -61,12 +63,12 @@ class MLPBlock(GPTScene):
     # -- steps ------------------------------------------------------------
     def show_input(self) -> None:
         token = th.show_spaces(self.data.tokens[self.P])
-        self.where = label(self.tr(T, "where", position=self.P, token=token), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.where = label(self.tr("where", position=self.P, token=token), th.LABEL_SIZE, th.HIGHLIGHT)
         fit(self.where, th.CONTENT_WIDTH / 2).to_corner(UR, buff=th.EDGE)
         self.x_col = VectorColumn(self.hook("ln2.hook_normalized"), n_shown=6, cell_width=0.8)
-        self.x_group = _labelled(self.x_col, self.tr(T, "input_label"))
+        self.x_group = _labelled(self.x_col, self.tr("input_label"))
         norm = th.norm_name(self.cfg.norm)
-        self.show_caption(self.tr(T, "input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
+        self.show_caption(self.tr("input_parallel" if self.cfg.parallel else "input", d=self.cfg.d_model, norm=norm))
         self.play(FadeIn(self.where), FadeIn(self.x_group, shift=0.2 * RIGHT))
         self.end_step()
 
@@ -81,7 +83,7 @@ class MLPBlock(GPTScene):
         self.up_eq = self._product(self.W_in_mob, x_target, self.b_in_col, self.pre_col,
                                    "gate_pre_label" if self.gated else "pre_label")
         key = "gate" if self.gated else ("up" if b is not None else "up_no_bias")
-        self.show_caption(self.tr(T, key, m=f"{m:,}", d=f"{d:,}"))
+        self.show_caption(self.tr(key, m=f"{m:,}", d=f"{d:,}"))
         self.play(ReplacementTransform(self.x_group, x_target), FadeIn(self.W_in_mob))
         self.x_group = x_target
         self.play(LaggedStart(*[FadeIn(part) for part in self.up_eq.tail], lag_ratio=0.3))
@@ -94,12 +96,12 @@ class MLPBlock(GPTScene):
         self.top = strongest_neurons(self.data.trace, self.L, self.P, N_STRONGEST)
         self.pre_group = self.up_eq.result
         left = [-th.FRAME_WIDTH / 2 + th.EDGE + self.pre_group.width / 2, self.pre_group.get_y() - 0.2, 0]
-        act = self.tr(T, f"act_{self.cfg.activation}")
-        self.show_caption(self.tr(T, "gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
+        act = self.tr(f"act_{self.cfg.activation}")
+        self.show_caption(self.tr("gate_act" if self.gated else "gelu", act=act, m=f"{self.cfg.d_mlp:,}"))
         self.play(FadeOut(self.up_eq.rest), MoveScale(self.pre_group, 1.0, left))
         self.axes, self.curve, ticks = self._activation_plot(pre)
         self.gelu_dots = self._dots(pre, bent)
-        name = label(self.tr(T, f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
+        name = label(self.tr(f"act_{self.cfg.activation}"), th.LABEL_SIZE, th.TEXT)
         name.next_to(self.axes, UP, buff=0.15).align_to(self.axes, LEFT)
         self.act_name = name
         self.play(Create(self.axes), FadeIn(ticks), Create(self.curve), FadeIn(name))
@@ -113,12 +115,12 @@ class MLPBlock(GPTScene):
         self.bent_col = VectorColumn(activation(self.hook("mlp.hook_pre"), self.cfg.activation), **col)
         self.up_col = VectorColumn(self.hook("mlp.hook_pre_linear"), **col)
         self.gated_post_col = VectorColumn(self.hook("mlp.hook_post"), **col)
-        act = self.tr(T, f"act_{self.cfg.activation}")
-        self.gate_eq = VGroup(_labelled(self.bent_col, self.tr(T, "bent_label", act=act)), _symbol("×"),
-                              _labelled(self.up_col, self.tr(T, "up_values_label")), _symbol("="),
-                              _labelled(self.gated_post_col, self.tr(T, "post_label"), color=th.HIGHLIGHT))
+        act = self.tr(f"act_{self.cfg.activation}")
+        self.gate_eq = VGroup(_labelled(self.bent_col, self.tr("bent_label", act=act)), _symbol("×"),
+                              _labelled(self.up_col, self.tr("up_values_label")), _symbol("="),
+                              _labelled(self.gated_post_col, self.tr("post_label"), color=th.HIGHLIGHT))
         fit(self.gate_eq.arrange(RIGHT, buff=0.4)).move_to(0.2 * DOWN)
-        self.show_caption(self.tr(T, "gate_times_up", m=f"{self.cfg.d_mlp:,}"))
+        self.show_caption(self.tr("gate_times_up", m=f"{self.cfg.d_mlp:,}"))
         self.play(FadeOut(self.pre_group), FadeOut(self.plot))
         self.play(FadeIn(self.gate_eq[0]), FadeIn(self.gate_eq[1]), FadeIn(self.gate_eq[2]))
         self.merge([((self.bent_col, self.up_col), self.gate_eq[4])], FadeIn(self.gate_eq[3]), copies=True)
@@ -132,7 +134,7 @@ class MLPBlock(GPTScene):
             self.post_strip.move_to(0.1 * DOWN + LEFT)
         else:
             self.post_strip.next_to(self.plot, RIGHT, buff=0.5).shift(0.1 * DOWN)
-        strip_label = label(self.tr(T, "post_label"), th.SMALL_SIZE, th.DIM).next_to(self.post_strip, UP, buff=0.15)
+        strip_label = label(self.tr("post_label"), th.SMALL_SIZE, th.DIM).next_to(self.post_strip, UP, buff=0.15)
         size = label(f"{len(post):,}", th.SMALL_SIZE, th.DIM, mono=True).next_to(self.post_strip, DOWN, buff=0.1)
         self.top_labels = VGroup()
         marks = VGroup()
@@ -141,14 +143,14 @@ class MLPBlock(GPTScene):
         x0 = self.post_strip.get_right()[0]
         for i, y in zip(self.top, ys):
             row_y = self.post_strip.row_point(i)[1]
-            text = VGroup(label(self.tr(T, "neuron", i=i), th.SMALL_SIZE, th.HIGHLIGHT),
+            text = VGroup(label(self.tr("neuron", i=i), th.SMALL_SIZE, th.HIGHLIGHT),
                           number(post[i], 2, th.NUMBER_SIZE + 2, th.HIGHLIGHT)).arrange(RIGHT, buff=0.15)
             text.move_to([x0 + 0.6, y, 0], aligned_edge=LEFT)
             self.top_labels.add(text)
             marks.add(Line([x0 - 0.35, row_y, 0], [x0 + 0.1, row_y, 0], color=th.HIGHLIGHT, stroke_width=2),
                       Line([x0 + 0.1, row_y, 0], [x0 + 0.55, y, 0], color=th.HIGHLIGHT, stroke_width=1.5))
         self.strip_group = VGroup(strip_label, size, marks, self.top_labels)
-        self.show_caption(self.tr(T, "post"))
+        self.show_caption(self.tr("post"))
         self.play(FadeIn(self.post_strip), FadeIn(strip_label), FadeIn(size))
         self.play(Create(marks), LaggedStart(*[FadeIn(t, shift=0.1 * RIGHT) for t in self.top_labels]))
         self.end_step()
@@ -160,10 +162,10 @@ class MLPBlock(GPTScene):
         b = self.blk.b_out
         self.b_out_col = VectorColumn(b, n_shown=6, cell_width=0.8) if b is not None else None
         self.out_col = VectorColumn(self.hook("hook_mlp_out"), n_shown=6, cell_width=0.8)
-        post_group = _labelled(self.post_col, self.tr(T, "post_label"))
+        post_group = _labelled(self.post_col, self.tr("post_label"))
         eq = self._product(self.W_out_mob, post_group, self.b_out_col, self.out_col, "out_label")
         gone = [] if self.gated else [FadeOut(self.pre_group), FadeOut(self.plot)]  # gated: gone with the product
-        self.show_caption(self.tr(T, "down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
+        self.show_caption(self.tr("down" if b is not None else "down_no_bias", m=f"{m:,}", d=f"{d:,}"))
         self.play(*gone, FadeOut(self.strip_group), FadeOut(self.post_strip), FadeIn(post_group))
         self.play(FadeIn(self.W_out_mob), LaggedStart(*[FadeIn(part) for part in eq.tail], lag_ratio=0.3))
         self.down_eq = eq
@@ -176,18 +178,18 @@ class MLPBlock(GPTScene):
             self.resid_mid_col = None
             self.resid_pre_col = VectorColumn(self.hook("hook_resid_pre"), **col)
             self.attn_out_col = VectorColumn(self.hook("hook_attn_out"), **col)
-            before = [_labelled(self.resid_pre_col, self.tr(T, "resid_block_input")), _symbol("+"),
-                      _labelled(self.attn_out_col, self.tr(T, "attn_out_label")), _symbol("+")]
+            before = [_labelled(self.resid_pre_col, self.tr("resid_block_input")), _symbol("+"),
+                      _labelled(self.attn_out_col, self.tr("attn_out_label")), _symbol("+")]
         else:
             self.resid_mid_col = VectorColumn(self.hook("hook_resid_mid"), **col)
-            before = [_labelled(self.resid_mid_col, self.tr(T, "resid_before")), _symbol("+")]
+            before = [_labelled(self.resid_mid_col, self.tr("resid_before")), _symbol("+")]
         self.mlp_out_col = VectorColumn(self.hook("hook_mlp_out"), **col)
         self.resid_post_col = VectorColumn(self.hook("hook_resid_post"), **col)
-        self.resid_eq = VGroup(*before, _labelled(self.mlp_out_col, self.tr(T, "out_label")), _symbol("="),
-                               _labelled(self.resid_post_col, self.tr(T, "resid_after"), color=th.HIGHLIGHT))
+        self.resid_eq = VGroup(*before, _labelled(self.mlp_out_col, self.tr("out_label")), _symbol("="),
+                               _labelled(self.resid_post_col, self.tr("resid_after"), color=th.HIGHLIGHT))
         fit(self.resid_eq.arrange(RIGHT, buff=0.4)).shift(0.2 * DOWN)
         mlp_out = self.resid_eq[len(before)]
-        self.show_caption(self.tr(T, "residual_parallel" if self.cfg.parallel else "residual"))
+        self.show_caption(self.tr("residual_parallel" if self.cfg.parallel else "residual"))
         self.play(FadeOut(self.down_eq.rest), ReplacementTransform(self.down_eq.result, mlp_out))
         self.play(*[FadeIn(m) for m in before])
         self.play(FadeIn(self.resid_eq[-2]), FadeIn(self.resid_eq[-1], shift=0.2 * LEFT))
@@ -195,7 +197,7 @@ class MLPBlock(GPTScene):
 
     def run_in_parallel(self) -> None:
         n = len(self.data.tokens)
-        self.show_caption(self.tr(T, "parallel", n=n) if n > 1 else self.tr(T, "parallel_one"))
+        self.show_caption(self.tr("parallel", n=n) if n > 1 else self.tr("parallel_one"))
         self.play(MoveScale(self.resid_eq, 0.9, self.resid_eq.get_center() + 1.0 * UP))
         self.token_row = TokenRow(self.data.tokens, max_lines=1, max_width=th.CONTENT_WIDTH - 1.2)
         self.token_row.to_edge(DOWN, buff=1.0).shift(0.6 * RIGHT)
@@ -209,7 +211,7 @@ class MLPBlock(GPTScene):
                                        stroke_width=3 if chosen else 1.5,
                                        fill_color=th.HIGHLIGHT, fill_opacity=0.3 if chosen else 0.08)
                       .next_to(cell, UP, buff=0.15))
-        tag = label(self.tr(T, "mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)
+        tag = label(self.tr("mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)
         self.parallel = VGroup(self.token_row, boxes, tag)
         self.play(FadeIn(self.token_row), LaggedStart(*[FadeIn(b, shift=0.1 * UP) for b in boxes], lag_ratio=0.05),
                   FadeIn(tag))
@@ -218,8 +220,8 @@ class MLPBlock(GPTScene):
     # -- pieces -----------------------------------------------------------
     def _matrix(self, values: np.ndarray, name_key: str) -> VGroup:
         mat = MatrixWithEllipses(values, n_rows=6, n_cols=5, decimals=2, cell_width=0.64, cell_height=0.32,
-                                 row_name=self.tr(T, "rows"), col_name=self.tr(T, "columns"))
-        return _labelled(mat, self.tr(T, name_key), DOWN)
+                                 row_name=self.tr("rows"), col_name=self.tr("columns"))
+        return _labelled(mat, self.tr(name_key), DOWN)
 
     def _product(self, matrix: VMobject, vector: VMobject, bias: VectorColumn | None, result: VectorColumn,
                  result_key: str) -> VGroup:
@@ -227,8 +229,8 @@ class MLPBlock(GPTScene):
 
         Accessors: `tail` (what follows the vector), `result` (the labelled result), `rest` (all but the result).
         """
-        added = [_symbol("+"), _labelled(bias, self.tr(T, "bias_label"))] if bias is not None else []
-        eq = VGroup(matrix, vector, *added, _symbol("="), _labelled(result, self.tr(T, result_key), color=th.HIGHLIGHT))
+        added = [_symbol("+"), _labelled(bias, self.tr("bias_label"))] if bias is not None else []
+        eq = VGroup(matrix, vector, *added, _symbol("="), _labelled(result, self.tr(result_key), color=th.HIGHLIGHT))
         eq.arrange(RIGHT, buff=0.3)
         eq.tail, eq.result, eq.rest = eq[2:], eq[-1], eq[:-1]
         return fit(eq).move_to(0.2 * DOWN)

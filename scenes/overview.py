@@ -45,15 +45,17 @@ def box_font_size(boxes: list[tuple[float, str]]) -> float:
 class ForwardPass(GPTScene):
     """Embeddings → every block (attention, MLP) → final norm → unembedding → next-token bars; logit lens."""
 
+    catalogue = T
+
     def construct(self) -> None:
         self.P = self.data.position
         self.ln_key = f"ln_box_{self.data.model.config.norm}"  # LN or RMS
         slot = self._slot_width()
-        self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], self.tr(T, "embed_box")),
-                                       (slot, self.tr(T, "attn_box")),
-                                       (slot, self.tr(T, "mlp_box")), (LN_X[1] - LN_X[0], self.tr(T, self.ln_key)),
-                                       (UNEMBED_X[1] - UNEMBED_X[0], self.tr(T, "unembed_box"))])
-        self.show_title(self.tr(T, "title"))
+        self.box_size = box_font_size([(EMBED_X[1] - EMBED_X[0], self.tr("embed_box")),
+                                       (slot, self.tr("attn_box")),
+                                       (slot, self.tr("mlp_box")), (LN_X[1] - LN_X[0], self.tr(self.ln_key)),
+                                       (UNEMBED_X[1] - UNEMBED_X[0], self.tr("unembed_box"))])
+        self.show_title(self.tr("title"))
         self.embed()
         self.run_blocks()
         self.show_change_sizes()
@@ -67,15 +69,15 @@ class ForwardPass(GPTScene):
     # -- steps ------------------------------------------------------------
     def embed(self) -> None:
         cfg, n = self.data.model.config, len(self.data.tokens)
-        names = even_labels([self.tr(T, key) for key in ("residual", "changes", "lens")], LABEL_X[1] - LABEL_X[0],
+        names = even_labels([self.tr(key) for key in ("residual", "changes", "lens")], LABEL_X[1] - LABEL_X[0],
                             th.SMALL_SIZE, th.DIM)
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
         self.stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)
-        self.embed_box = _box(EMBED_X, self.tr(T, "embed_box"), OTHER_COLOR, self.box_size)
+        self.embed_box = _box(EMBED_X, self.tr("embed_box"), OTHER_COLOR, self.box_size)
         self.snapshots = [self._snapshot("blocks.0.hook_resid_pre", sum(EMBED_X) / 2)]
         self.row_names = names
-        caption = self.tr(T, "embed", n=n, d=cfg.d_model) if n > 1 else self.tr(T, "embed_one", d=cfg.d_model)
+        caption = self.tr("embed", n=n, d=cfg.d_model) if n > 1 else self.tr("embed_one", d=cfg.d_model)
         self.show_caption(caption)
         self.play(FadeIn(names), FadeIn(self.embed_box), Create(self.stream))
         self.play(FadeIn(self.snapshots[0], shift=0.3 * DOWN))
@@ -88,14 +90,14 @@ class ForwardPass(GPTScene):
         self.change_values = sizes
         top = float(sizes.max()) or 1.0
         self.blocks, self.change_bars, self.layer_names = VGroup(), VGroup(), VGroup()
-        self.show_caption(self.tr(T, "blocks_parallel" if self.data.model.config.parallel else "blocks",
+        self.show_caption(self.tr("blocks_parallel" if self.data.model.config.parallel else "blocks",
                                   layers=n_layer))
         for L in range(n_layer):
             x0 = LAYERS_X[0] + L * width
             half = (width - 0.12) / 2
-            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), self.tr(T, "attn_box"), ATTN_COLOR, self.box_size)
-            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), self.tr(T, "mlp_box"), MLP_COLOR, self.box_size)
-            name = fit(label(self.tr(T, "layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
+            attn = _box((x0 + 0.06, x0 + 0.06 + half - 0.03), self.tr("attn_box"), ATTN_COLOR, self.box_size)
+            mlp = _box((x0 + 0.06 + half + 0.03, x0 + width - 0.06), self.tr("mlp_box"), MLP_COLOR, self.box_size)
+            name = fit(label(self.tr("layer", layer=L), th.SMALL_SIZE, th.DIM), width - 0.1)
             name.move_to([x0 + width / 2, Y_LAYER, 0])
             bars = VGroup(*[
                 Rectangle(width=min(0.35, half * 0.6), height=max(MAX_BAR * s / top, 0.01), stroke_width=0,
@@ -118,7 +120,7 @@ class ForwardPass(GPTScene):
             for bar, v in zip(bars, values):
                 num = fit(number(v, 1, th.NUMBER_SIZE, th.TEXT), self._slot_width())
                 self.change_numbers.add(num.next_to(bar, UP, buff=0.06))
-        self.show_caption(self.tr(T, "sizes", token=self.token))
+        self.show_caption(self.tr("sizes", token=self.token))
         self.play(LaggedStart(*[FadeIn(n) for n in self.change_numbers], lag_ratio=0.1))
         self.end_step()
 
@@ -127,17 +129,17 @@ class ForwardPass(GPTScene):
         logits = self.data.trace["logits"][self.P]
         probs = softmax_with_temperature(logits)
         self.next_tokens = top_k(logits, probs, N_NEXT, model.token_strings)
-        self.ln_box = _box(LN_X, self.tr(T, self.ln_key), OTHER_COLOR, self.box_size)
-        self.unembed_box = _box(UNEMBED_X, self.tr(T, "unembed_box"), OTHER_COLOR, self.box_size)
+        self.ln_box = _box(LN_X, self.tr(self.ln_key), OTHER_COLOR, self.box_size)
+        self.unembed_box = _box(UNEMBED_X, self.tr("unembed_box"), OTHER_COLOR, self.box_size)
         self.bars = ProbabilityBars([c.text for c in self.next_tokens], [c.prob for c in self.next_tokens],
                                     bar_length=1.35, bar_height=0.3, font_size=th.SMALL_SIZE, label_width=0.95)
         fit(self.bars, th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)  # the percentages stay inside the frame
         self.bars.move_to([BARS_LEFT, Y_STREAM - 0.55, 0], aligned_edge=LEFT)
-        heading = fit(label(self.tr(T, "next_token", token=self.token), th.SMALL_SIZE, th.DIM),
+        heading = fit(label(self.tr("next_token", token=self.token), th.SMALL_SIZE, th.DIM),
                              th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
         heading.next_to(self.bars, UP, buff=0.25).align_to(self.bars, LEFT)
         self.next_heading = heading
-        self.show_caption(self.tr(T, "final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
+        self.show_caption(self.tr("final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
         self.play(FadeIn(self.ln_box), FadeIn(self.unembed_box))
         self.play(FadeIn(heading), FadeIn(self.bars, shift=0.2 * RIGHT))
         self.end_step()
@@ -152,7 +154,7 @@ class ForwardPass(GPTScene):
             pct = label(f"{100 * guess.prob:.0f}%", th.NUMBER_SIZE, th.DIM, mono=True)
             cell = VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0])
             self.lens_cells.add(cell)
-        self.show_caption(self.tr(T, "lens_caption"))
+        self.show_caption(self.tr("lens_caption"))
         self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in self.lens_cells], lag_ratio=0.25))
         self.end_step(2)
 

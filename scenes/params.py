@@ -119,8 +119,10 @@ class Tally(VGroup):
 class ParameterCount(GPTScene):
     """The loaded model's parameters kind by kind (= transformers' count), then GPT-3's weight matrices."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "title"))
+        self.show_title(self.tr("title"))
         self.introduce()
         self.tally_ours()
         self.check_ours()
@@ -129,41 +131,41 @@ class ParameterCount(GPTScene):
 
     # -- steps ------------------------------------------------------------
     def introduce(self) -> None:
-        self.ours_header, self.config_mob = self.heading(self.tr(T, "ours_header", model=self.data.model.name),
+        self.ours_header, self.config_mob = self.heading(self.tr("ours_header", model=self.data.model.name),
                                                          self.data.model.config)
-        self.show_caption(self.tr(T, "intro"))
+        self.show_caption(self.tr("intro"))
         self.play(FadeIn(self.ours_header), FadeIn(self.config_mob))
         self.end_step()
 
     def tally_ours(self) -> None:
         cfg = self.data.model.config
         self.tally = parameter_tally(cfg)
-        formulas = [self.tr(T, "tied") if g.copies == 0 else _formula(g) for g in self.tally]
+        formulas = [self.tr("tied") if g.copies == 0 else _formula(g) for g in self.tally]
         self.ours = Tally(self.tally, [kind_name(g.kind, cfg, self.settings.lang) for g in self.tally], formulas)
         self.count_mobs = {g.kind: row.count_mob for g, row in zip(self.tally, self.ours.rows)}
-        self.show_caption(self.tr(T, "blocks_caption"))
+        self.show_caption(self.tr("blocks_caption"))
         self.ours_total_name, self.total_mob = self.add_up(self.ours)
-        self.show_caption(self.tr(T, "ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
+        self.show_caption(self.tr("ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
                              norm=th.norm_name(cfg.norm)))
         self.end_step()
 
     def check_ours(self) -> None:
-        self.check_mob = fit(label(self.tr(T, "check"), th.SMALL_SIZE, th.DIM), WIDTH)
+        self.check_mob = fit(label(self.tr("check"), th.SMALL_SIZE, th.DIM), WIDTH)
         self.check_mob.next_to(self.total_mob, DOWN, buff=0.12).align_to(self.total_mob, RIGHT)
         self.play(FadeIn(self.check_mob))
         self.end_step()
 
     def tally_gpt3(self) -> None:
         ours = [self.ours_header, self.config_mob, self.ours, self.ours_total_name, self.total_mob, self.check_mob]
-        self.show_caption(self.tr(T, "gpt3_caption"))
+        self.show_caption(self.tr("gpt3_caption"))
         self.play(*[FadeOut(m) for m in ours])
         self.gpt3_groups = weight_matrix_tally(GPT3)
-        self.gpt3_header, self.gpt3_config = self.heading(self.tr(T, "gpt3_header"), GPT3)
+        self.gpt3_header, self.gpt3_config = self.heading(self.tr("gpt3_header"), GPT3)
         self.play(FadeIn(self.gpt3_header), FadeIn(self.gpt3_config))
         self.gpt3 = Tally(self.gpt3_groups, [kind_name(g.kind, GPT3, self.settings.lang) for g in self.gpt3_groups],
                           [_formula(g) for g in self.gpt3_groups])
         self.gpt3_total_name, self.gpt3_total_mob = self.add_up(self.gpt3)
-        self.gpt3_matrices_mob = label(self.tr(T, "matrices", n=_n(n_matrices(self.gpt3_groups))),
+        self.gpt3_matrices_mob = label(self.tr("matrices", n=_n(n_matrices(self.gpt3_groups))),
                                        th.NUMBER_SIZE, th.DIM,
                                        mono=True)
         self.gpt3_matrices_mob.move_to([LEFT_X + FORMULA_RIGHT * WIDTH, self.gpt3.total_y, 0], aligned_edge=RIGHT)
@@ -173,16 +175,16 @@ class ParameterCount(GPTScene):
     def compare(self) -> None:
         full = total(parameter_tally(GPT3))
         like = weight_matrix_tally(self.data.model.config)
-        self.gpt3_full_mob = fit(label(self.tr(T, "gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
+        self.gpt3_full_mob = fit(label(self.tr("gpt3_full", ctx=_n(GPT3.n_ctx), n=_n(full)), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
         key = "ours_like_gpt3_tied" if self.data.model.config.tied_embeddings else "ours_like_gpt3"
-        self.like_gpt3_mob = fit(label(self.tr(T, key, model=self.data.model.name, n=_n(total(like)),
+        self.like_gpt3_mob = fit(label(self.tr(key, model=self.data.model.name, n=_n(total(like)),
                                           k=_n(n_matrices(like)), all=_n(total(self.tally))), th.SMALL_SIZE, th.DIM),
                                  WIDTH)
         notes = VGroup(self.gpt3_full_mob, self.like_gpt3_mob).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(self.gpt3_total_mob, DOWN, buff=0.15).align_to(self.gpt3_header, LEFT)
         ratio = total(self.gpt3_groups) / total(like)  # the same basis: weight matrices, each counted once
-        self.show_caption(self.tr(T, "end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
+        self.show_caption(self.tr("end_caption", ratio=f"{ratio:,.0f}", model=self.data.model.name))
         self.play(FadeIn(self.gpt3_full_mob, shift=0.1 * UP), FadeIn(self.like_gpt3_mob, shift=0.1 * UP))
         self.end_step(2)
 
@@ -195,7 +197,7 @@ class ParameterCount(GPTScene):
 
     def add_up(self, tally: Tally) -> tuple[VMobject, VMobject]:
         """Each kind's block and row in turn, its count gliding into the running total; returns (name, total)."""
-        name = _on_baseline(self.tr(T, "total")).move_to([LEFT_X + 0.3, tally.total_y, 0], aligned_edge=LEFT)
+        name = _on_baseline(self.tr("total")).move_to([LEFT_X + 0.3, tally.total_y, 0], aligned_edge=LEFT)
         self.play(FadeIn(tally.rule), FadeIn(name))
         shown, running = None, 0
         for i, (g, block, row) in enumerate(zip(tally.groups, tally.blocks, tally.rows)):

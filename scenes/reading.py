@@ -13,7 +13,7 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
-from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label
+from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label, quoted
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
 MIN_WEIGHT = 0.12  # links weaker than this are not drawn when every query's links are shown
@@ -24,15 +24,13 @@ CLEAR_GAIN = 1.0  # nats per token saved on the repeat from which the captions s
 ROW_Y = -1.6
 
 
-def quoted(token: str) -> str:
-    return f"“{th.show_spaces(token)}”"
-
-
 class AttentionArcs(GPTScene):
     """A sentence as a row of tokens; for one head, arcs from each token to the earlier tokens it reads."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "arcs_title"))
+        self.show_title(self.tr("arcs_title"))
         self.show_sentence()
         self.step_through_queries()
         self.show_all_links()
@@ -41,19 +39,19 @@ class AttentionArcs(GPTScene):
     def show_sentence(self) -> None:
         """The sentence's tokens in one row, low in the frame so arcs can rise above it."""
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr(T, "arc_example")))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr("arc_example")))
         self.tokens = self.trace.token_strings
         self.row = TokenRow(self.tokens, max_lines=1, font_size=th.LABEL_SIZE).move_to([0, ROW_Y, 0])
         fit(self.row, th.CONTENT_WIDTH)
         self.layer, self.head = pick_head(self.trace, d.settings.layer)
         if d.settings.head is not None:
             self.head = d.settings.head
-        self.show_caption(self.tr(T, "sentence"))
+        self.show_caption(self.tr("sentence"))
         self.play(FadeIn(self.row))
         self.end_step(0.5)
 
     def head_label(self, layer: int, head: int) -> VGroup:
-        text = label(self.tr(T, "head", layer=layer, head=head), th.LABEL_SIZE, th.HIGHLIGHT)
+        text = label(self.tr("head", layer=layer, head=head), th.LABEL_SIZE, th.HIGHLIGHT)
         return text.to_corner(UP + RIGHT, buff=th.EDGE).shift(0.9 * DOWN)
 
     def query_links(self, layer: int, head: int, query: int) -> list[tuple[int, int, float]]:
@@ -74,7 +72,7 @@ class AttentionArcs(GPTScene):
             top = sorted(links, key=lambda link: -link[2])[:2]
             weights = VGroup(*[self.weight_label(diagram, q, k, w) for q, k, w in top])
             reads = ", ".join(f"{quoted(self.tokens[k])} {w:.2f}" for _, k, w in top)
-            self.show_caption(self.tr(T, "reads", query=quoted(self.tokens[q]), reads=reads))
+            self.show_caption(self.tr("reads", query=quoted(self.tokens[q]), reads=reads))
             self.play(Create(focus), run_time=0.4)
             self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
             self.end_step(0.6 if i < N_QUERIES - 1 else 1.0)
@@ -95,10 +93,10 @@ class AttentionArcs(GPTScene):
         """Every query's links at once: the head's habit shows."""
         links = [(a.query, a.key, a.weight) for a in arcs(self.trace, self.layer, self.head, MIN_WEIGHT)]
         self.all_arcs = ArcDiagram(self.row, links)
-        legend = fit(label(self.tr(T, "arc_legend"), th.SMALL_SIZE, th.DIM), th.CONTENT_WIDTH)
+        legend = fit(label(self.tr("arc_legend"), th.SMALL_SIZE, th.DIM), th.CONTENT_WIDTH)
         legend.next_to(self.row, DOWN, buff=0.45).align_to(self.row, RIGHT)
         score = previous_token_scores(self.trace)[self.layer, self.head]
-        self.show_caption(self.tr(T, "all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
+        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.play(FadeIn(legend), run_time=0.5)
         self.draw_all(self.all_arcs)
         self.end_step()
@@ -112,7 +110,7 @@ class AttentionArcs(GPTScene):
         name = self.head_label(c.layer, c.head)
         marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=th.KEY, buff=0.05)
                          for i in self.row.shown_indices if self.tokens[i] == c.token])
-        self.show_caption(self.tr(T, "content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
+        self.show_caption(self.tr("content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
         self.play(FadeOut(self.all_arcs), FadeOut(self.name), FadeIn(name))
         self.draw_all(VGroup(*content, *marks))
         self.name = name
@@ -122,8 +120,10 @@ class AttentionArcs(GPTScene):
 class InContextCopying(GPTScene):
     """A name comes back: a previous-token head marks what came before each token, an induction head copies."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "copy_title"))
+        self.show_title(self.tr("copy_title"))
         self.show_story()
         self.previous_token_head()
         self.induction_head()
@@ -132,7 +132,7 @@ class InContextCopying(GPTScene):
 
     def show_story(self) -> None:
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr(T, "copy_example")))
+        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr("copy_example")))
         self.tokens = self.trace.token_strings
         self.example = copy_example(self.trace)
         self.heads = pick_copy_heads(d.model, self.trace, d.settings.layer, d.settings.head)
@@ -141,13 +141,13 @@ class InContextCopying(GPTScene):
         self.play(FadeIn(self.row))
         if self.example is None or not {self.example.first, self.example.first + 1, self.example.query} <= set(
                 self.row.shown_indices):
-            self.show_caption(self.tr(T, "no_repeat"))
+            self.show_caption(self.tr("no_repeat"))
             self.end_step(2)
             return
         ex = self.example
         self.marks = VGroup(*[SurroundingRectangle(self.row.cell(i).box, color=color, buff=0.05) for i, color in
                               ((ex.first, th.DIM), (ex.first + 1, th.VALUE), (ex.query, th.QUERY))])
-        self.show_caption(self.tr(T, "story", token=quoted(self.tokens[ex.query]),
+        self.show_caption(self.tr("story", token=quoted(self.tokens[ex.query]),
                                   next=quoted(self.tokens[ex.first + 1])))
         self.play(LaggedStart(*[Create(m) for m in self.marks], lag_ratio=0.3))
         self.end_step()
@@ -166,7 +166,7 @@ class InContextCopying(GPTScene):
         L, h = self.heads.previous
         ex = self.example
         arc, w = self.link(L, h, ex.first + 1, ex.first)
-        self.show_caption(self.tr(T, "previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
+        self.show_caption(self.tr("previous", layer=L, head=h, token=quoted(self.tokens[ex.first + 1]),
                              before=quoted(self.tokens[ex.first]), w=f"{w:.2f}"))
         self.play(Create(arc[0]), FadeIn(arc[1]))
         self.end_step()
@@ -179,7 +179,7 @@ class InContextCopying(GPTScene):
         L, h = self.heads.induction
         ex = self.example
         arc, w = self.link(L, h, ex.query, ex.first + 1)
-        self.show_caption(self.tr(T, "induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
+        self.show_caption(self.tr("induction", layer=L, head=h, token=quoted(self.tokens[ex.query]),
                              next=quoted(self.tokens[ex.first + 1]), w=f"{w:.2f}"))
         self.play(FadeOut(self.prev_arc), Create(arc[0]), FadeIn(arc[1]))
         self.end_step()
@@ -190,13 +190,13 @@ class InContextCopying(GPTScene):
         if self.example is None:
             return
         ex = self.example
-        names = [self.tr(T, key) for key in ("first_time", "now")]  # one word each: the bars show spaces as ␣
+        names = [self.tr(key) for key in ("first_time", "now")]  # one word each: the bars show spaces as ␣
         bars = ProbabilityBars(names, [ex.p_first, ex.p_again], bar_length=4.0, font_size=th.SMALL_SIZE + 2,
                                label_width=3.2)
-        head = label(self.tr(T, "p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
+        head = label(self.tr("p_next", next=quoted(self.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
         group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
         self.bars = bars
-        self.show_caption(self.tr(T, "jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
+        self.show_caption(self.tr("jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
         self.play(FadeIn(group))
         self.end_step()
         self.play(*[FadeOut(m) for m in (group, self.ind_arc, self.marks, self.row)])
@@ -212,21 +212,21 @@ class InContextCopying(GPTScene):
         L, h = self.heads.induction
         pattern = trace[f"blocks.{L}.attn.hook_pattern"][h]
         thumb = PatternThumbnail(pattern, 3.6).move_to([-3.6, -0.2, 0])
-        thumb_head = label(self.tr(T, "pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
+        thumb_head = label(self.tr("pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
         losses = next_token_losses(trace["logits"], ids)
         first, again = losses[1:N_RANDOM].mean(), losses[N_RANDOM + 1:].mean()
         strip = HeatMap(-losses[None, :], width=5.6, height=0.45, scale=float(losses.max())).move_to([2.8, 0.4, 0])
-        strip_head = label(self.tr(T, "loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip, UP, buff=0.2)
+        strip_head = label(self.tr("loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip, UP, buff=0.2)
         split = strip.get_left() + RIGHT * strip.width * N_RANDOM / len(losses)  # where the repeat starts
         strip.add(Line(split + UP * 0.35, split + DOWN * 0.35, color=th.TEXT, stroke_width=3))
-        halves = VGroup(label(self.tr(T, "first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
-                        label(self.tr(T, "second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
+        halves = VGroup(label(self.tr("first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
+                        label(self.tr("second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
         halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
         stripe = self.heads.induction_score >= CLEAR_STRIPE
-        self.show_caption(self.tr(T, "random" if stripe else "random_faint", n=N_RANDOM,
+        self.show_caption(self.tr("random" if stripe else "random_faint", n=N_RANDOM,
                                   score=f"{self.heads.induction_score:.2f}"))
         self.play(FadeIn(thumb), FadeIn(thumb_head))
         self.end_step(0.6)
-        self.show_caption(self.tr(T, "gain" if first - again >= CLEAR_GAIN else "gain_small", gain=f"{first - again:.2f}"))
+        self.show_caption(self.tr("gain" if first - again >= CLEAR_GAIN else "gain_small", gain=f"{first - again:.2f}"))
         self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
         self.end_step(2)

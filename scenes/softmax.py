@@ -16,7 +16,7 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, _elide, fit, label, number
+from scenes.mobjects import GlyphText, MatrixWithEllipses, ProbabilityBars, TokenText, VectorColumn, elide, fit, label, number
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -58,8 +58,10 @@ def readout_number(t: float) -> GlyphText:
 class Unembedding(GPTScene):
     """The last vector times the unembedding matrix gives logits; softmax turns the top ones into bars."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "unembed_title"))
+        self.show_title(self.tr("unembed_title"))
         self.show_product()
         self.show_top_logits()
         self.show_softmax()
@@ -71,10 +73,10 @@ class Unembedding(GPTScene):
         self.logits = trace["logits"][-1]  # [V]
         V = model.config.vocab_size
         self.matrix = MatrixWithEllipses(model.weights.W_U.T, n_rows=7, n_cols=5, decimals=2, cell_width=0.72,
-                                         row_name=self.tr(T, "tokens"), col_name=self.tr(T, "dims"))
+                                         row_name=self.tr("tokens"), col_name=self.tr("dims"))
         self.vector = VectorColumn(self.final_vector, n_shown=6, cell_height=0.3)
         self.logit_column = VectorColumn(self.logits, n_shown=7, cell_height=0.3, show_dimension=False)
-        rows = _elide(V, 7)
+        rows = elide(V, 6, up_to=7)
         names = iter(model.token_strings([r for r in rows if r is not None]))
         self.logit_labels = VGroup(*[
             label(th.show_spaces(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3)
@@ -86,20 +88,20 @@ class Unembedding(GPTScene):
         product = VGroup(self.matrix, times, self.vector, equals, logits).arrange(RIGHT, buff=0.35)
         product.move_to(0.1 * DOWN)
         fit(product, th.CONTENT_WIDTH)
-        logits_head = label(self.tr(T, "logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
+        logits_head = label(self.tr("logits_head", v=f"{V:,}"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
         token = th.show_spaces(self.data.tokens[-1])
-        self.vector_head = label(self.tr(T, "final_vector", token=token, norm=th.norm_name(model.config.norm)),
+        self.vector_head = label(self.tr("final_vector", token=token, norm=th.norm_name(model.config.norm)),
                                  th.SMALL_SIZE, th.DIM)
         fit(self.vector_head, 4.5)
         self.vector_head.next_to(product, DOWN, buff=0.3).set_x(self.vector.get_x())
         self.product = VGroup(product, logits_head, self.vector_head)
-        self.show_caption(self.tr(T, "product_caption", v=f"{V:,}"))
+        self.show_caption(self.tr("product_caption", v=f"{V:,}"))
         self.play(FadeIn(self.matrix), FadeIn(times))
         self.play(FadeIn(self.vector, shift=0.2 * LEFT), FadeIn(self.vector_head))
         self.play(FadeIn(equals), FadeIn(self.logit_column), FadeIn(self.logit_labels), FadeIn(logits_head))
         if model.config.tied_embeddings:
             self.end_step()
-            self.show_caption(self.tr(T, "tied_caption"))
+            self.show_caption(self.tr("tied_caption"))
         self.end_step()
 
     def show_top_logits(self) -> None:
@@ -108,12 +110,12 @@ class Unembedding(GPTScene):
         k = min(self.data.settings.top_k, MAX_BARS)
         self.top = top_bars(self.logits, 1.0, k, model.token_strings)
         n_rest = model.config.vocab_size - len(self.top.ids)
-        self.bars = probability_bars(self.top, self.tr(T, "rest", n=f"{n_rest:,}")).move_to([1.4, -0.75, 0])
+        self.bars = probability_bars(self.top, self.tr("rest", n=f"{n_rest:,}")).move_to([1.4, -0.75, 0])
         left = self.bars.rows[0][1].get_left()[0] - 2.2 - 0.5  # beside the widest token label
         self.logit_numbers = VGroup(*[number(z, 2, th.SMALL_SIZE).move_to(row[1]).align_to([left, 0, 0], RIGHT)
                                       for z, row in zip(self.top.logits, self.bars.rows)])
-        self.logit_header = label(self.tr(T, "logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
-        self.show_caption(self.tr(T, "top_caption", k=len(self.top.ids)))
+        self.logit_header = label(self.tr("logit"), th.SMALL_SIZE, th.DIM).next_to(self.logit_numbers, UP, buff=0.25)
+        self.show_caption(self.tr("top_caption", k=len(self.top.ids)))
         self.play(FadeOut(self.product))
         self.play(FadeIn(self.logit_header),
                   LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.2 * UP)
@@ -124,10 +126,10 @@ class Unembedding(GPTScene):
         """The formula, then each probability as a bar, with everything else's share last."""
         self.formula = MathTypst(SOFTMAX, color=th.TEXT)
         self.formula.scale_to_fit_height(0.85).move_to([self.bars.get_x(), 2.55, 0])
-        header = label(self.tr(T, "probability"), th.SMALL_SIZE, th.DIM)
+        header = label(self.tr("probability"), th.SMALL_SIZE, th.DIM)
         header.next_to(self.bars.rows[0][1], UP, buff=0.25).align_to(self.bars.rows[0][1], LEFT)
         self.logit_header.align_to(header, DOWN)
-        self.show_caption(self.tr(T, "softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
+        self.show_caption(self.tr("softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
         self.play(Write(self.formula))
         self.play(FadeIn(header), FadeIn(self.bars.rows[-1][0]), *[FadeIn(row[1]) for row in self.bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in self.bars.rows],
@@ -138,8 +140,10 @@ class Unembedding(GPTScene):
 class Temperature(GPTScene):
     """The same logits at temperatures from near 0 to 5, then a cool and a hot continuation, same seed."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "temp_title"))
+        self.show_title(self.tr("temp_title"))
         self.show_bars()
         self.sweep(T_MIN, "cold_caption")
         self.sweep(T_MAX, "hot_caption")
@@ -155,14 +159,14 @@ class Temperature(GPTScene):
         self.logits = self.data.trace["logits"][-1]
         self.top = top_bars(self.logits, 1.0, min(self.data.settings.top_k, MAX_BARS), model.token_strings)
         self.n_rest = model.config.vocab_size - len(self.top.ids)
-        self.bars = probability_bars(self.top, self.tr(T, "rest", n=f"{self.n_rest:,}"), bar_length=3.8)
+        self.bars = probability_bars(self.top, self.tr("rest", n=f"{self.n_rest:,}"), bar_length=3.8)
         self.bars.move_to([2.5, -0.4, 0])
         self.formula = MathTypst(SOFTMAX_T, color=th.TEXT).scale_to_fit_height(0.95)
         self.formula.move_to([-4.1, 1.3, 0])
         self.log_t = ValueTracker(0.0)
         self.readout = VGroup(MathTypst("T =", color=th.HIGHLIGHT).scale_to_fit_height(0.32), readout_number(1.0))
         self.readout.arrange(RIGHT, buff=0.2).next_to(self.formula, DOWN, buff=0.8)
-        self.show_caption(self.tr(T, "temp_caption"))
+        self.show_caption(self.tr("temp_caption"))
         self.play(Write(self.formula))
         self.play(FadeIn(self.bars), FadeIn(self.readout))
         self.end_step()
@@ -176,7 +180,7 @@ class Temperature(GPTScene):
 
     def sweep(self, to: float, caption: str) -> None:
         """Slide the temperature (on a log scale) to `to` while the bars follow."""
-        self.show_caption(self.tr(T, caption, n=f"{self.n_rest:,}"))
+        self.show_caption(self.tr(caption, n=f"{self.n_rest:,}"))
         self.play(self.log_t.animate.set_value(math.log(to)),
                   UpdateFromFunc(self.bars, lambda m: m.set_probs(bar_values(self.logits, self.temperature, self.top.ids))),
                   UpdateFromFunc(self.readout[1], self.follow_temperature), run_time=4, rate_func=smooth)
@@ -196,7 +200,7 @@ class Temperature(GPTScene):
             columns.add(VGroup(head, text).arrange(DOWN, buff=0.4, aligned_edge=LEFT))
         columns.arrange(RIGHT, buff=0.8, aligned_edge=UP).move_to(0.2 * DOWN)
         self.sample_texts = [c[1] for c in columns]
-        self.show_caption(self.tr(T, "samples_caption", seed=settings.seed, n=N_SAMPLE))
+        self.show_caption(self.tr("samples_caption", seed=settings.seed, n=N_SAMPLE))
         self.play(FadeOut(self.bars), FadeOut(self.readout), FadeOut(self.formula))
         self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))
         self.end_step(2)
@@ -209,8 +213,10 @@ class Generation(GPTScene):
     picked token is one the viewer sees; the other tokens' share is marked as not drawn.
     """
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "gen_title"))
+        self.show_title(self.tr("gen_title"))
         self.prepare_rounds(self.data.settings.prompt, self.data.tokens, N_GENERATE)
         self.show_loop()
         for i in range(len(self.steps)):
@@ -238,7 +244,7 @@ class Generation(GPTScene):
         k = min(self.data.settings.top_k, MAX_BARS)
         top = top_bars(step.trace["logits"][-1], self.data.settings.temperature, k, model.token_strings,
                        include=[step.chosen])
-        rest = self.tr(T, "rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
+        rest = self.tr("rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
         bars = probability_bars(top, rest, bar_length=3.2).move_to([3.2, -0.35, 0])
         bars.top = top
         return bars
@@ -248,7 +254,7 @@ class Generation(GPTScene):
         cfg = self.data.model.config
         self.text_anchor = np.array([-th.FRAME_WIDTH / 2 + th.EDGE, 2.6, 0])
         self.text = self.text_mob(0)
-        box_text = label(self.tr(T, "model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
+        box_text = label(self.tr("model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head),
                          th.SMALL_SIZE)
         fit(box_text, 4.6)
         box = RoundedRectangle(corner_radius=0.15, width=box_text.width + 0.5, height=0.9, stroke_color=th.KEY,
@@ -257,7 +263,7 @@ class Generation(GPTScene):
         self.arrow_in = Arrow([-3.9, 0.3, 0], box.get_top(), buff=0.1, color=th.DIM)
         self.bars = self.round_bars(0)
         self.arrow_out = Arrow(box.get_right(), self.bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
-        self.show_caption(self.tr(T, "read_caption"))
+        self.show_caption(self.tr("read_caption"))
         self.play(FadeIn(self.text))
         self.play(Create(self.arrow_in), FadeIn(self.model_box))
         self.end_step(0.5)
@@ -275,12 +281,12 @@ class Generation(GPTScene):
         row = self.bars.rows[self.bars.top.ids.index(self.steps[i].chosen)]
         self.pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
         if i == 0:
-            self.show_caption(self.tr(T, "pick_caption", k=self.data.settings.top_k,
+            self.show_caption(self.tr("pick_caption", k=self.data.settings.top_k,
                                       t=f"{self.data.settings.temperature:g}", seed=self.data.settings.seed))
         self.play(Create(self.pick), run_time=0.4 if fast else 0.8)
         if i == 0:
             self.end_step(0.5)
-            self.show_caption(self.tr(T, "append_caption"))
+            self.show_caption(self.tr("append_caption"))
         new_text = self.text_mob(i + 1)
         glyphs = new_text.token_mobs.get(len(self.prompt_tokens) + i)
         flying = row[0].copy()
@@ -304,7 +310,7 @@ class Generation(GPTScene):
         colors = [th.TEXT] * len(self.prompt_tokens) + [th.HIGHLIGHT] * len(self.chosen_tokens)
         self.result = TokenText(tokens, max_width=th.CONTENT_WIDTH - 1, colors=colors, font_size=th.LABEL_SIZE + 4,
                                 max_lines=4).move_to(0.2 * UP)
-        self.show_caption(self.tr(T, "done_caption", n=len(self.steps)))
+        self.show_caption(self.tr("done_caption", n=len(self.steps)))
         self.play(FadeOut(self.bars), FadeOut(self.model_box), FadeOut(self.arrow_in), FadeOut(self.arrow_out),
                   ReplacementTransform(self.text, self.result))
         self.end_step(2)

@@ -19,8 +19,10 @@ MARK_HEIGHT = 0.45  # a character bracket with its label under a line of tokens
 class Tokenization(GPTScene):
     """Text → tokens → ids, with characters split into byte pieces bracketed honestly."""
 
+    catalogue = T
+
     def construct(self) -> None:
-        self.show_title(self.tr(T, "title"))
+        self.show_title(self.tr("title"))
         self.show_prompt()
         self.cut_into_tokens()
         self.show_ids()
@@ -32,7 +34,7 @@ class Tokenization(GPTScene):
         self.prompt_mob = label(prompt if len(prompt) < 80 else prompt[:77] + "…", th.LABEL_SIZE + 4)
         fit(self.prompt_mob, th.CONTENT_WIDTH)
         self.prompt_mob.move_to(2.3 * UP)
-        self.show_caption(self.tr(T, "intro"))
+        self.show_caption(self.tr("intro"))
         self.play(FadeIn(self.prompt_mob))
         self.end_step()
 
@@ -48,7 +50,7 @@ class Tokenization(GPTScene):
             self.row.scale(room / self.row.height, about_edge=UP)
         texts = VGroup(*[c.text for c in self.row.cells if c.index is not None])
         n = len(self.data.tokens)
-        self.show_caption(self.tr(T, "cut", n=n) if n != 1 else self.tr(T, "cut_one"))
+        self.show_caption(self.tr("cut", n=n) if n != 1 else self.tr("cut_one"))
         self.play(FadeTransform(self.prompt_mob.copy(), texts), run_time=1.2)
         boxes = [c.box for c in self.row.cells if c.index is not None]
         dots = [c for c in self.row.cells if c.index is None]
@@ -57,7 +59,7 @@ class Tokenization(GPTScene):
 
     def show_ids(self) -> None:
         ids = [c.id_mob for c in self.row.cells if c.index is not None]
-        self.show_caption(self.tr(T, "ids"))
+        self.show_caption(self.tr("ids"))
         self.play(LaggedStart(*[FadeIn(i, shift=0.1 * DOWN) for i in ids], lag_ratio=0.04))
         self.end_step()
 
@@ -81,14 +83,14 @@ class Tokenization(GPTScene):
             char = label(span.char, th.SMALL_SIZE, th.HIGHLIGHT).next_to(segments[0], DOWN, buff=0.05)
             self.split_marks.add(VGroup(segments, char))
         if len(self.split_marks):
-            self.show_caption(self.tr(T, "bytes"))
+            self.show_caption(self.tr("bytes"))
             self.play(FadeIn(self.split_marks))
             self.end_step()
 
     def state_vocabulary(self) -> None:
         v = self.data.model.config.vocab_size
-        self.vocab_mob = label(self.tr(T, "vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
+        self.vocab_mob = label(self.tr("vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.vocab_mob.next_to(VGroup(self.row, self.split_marks), DOWN, buff=0.4)
-        self.show_caption(self.tr(T, "vocab_caption", model=self.data.model.name, v=f"{v:,}"))
+        self.show_caption(self.tr("vocab_caption", model=self.data.model.name, v=f"{v:,}"))
         self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
         self.end_step(2)

@@ -42,7 +42,7 @@ def test_probability_bars_rewrite_only_when_probabilities_change():
 def test_gpt_camera_draws_images_like_manims_camera():
     from manim import Camera
 
-    from scenes.base import GPTCamera
+    from scenes.render_speed import GPTCamera
     from scenes.mobjects import HeatMap, PatternThumbnail
 
     pattern = np.tril(np.random.default_rng(0).random((6, 6)))
@@ -132,7 +132,7 @@ def test_family_lists_what_manims_get_family_lists():
     """scenes.base.family (installed as Mobject.get_family) returns manim's list, repeats and order included."""
     from manim import Circle, Square, VGroup
 
-    from scenes.base import family
+    from scenes.render_speed import family
 
     def manims(mob):  # manim's own definition
         from manim.utils.iterables import remove_list_redundancies
@@ -152,7 +152,7 @@ def test_gpt_camera_replays_outlines_exactly_where_they_are_now():
     """A remembered outline drawn again after a shift lands where manim would trace it; a changed shape is retraced."""
     from manim import Camera, Square
 
-    from scenes.base import GPTCamera
+    from scenes.render_speed import GPTCamera
 
     def draw(camera_class, mobs):
         camera = camera_class(pixel_width=427, pixel_height=240)
@@ -173,7 +173,7 @@ def test_gpt_camera_draws_what_manim_draws_for_odd_outlines():
     """Points that are not finite, and ends that almost meet, go manim's own way (the latter never remembered)."""
     from manim import Camera, Square, VMobject
 
-    from scenes.base import GPTCamera
+    from scenes.render_speed import GPTCamera
 
     broken = Square()
     broken.points[0] = np.nan

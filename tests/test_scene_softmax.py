@@ -121,9 +121,9 @@ def test_glyph_text_keeps_text_and_baseline():
 
 def test_text_widths_are_measured_per_language(tmp_path):
     """Wrapping must not reuse widths measured in another language's font (an order-dependent bug)."""
-    from scenes.mobjects import _text_width
+    from scenes.mobjects import text_width
 
     scene_ja, _ = render(Temperature, Settings(lang="ja"), tmp_path / "ja")
     scene_en, frame = render(Temperature, Settings(), tmp_path / "en")
-    assert _text_width("Once upon", 20.0, "DejaVu Sans") > 0
+    assert text_width("Once upon", 20.0, "DejaVu Sans") > 0
     compare_golden(frame, "Temperature", False)

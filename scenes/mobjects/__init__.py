@@ -1,0 +1,31 @@
+"""The widget library: reusable pieces for drawing a GPT, to import into your own scenes.
+
+    from scenes.mobjects import TokenRow, VectorColumn, MatrixWithEllipses, AttentionGrid, ProbabilityBars
+    from scenes.mobjects import ArcDiagram, LossCurve, ChatTranscript
+
+Each is a VGroup (or Group, for images) built from real numbers you pass in,
+usually from a gptmath trace, and each keeps what it drew (`shown_values`,
+`shown_indices`, ...) so tests and your own code can check that the picture
+matches the data. The modules group them by what they draw:
+
+- `text`: label, number, GlyphText, fit, even_labels, line_text, quoted
+- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace
+- `tokens`: TokenRow, TokenText
+- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram
+- `charts`: ProbabilityBars, LossCurve
+- `chat`: ChatTranscript
+
+Every class's docstring ends with a short example that `tests/test_widget_examples.py` renders.
+"""
+from scenes.mobjects.attention import ArcDiagram, AttentionGrid, PatternThumbnail
+from scenes.mobjects.charts import LossCurve, ProbabilityBars
+from scenes.mobjects.chat import ChatTranscript
+from scenes.mobjects.numbers import HeatMap, MatrixWithEllipses, VectorColumn, brackets, elide, size_brace, value_cell
+from scenes.mobjects.text import GlyphText, even_labels, fit, label, line_text, number, number_text, quoted, text_width
+from scenes.mobjects.tokens import TokenRow, TokenText
+
+__all__ = [
+    "ArcDiagram", "AttentionGrid", "ChatTranscript", "GlyphText", "HeatMap", "LossCurve", "MatrixWithEllipses",
+    "PatternThumbnail", "ProbabilityBars", "TokenRow", "TokenText", "VectorColumn", "brackets", "elide", "even_labels",
+    "fit", "label", "line_text", "number", "number_text", "quoted", "size_brace", "text_width", "value_cell",
+]

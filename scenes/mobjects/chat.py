@@ -1,0 +1,98 @@
+"""Chat: a chat script as the model reads it, role markers as chips."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from manim import RoundedRectangle, VGroup, VMobject
+
+from scenes import theme as th
+from scenes.i18n import font_for
+from scenes.mobjects.text import text_width, label, line_text
+
+
+class ChatTranscript(VGroup):
+    """A chat script as the model reads it: role markers as coloured chips, the turns' text wrapped between them.
+
+        ChatTranscript([("<|user|>", True), ("Tell me a story.", False), ("<|end|>", True)], max_width=8)
+
+    `segments` are (text, is_marker) in order, e.g. from gptmath.chat.split_markers;
+    a newline in a text starts a new line. `markers` holds the chips, `texts` the text pieces.
+    """
+
+    ROLE_COLORS = {"system": th.TEXT, "user": th.KEY, "assistant": th.QUERY, "end": th.DIM}
+
+    def __init__(self, segments: Sequence[tuple[str, bool]], max_width: float = 9.0, font_size: float = th.SMALL_SIZE,
+                 line_height: float | None = None) -> None:
+        super().__init__()
+        self.markers, self.texts, self.lines = VGroup(), VGroup(), VGroup()
+        self.font_size, self.max_width = font_size, max_width
+        self.line_height = line_height or font_size / 48 * 0.75 + 0.22
+        self.x, self.line = 0.0, VGroup()
+        for text, is_marker in segments:
+            if is_marker:
+                self._place(self._chip(text), 0.0, self.markers)
+                continue
+            for n, paragraph in enumerate(text.split("\n")):
+                if n > 0:
+                    self._new_line()
+                self._flow(paragraph)
+        self._new_line()
+        self.add(self.lines)
+        del self.x, self.line
+
+    def _flow(self, text: str) -> None:
+        """Words of `text` onto the current line, as long runs as fit, then onto new lines.
+
+        How many words fit is estimated from each word's width (measured once per word), then checked on the
+        run's own text: one text made per line, not one per word tried.
+        """
+        words = text.split(" ")
+        while words:
+            n = self._words_that_fit(words)
+            made = line_text(" ".join(words[:n]), self.font_size)
+            while n > 1 and self.x + made[0].width > self.max_width:  # the estimate was a little generous
+                n -= 1
+                made = line_text(" ".join(words[:n]), self.font_size)
+            if made[0].text.strip():
+                self._place(*made, self.texts)
+            words = words[n:]
+            if words:
+                self._new_line()
+
+    def _words_that_fit(self, words: list[str]) -> int:
+        """How many of `words` (at least one) the rest of the current line holds, by estimated widths."""
+        face = font_for(" ".join(words))
+        space = text_width("x x", self.font_size, face) - text_width("xx", self.font_size, face)
+        x = self.x + text_width(words[0], self.font_size, face)
+        for n, word in enumerate(words[1:], start=1):
+            x += space + (text_width("x" + word, self.font_size, face) - text_width("x", self.font_size, face))
+            if x > self.max_width:
+                return n
+        return len(words)
+
+    def _place(self, mob: VMobject, offset: float, group: VGroup) -> None:
+        """Put mob at the cursor, its line middle on the current line's middle."""
+        gap = 0.1 if len(self.line) else 0.0
+        if len(self.line) and self.x + gap + mob.width > self.max_width:
+            self._new_line()
+            gap = 0.0
+        y = -len(self.lines) * self.line_height
+        mob.move_to([self.x + gap + mob.width / 2, y + offset, 0])
+        self.x += gap + mob.width
+        self.line.add(mob)
+        group.add(mob)
+
+    def _new_line(self) -> None:
+        if len(self.line):
+            self.lines.add(self.line)
+        self.x, self.line = 0.0, VGroup()
+
+    def _chip(self, marker: str) -> VGroup:
+        role = marker.strip("<|>")
+        color = self.ROLE_COLORS.get(role, th.HIGHLIGHT)
+        text = label(marker, self.font_size * 0.85, color, mono=True)
+        box = RoundedRectangle(corner_radius=0.05, width=text.width + 0.14, height=self.line_height * 0.8,
+                               stroke_color=color, stroke_width=1.5, fill_color=color, fill_opacity=0.18)
+        chip = VGroup(box, text.move_to(box))
+        chip.role = role
+        return chip

@@ -1,0 +1,172 @@
+"""Numbers, vectors and matrices: coloured value cells, long axes elided around ⋯ ⋮, braces with real sizes."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, UP, WHITE, Brace, Group, ImageMobject, Rectangle, VGroup, VMobject
+from manim.constants import RESAMPLING_ALGORITHMS
+
+from scenes import theme as th
+from scenes.mobjects.text import fit, label, number
+
+
+def brackets(group: VMobject, buff: float = 0.08, tip: float = 0.12, color=WHITE) -> VGroup:
+    """Square brackets [ ] around a group, drawn with lines (no LaTeX)."""
+    top, bottom = group.get_top()[1] + buff, group.get_bottom()[1] - buff
+    left, right = group.get_left()[0] - buff, group.get_right()[0] + buff
+
+    def one(x: float, sign: int) -> VMobject:
+        return VMobject(stroke_color=color, stroke_width=2).set_points_as_corners(
+            [[x + sign * tip, top, 0], [x, top, 0], [x, bottom, 0], [x + sign * tip, bottom, 0]])
+
+    return VGroup(one(left, 1), one(right, -1))
+
+
+def size_brace(mob: VMobject, direction: np.ndarray, text: str, size: float = th.SMALL_SIZE) -> VGroup:
+    """A brace beside a mobject with a label stating its real size."""
+    brace = Brace(mob, direction, buff=0.08, color=th.DIM)
+    text_mob = label(text, size, th.DIM)
+    text_mob.next_to(brace, direction, buff=0.08)
+    return VGroup(brace, text_mob)
+
+
+def elide(n: int, first: int, last: int = 1, keep: Iterable[int] = (), up_to: int | None = None) -> list[int | None]:
+    """Which of n entries a long axis draws: all of them up to `up_to` (default first + last), else the first
+    `first`, the `keep` ones and the last `last`, with None wherever entries are skipped (drawn as ⋯ or ⋮).
+
+        elide(10, 4)                 -> [0, 1, 2, 3, None, 9]
+        elide(20, 6, keep=[12])      -> [0, 1, 2, 3, 4, 5, None, 12, None, 19]
+        elide(5, 4)                  -> [0, 1, 2, 3, 4]      (5 = first + last: nothing to skip)
+    """
+    if n <= (first + last if up_to is None else up_to):
+        return list(range(n))
+    indices = sorted({*range(min(first, n)), *(i for i in keep if 0 <= i < n), *range(max(n - last, 0), n)})
+    out: list[int | None] = []
+    for i in indices:
+        if out and i > out[-1] + 1:
+            out.append(None)
+        out.append(i)
+    return out
+
+
+def value_cell(value: float, scale: float, width: float, height: float, decimals: int = 2,
+               font_size: float = th.NUMBER_SIZE, show_number: bool = True, fit_number: bool = False,
+               fill_color=None, fill_opacity: float = 1.0, number_color=th.TEXT) -> VGroup:
+    """One entry of a vector, matrix or grid: a box coloured by sign and magnitude (blue positive, red negative,
+    brighter when larger relative to `scale`) unless `fill_color` says otherwise, its number on top
+    (shrunk to the box with `fit_number`).
+
+        value_cell(-0.42, scale=1.0, width=0.8, height=0.3)
+    """
+    fill = th.value_color(value, scale) if fill_color is None else fill_color
+    box = Rectangle(width=width, height=height, stroke_width=0, fill_opacity=fill_opacity, fill_color=fill)
+    cell = VGroup(box)
+    if show_number:
+        text = number(value, decimals, font_size, number_color)
+        cell.add((fit(text, width * 0.94) if fit_number else text).move_to(box))
+    return cell
+
+
+class VectorColumn(VGroup):
+    """A long vector as its first entries, a vertical ellipsis and its last entry.
+
+    Cells are coloured blue (positive) or red (negative), brighter with
+    magnitude, inside square brackets; a brace states the real dimension.
+    """
+
+    def __init__(self, values: Sequence[float], n_shown: int = 5, decimals: int = 2, scale: float | None = None,
+                 cell_width: float = 0.85, cell_height: float = 0.32, font_size: float = th.NUMBER_SIZE,
+                 show_numbers: bool = True, show_dimension: bool = True, border_color=None) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)
+        scale = scale or float(np.abs(self.values).max()) or 1.0
+        shown = elide(len(self.values), n_shown - 1, up_to=n_shown)
+        self.shown_indices = [i for i in shown if i is not None]
+        self.shown_values = [float(self.values[i]) for i in self.shown_indices]
+        self.cells = VGroup()
+        for i in shown:
+            if i is None:
+                self.cells.add(label("⋮", font_size * 1.2, th.DIM).set_height(cell_height * 0.8))
+                continue
+            self.cells.add(value_cell(self.values[i], scale, cell_width, cell_height, decimals, font_size,
+                                      show_numbers, fit_number=True))
+        self.cells.arrange(DOWN, buff=0.05)
+        self.brackets = brackets(self.cells, color=border_color or WHITE)
+        self.add(self.cells, self.brackets)
+        if show_dimension and len(self.values) > n_shown:
+            self.dimension = size_brace(self.brackets, RIGHT, f"{len(self.values):,}")
+            self.add(self.dimension)
+
+
+class MatrixWithEllipses(VGroup):
+    """A big matrix as its corner entries with ⋯ ⋮ ⋱, braces stating its real size.
+
+    `col_labels` (e.g. vocabulary tokens) are written above the shown columns.
+    """
+
+    def __init__(self, values: np.ndarray, n_rows: int = 5, n_cols: int = 6, decimals: int = 1,
+                 col_labels: Sequence[str] | None = None, row_name: str = "rows", col_name: str = "columns",
+                 cell_width: float = 0.62, cell_height: float = 0.3, font_size: float = th.NUMBER_SIZE - 2,
+                 show_numbers: bool = True, scale: float | None = None) -> None:
+        super().__init__()
+        self.values = np.asarray(values, dtype=float)
+        rows = elide(self.values.shape[0], n_rows - 1, up_to=n_rows)
+        cols = elide(self.values.shape[1], n_cols - 1, up_to=n_cols)
+        scale = scale or float(np.abs(self.values).max()) or 1.0
+        self.row_indices = [r for r in rows if r is not None]
+        self.col_indices = [c for c in cols if c is not None]
+        self.shown = {}
+        grid = VGroup()
+        for r in rows:
+            for c in cols:
+                if r is None or c is None:
+                    dots = "⋱" if r is None and c is None else ("⋮" if r is None else "⋯")
+                    cell = VGroup(Rectangle(width=cell_width, height=cell_height, stroke_width=0, fill_opacity=0),
+                                  label(dots, font_size, th.DIM))
+                else:
+                    v = float(self.values[r, c])
+                    self.shown[(r, c)] = v
+                    cell = value_cell(v, scale, cell_width, cell_height, decimals, font_size, show_numbers)
+                grid.add(cell)
+        grid.arrange_in_grid(rows=len(rows), cols=len(cols), buff=0.04)
+        self.grid = grid
+        self.brackets = brackets(grid)
+        self.add(grid, self.brackets)
+        self.col_label_mobs = VGroup()
+        if col_labels is not None:
+            for j, c in enumerate(cols):
+                text = "⋯" if c is None else th.show_spaces(col_labels[j])
+                mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
+                fit(mob, cell_width * 1.05)
+                mob.next_to(grid[j], UP, buff=0.22)
+                self.col_label_mobs.add(mob)
+            self.add(self.col_label_mobs)
+        n_r, n_c = self.values.shape
+        self.row_brace = size_brace(self.brackets, LEFT, f"{n_r:,} {row_name}")
+        self.col_brace = size_brace(VGroup(self.brackets, self.col_label_mobs), UP, f"{n_c:,} {col_name}")
+        self.add(self.row_brace, self.col_brace)
+
+
+class HeatMap(Group):
+    """A big array as one image: blue positive, red negative, one pixel block per entry (nearest resampling).
+
+    Far faster and clearer than thousands of numbers; `values` keeps what it shows.
+    """
+
+    def __init__(self, values: np.ndarray, width: float, height: float, scale: float | None = None,
+                 frame_color=th.FAINT) -> None:
+        super().__init__()
+        self.values = np.atleast_2d(np.asarray(values, dtype=float))  # [rows, cols], drawn top to bottom
+        scale = scale or float(np.abs(self.values).max()) or 1.0
+        self.image = ImageMobject(th.value_rgb(self.values, scale))
+        self.image.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
+        self.image.stretch_to_fit_width(width).stretch_to_fit_height(height)
+        self.frame = Rectangle(width=width, height=height, stroke_color=frame_color, stroke_width=1.5)
+        self.add(self.image, self.frame)
+
+    def row_point(self, row: int) -> np.ndarray:
+        """The centre of the left edge of one row of entries."""
+        n = self.values.shape[0]
+        top, bottom = self.frame.get_top()[1], self.frame.get_bottom()[1]
+        return np.array([self.frame.get_left()[0], top - (row + 0.5) * (top - bottom) / n, 0.0])

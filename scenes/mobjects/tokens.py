@@ -1,0 +1,135 @@
+"""Tokens: the prompt as boxed tokens with ids, and tokens as running coloured text."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from manim import DOWN, LEFT, RIGHT, UP, RoundedRectangle, VGroup
+
+from scenes import theme as th
+from scenes.i18n import font_for
+from scenes.mobjects.text import text_width, label, line_text
+
+
+class TokenRow(VGroup):
+    """The prompt's tokens as coloured boxes, whitespace made visible, ids beneath.
+
+    Wraps onto several lines to fit `max_width`; beyond `max_lines` the middle
+    tokens are replaced by one "…" box, and `shown_indices` says which stayed.
+    """
+
+    def __init__(self, tokens: Sequence[str], ids: Sequence[int] | None = None, max_width: float = th.CONTENT_WIDTH,
+                 font_size: float = th.LABEL_SIZE, max_lines: int = 3, line_buff: float = 0.25) -> None:
+        super().__init__()
+        self.tokens = list(tokens)
+        self.ids = list(ids) if ids is not None else None
+        cells = [self._cell(i, font_size) for i in range(len(self.tokens))]
+        lines = self._wrap(cells, max_width)
+        if len(lines) > max_lines:
+            cells, lines = self._elided(cells, max_width, max_lines, font_size)
+        self.cells = VGroup(*[c for c in cells])
+        self.lines = VGroup(*[VGroup(*line).arrange(RIGHT, buff=0.06, aligned_edge=UP) for line in lines])
+        self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
+        self.add(self.lines)
+
+    def _cell(self, i: int, font_size: float) -> VGroup:
+        shown = th.show_spaces(self.tokens[i]) or " "
+        text, ink_up = line_text(shown, font_size)
+        id_mob = label(str(self.ids[i]), font_size * 0.7, th.DIM, mono=True) if self.ids is not None else None
+        width = max(text.width, id_mob.width if id_mob else 0) + 0.16
+        box = RoundedRectangle(corner_radius=0.06, width=width, height=font_size / 48 * 0.75 + 0.1,
+                               stroke_color=th.token_color(i), stroke_width=2, fill_color=th.token_color(i),
+                               fill_opacity=0.25)
+        text.move_to(box).shift(UP * ink_up)  # centre the line, not the ink: baselines line up
+        cell = VGroup(box, text)
+        cell.index, cell.box, cell.text = i, box, text
+        if id_mob is not None:
+            cell.id_mob = id_mob.next_to(box, DOWN, buff=0.08)
+            cell.add(cell.id_mob)
+        return cell
+
+    @staticmethod
+    def _wrap(cells: list[VGroup], max_width: float) -> list[list[VGroup]]:
+        lines, width = [[]], 0.0
+        for cell in cells:
+            if lines[-1] and width + cell.width + 0.06 > max_width:
+                lines.append([])
+                width = 0.0
+            lines[-1].append(cell)
+            width += cell.width + 0.06
+        return lines
+
+    def _elided(self, cells, max_width, max_lines, font_size):
+        """Keep tokens from both ends so that, with a … box between, max_lines lines suffice."""
+        dots = VGroup(label("…", font_size, th.DIM))
+        dots.index = None
+        keep = len(cells)
+        while keep > 2:
+            keep -= 1
+            head, tail = cells[:(keep + 1) // 2], cells[len(cells) - keep // 2:]
+            lines = self._wrap([*head, dots, *tail], max_width)
+            if len(lines) <= max_lines:
+                return [*head, dots, *tail], lines
+        return [cells[0], dots, cells[-1]], self._wrap([cells[0], dots, cells[-1]], max_width)
+
+    @property
+    def shown_indices(self) -> list[int]:
+        return [c.index for c in self.cells if c.index is not None]
+
+    def cell(self, index: int) -> VGroup:
+        """The drawn cell of token `index` (must be shown)."""
+        return next(c for c in self.cells if c.index == index)
+
+    def runs(self, first: int, last: int) -> list[list[VGroup]]:
+        """The shown cells of tokens first..last, split where the row wraps onto a new line."""
+        return [[c for c in line if c.index is not None and first <= c.index <= last] for line in self.lines
+                if any(c.index is not None and first <= c.index <= last for c in line)]
+
+
+class TokenText(VGroup):
+    """Tokens as running text wrapped to `max_width`, each token in its own colour (e.g. prompt vs generated).
+
+    Newlines show as ↵. Beyond `max_lines` only the last lines stay, the first starting with "…".
+    `token_mobs[i]` is the drawn glyphs of token i (for shown tokens), `shown_indices` says which.
+    """
+
+    def __init__(self, tokens: Sequence[str], max_width: float, colors: Sequence | None = None,
+                 font_size: float = th.LABEL_SIZE, max_lines: int | None = None, line_buff: float = 0.18) -> None:
+        super().__init__()
+        self.tokens = list(tokens)
+        shown = [th.show_spaces(t).replace("␣", " ") for t in self.tokens]
+        colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
+        # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
+        # Lines break before a token that starts with a space, so words split into several tokens stay whole.
+        face = font_for("".join(shown))  # one font for every line, so the widths measured are the widths drawn
+        space = text_width("x x", font_size, face) - text_width("xx", font_size, face)
+        words = [t.lstrip(" ") for t in shown]
+        advance = [text_width("x" + w, font_size, face) - text_width("x", font_size, face) if w else 0.0
+                   for w in words]
+        lead = [space * (len(t) - len(w)) for t, w in zip(shown, words)]
+        lines: list[list[int]] = [[]]
+        for i in range(len(shown)):
+            line = lines[-1]
+            if line and words[i] and sum(lead[j] + advance[j] for j in line[1:]) + advance[line[0]] \
+                    + lead[i] + advance[i] > max_width:
+                starts = [k for k, j in enumerate(line) if k > 0 and lead[j] > 0]
+                cut = starts[-1] if starts and not lead[i] else len(line)  # mid-word: carry the word's start over
+                lines[-1:] = [line[:cut], line[cut:]]
+            lines[-1].append(i)
+        if max_lines is not None and len(lines) > max_lines:
+            lines = lines[-max_lines:]
+        self.shown_indices = [i for line in lines for i in line]
+        self.token_mobs: dict[int, VGroup] = {}
+        self.lines = VGroup()
+        for n, line in enumerate(lines):
+            prefix = "…" if n == 0 and self.shown_indices[0] > 0 else ""
+            texts = [shown[i].lstrip(" ") if k == 0 else shown[i] for k, i in enumerate(line)]
+            mob = label(prefix + "".join(texts), font_size, face=face, disable_ligatures=True)
+            if prefix:
+                mob[0].set_color(th.DIM)
+            at = len(prefix)
+            for i, text in zip(line, texts):
+                self.token_mobs[i] = VGroup(*mob[at:at + len(text)]).set_color(colors[i])
+                at += len(text)
+            self.lines.add(mob)
+        self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
+        self.add(self.lines)
