@@ -251,32 +251,32 @@ def encode_stream(tokenizer, docs: list[str]) -> np.ndarray:
 
 @dataclass
 class TrainConfig:
-    """Everything that fixes a training run (saved beside the model)."""
+    """Everything that fixes a training run (saved beside the model in training.json)."""
 
-    corpus: list[str]
-    out: str
-    work: str
-    seed: int = 0
+    corpus: list[str]  # corpus .txt files (or folders of them); documents separated by <|endoftext|> lines
+    out: str  # folder for the best model by held-out loss (save_pretrained)
+    work: str  # folder for the tokenizer, the resumable checkpoint.pt and the float16 snapshots
+    seed: int = 0  # fixes the split, the chats, the initial weights and the windows drawn
     mix: list[float] | None = None  # sampling weight of each corpus file (default: equal)
-    held_out: float = 0.05
-    vocab_size: int = 4096
-    n_layer: int = 4
-    n_head: int = 4
-    d_model: int = 128
-    n_ctx: int = 128
-    batch_size: int = 32
-    steps: int = 4000
-    lr: float = 2e-3
-    warmup: int = 200
-    weight_decay: float = 0.1
-    dropout: float = 0.0
-    eval_every: int = 250
-    eval_windows: int = 64
-    threads: int = 2
+    held_out: float = 0.05  # share of each file's documents held out (at least one)
+    vocab_size: int = 4096  # byte-level BPE tokens, special tokens included
+    n_layer: int = 4  # transformer blocks
+    n_head: int = 4  # attention heads per block
+    d_model: int = 128  # residual stream width (head size d_model / n_head; MLP 4 d_model)
+    n_ctx: int = 128  # context length, in tokens (and the length of a training window)
+    batch_size: int = 32  # windows per step
+    steps: int = 4000  # the step training ends at (counting an --init model's steps)
+    lr: float = 2e-3  # peak learning rate (see lr_at)
+    warmup: int = 200  # steps of linear warm-up, from where this optimizer starts
+    weight_decay: float = 0.1  # AdamW decay of the matrices (not of biases, norms or position embeddings)
+    dropout: float = 0.0  # GPT-2's residual, embedding and attention dropout
+    eval_every: int = 250  # steps between evaluations (each also saves the resumable checkpoint)
+    eval_windows: int = 64  # context-sized windows per held-out stream in an evaluation
+    threads: int = 2  # torch CPU threads
     chat_files: list[str] = field(default_factory=list)  # corpus file names whose stories may become chats
-    chat_share: float = 0.15  # of those files' documents (train and held-out alike)
+    chat_share: float = 0.15  # of those files' documents (train and held-out alike; Japanese: of their passages)
     rename_share: float = 0.0  # of the chats: the hero gets a made-up name, in the request and the story
-    snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])
+    snapshots: list[int] = field(default_factory=lambda: [0, 30, 100, 300, 1000, 3000, 10000])  # float16 snapshot steps
     exclude: list[str] = field(default_factory=list)  # documents containing any of these are left out entirely
     sinusoid_positions: bool = False  # position embeddings start as sines and cosines (still learned), not noise
     add_sinusoids: bool = False  # going on from a model (--init or --resume): add them to its position embeddings, once
@@ -380,7 +380,7 @@ def autocast(cfg: TrainConfig):
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
 
 
-def measure_heads(model, texts: list[np.ndarray], n_vocab: int, eot: int, skip: tuple[int, ...], length: int = 40,
+def best_head_scores(model, texts: list[np.ndarray], n_vocab: int, eot: int, skip: tuple[int, ...], length: int = 40,
                   seeds: int = 4) -> dict:
     """The heads' detector scores, from the torch model's own (eager) attention patterns.
 
@@ -497,27 +497,18 @@ def head_texts(data: Data, cfg: TrainConfig, n: int = 4, length: int = 120) -> l
     return [stream[s:s + min(length, cfg.n_ctx)] for s in starts]
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> History:
-    """Run (or resume) training; the best model by held-out loss lands in cfg.out, snapshots in work/checkpoints."""
+def special_ids(tokenizer) -> tuple[int, ...]:
+    """The ids of <|endoftext|> and the role tokens."""
+    return tuple(tokenizer.convert_tokens_to_ids([EOT, *ROLE_TOKENS]))
+
+
+def new_model(cfg: TrainConfig, tokenizer):
+    """A freshly initialised GPT2LMHeadModel of the configured shape (position embeddings as sines and cosines when
+    cfg.sinusoid_positions)."""
     import torch
-    from tqdm import tqdm
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    work, out = Path(cfg.work), Path(cfg.out)
-    work.mkdir(parents=True, exist_ok=True)
-    data = prepare(cfg)
-    tokenizer = data.tokenizer
-    mix = np.array(cfg.mix or [1.0] * len(data.files), dtype=np.float64)
-    mix /= mix.sum()
-    print(f"corpus: {', '.join(f'{f.name} ({len(s):,} train tokens, weight {w:.2f})' for f, s, w in zip(data.files, data.train, mix))}",
-          file=sys.stderr)
-
     eot = tokenizer.convert_tokens_to_ids(EOT)
-    special = tuple(tokenizer.convert_tokens_to_ids([EOT, *ROLE_TOKENS]))
-    ordinary = np.setdiff1d(np.arange(len(tokenizer)), special)  # what random echo windows draw from
-    texts = head_texts(data, cfg)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=cfg.n_ctx, n_embd=cfg.d_model, n_layer=cfg.n_layer,
                         n_head=cfg.n_head, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
                         bos_token_id=eot, eos_token_id=eot)
@@ -526,107 +517,204 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
         with torch.no_grad():
             model.transformer.wpe.weight.copy_(torch.from_numpy(sinusoids(cfg.n_ctx, cfg.d_model,
                                                                           config.initializer_range)))
-    # Matrices decay, except the position embeddings: decay wore them down until no head could tell neighbours apart.
+    return model
+
+
+def new_optimizer(model, cfg: TrainConfig):
+    """AdamW; matrices decay, except the position embeddings: decay wore them down until no head could tell
+    neighbours apart."""
+    import torch
+
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "wpe" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "wpe" in n]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    history, step, best = History(), 0, math.inf
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+
+
+@dataclass
+class Run:
+    """A run in progress: the model, its optimizer, the generator that draws its windows, and where it stands.
+    `state()` is what work/checkpoint.pt keeps and `--resume` restores."""
+
+    model: object
+    opt: object
+    rng: np.random.Generator
+    history: History
+    step: int = 0
+    best: float = math.inf  # the lowest held-out loss so far (nats per token): the model in cfg.out
+    start: int = 0  # the step this optimizer began at (0, or the step of the --init model); its warm-up starts here
+    sinusoids_added: int | None = None  # the step at which --add-sinusoids added them (only ever once)
+
+    def state(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "rng": self.rng.bit_generator.state,
+                "history": asdict(self.history), "step": self.step, "best": self.best, "start": self.start,
+                "sinusoids_added": self.sinusoids_added}
+
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        self.history = History(**state["history"])
+        self.step, self.best, self.start = state["step"], state["best"], state.get("start", 0)
+        self.sinusoids_added = state.get("sinusoids_added")
+
+
+def start_run(cfg: TrainConfig, model, resume: bool) -> Run:
+    """The run at its first step: from scratch, from the --init model (its weights, step count and history, with a
+    fresh optimizer), or, with `resume`, from work/checkpoint.pt; then --add-sinusoids, once, if asked."""
+    import torch
+
+    history, step = History(), 0
     if cfg.init:
         history = init_from(model, Path(cfg.init))
         step = len(history.train)
         print(f"starting from {cfg.init} at step {step} ({history.tokens_seen:,} tokens seen)", file=sys.stderr)
-    start = step  # where this optimizer begins; windows are drawn afresh from there on
-    rng = np.random.default_rng([cfg.seed, start] if start else cfg.seed)
-    ckpt = work / "checkpoint.pt"
+    # windows are drawn afresh from where this optimizer begins
+    run = Run(model, new_optimizer(model, cfg), np.random.default_rng([cfg.seed, step] if step else cfg.seed),
+              history, step=step, start=step)
+    ckpt = Path(cfg.work) / "checkpoint.pt"
     if resume and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = state["rng"]
-        history = History(**state["history"])
-        step, best, start = state["step"], state["best"], state.get("start", 0)
-        sinusoids_added = state.get("sinusoids_added")
-        print(f"resumed at step {step} (best held-out {best:.4f} nats/token)", file=sys.stderr)
-    else:
-        sinusoids_added = None
-    if cfg.add_sinusoids and sinusoids_added is None and step > 0:
+        run.restore(torch.load(ckpt, weights_only=False))
+        print(f"resumed at step {run.step} (best held-out {run.best:.4f} nats/token)", file=sys.stderr)
+    if cfg.add_sinusoids and run.sinusoids_added is None and run.step > 0:
         with torch.no_grad():
             model.transformer.wpe.weight.add_(torch.from_numpy(sinusoids(cfg.n_ctx, cfg.d_model,
-                                                                         config.initializer_range)))
-        sinusoids_added = step
-        print(f"added sines and cosines to the position embeddings at step {step}", file=sys.stderr)
+                                                                         model.config.initializer_range)))
+        run.sinusoids_added = run.step
+        print(f"added sines and cosines to the position embeddings at step {run.step}", file=sys.stderr)
+    return run
 
-    def batch() -> tuple[torch.Tensor, torch.Tensor]:
-        sources = rng.choice(len(data.train), size=cfg.batch_size, p=mix)
-        rows, scored = [], np.ones((cfg.batch_size, cfg.n_ctx), dtype=bool)
+
+class Batches:
+    """Training batches: each row a window of one corpus file (chosen by the mix), plain, an echo window or a random
+    echo window in the configured shares."""
+
+    def __init__(self, data: Data, cfg: TrainConfig):
+        self.data, self.cfg = data, cfg
+        self.mix = np.array(cfg.mix or [1.0] * len(data.files), dtype=np.float64)
+        self.mix /= self.mix.sum()
+        self.ordinary = np.setdiff1d(np.arange(len(data.tokenizer)), special_ids(data.tokenizer))  # random echo draws
+        print(f"corpus: {', '.join(f'{f.name} ({len(s):,} train tokens, weight {w:.2f})' for f, s, w in zip(data.files, data.train, self.mix))}",
+              file=sys.stderr)
+
+    def draw(self, rng: np.random.Generator):
+        """(inputs, targets) [batch, n_ctx]; targets not in the loss are -100 (cross_entropy's ignore_index)."""
+        import torch
+
+        cfg, n = self.cfg, self.cfg.n_ctx
+        sources = rng.choice(len(self.data.train), size=cfg.batch_size, p=self.mix)
+        rows, scored = [], np.ones((cfg.batch_size, n), dtype=bool)
         for row, s in enumerate(sources):
-            stream, kind = data.train[s], rng.random()
+            stream, kind = self.data.train[s], rng.random()
             if kind < cfg.echo_share:
-                rows.append(echo_window(stream, rng, cfg.n_ctx + 1))
+                rows.append(echo_window(stream, rng, n + 1))
             elif kind < cfg.echo_share + cfg.random_echo_share:
-                window, scored[row] = random_echo_window(stream, ordinary, rng, cfg.n_ctx + 1)
+                window, scored[row] = random_echo_window(stream, self.ordinary, rng, n + 1)
                 rows.append(window)
             else:
-                i = int(rng.integers(0, len(stream) - cfg.n_ctx - 1))
-                rows.append(stream[i:i + cfg.n_ctx + 1])
+                i = int(rng.integers(0, len(stream) - n - 1))
+                rows.append(stream[i:i + n + 1])
         ids = torch.from_numpy(np.stack(rows).astype(np.int64))
         targets = ids[:, 1:].clone()
-        targets[torch.from_numpy(~scored)] = -100  # cross_entropy's ignore_index: not in the loss
+        targets[torch.from_numpy(~scored)] = -100
         return ids[:, :-1], targets
 
-    def checkpoint(snapshot: bool) -> dict:
-        """Evaluate; save the best model, a float16 snapshot if asked, and the resumable state."""
-        nonlocal best
-        heads = measure_heads(model, texts, len(tokenizer), eot, special, length=min(40, (cfg.n_ctx - 1) // 2))
-        result = evaluate(model, data.test, data.byte_len, cfg) | heads
-        result |= {"step": step, "tokens_seen": history.tokens_seen, "seconds": round(history.seconds, 1)}
-        if snapshot:
-            result["snapshot"] = save_snapshot(model, tokenizer, work, step)
-        history.evals.append(result)
-        improved = result["nats_per_token"] < best
-        if improved:
-            best = result["nats_per_token"]
-            save_model(model, tokenizer, out, cfg, history, data.test_names)
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
-                    "history": asdict(history), "step": step, "best": best, "start": start,
-                    "sinusoids_added": sinusoids_added}, ckpt)
-        return result | {"improved": improved}
 
-    if step == 0 and 0 in cfg.snapshots and not history.evals:
-        checkpoint(snapshot=True)  # the untrained model: where the history starts
-    model.train()
-    bar = tqdm(total=cfg.steps, initial=step, desc="training", unit="step", dynamic_ncols=True, mininterval=10)
-    t0, tokens_per_step = time.time(), cfg.batch_size * cfg.n_ctx
-    while step < cfg.steps:
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg, start)
-        x, y = batch()
-        with autocast(cfg):
-            logits = model(x).logits
-        loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        history.tokens_seen += tokens_per_step
-        history.train.append((step, loss.item()))
-        elapsed = time.time() - t0
-        bar.set_postfix(loss=f"{history.train[-1][1]:.3f}", tok_s=f"{tokens_per_step * (step - bar.initial) / max(elapsed, 1e-9):,.0f}",
-                        refresh=False)
-        bar.update(1)
-        snapshot = step in cfg.snapshots
-        if step % cfg.eval_every == 0 or step == cfg.steps or snapshot:
-            history.seconds += time.time() - t0
-            r = checkpoint(snapshot)
-            bar.write(f"step {step}: held-out {r['nats_per_token']:.4f} nats/token, {r['bits_per_byte']:.4f} bits/byte; "
-                      f"heads: previous {r['previous']:.2f}, induction {r['induction']:.2f}, copying {r['copying_gain']:.2f} nats"
-                      f"{'  (best, saved)' if r['improved'] else ''}{'  (snapshot)' if snapshot else ''}")
-            bar.initial, t0 = step, time.time()
-    bar.close()
-    (work / "history.json").write_text(json.dumps(asdict(history)))
-    return history
+def train_step(run: Run, x, y, cfg: TrainConfig) -> float:
+    """One AdamW step on a batch at the scheduled learning rate (gradients clipped to norm 1); returns its loss."""
+    import torch
+
+    for group in run.opt.param_groups:
+        group["lr"] = lr_at(run.step, cfg, run.start)
+    with autocast(cfg):
+        logits = run.model(x).logits
+    loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+    run.opt.step()
+    run.step += 1
+    run.history.tokens_seen += cfg.batch_size * cfg.n_ctx
+    run.history.train.append((run.step, loss.item()))
+    return run.history.train[-1][1]
+
+
+def checkpoint(run: Run, data: Data, cfg: TrainConfig, texts: list[np.ndarray], snapshot: bool) -> dict:
+    """Evaluate (held-out loss and head scores, logged in the history); save the model to cfg.out if it is the best
+    so far, a float16 snapshot if asked, and the resumable state to work/checkpoint.pt. Returns the evaluation."""
+    import torch
+
+    tokenizer, work = data.tokenizer, Path(cfg.work)
+    special = special_ids(tokenizer)
+    heads = best_head_scores(run.model, texts, len(tokenizer), special[0], special, length=min(40, (cfg.n_ctx - 1) // 2))
+    result = evaluate(run.model, data.test, data.byte_len, cfg) | heads
+    result |= {"step": run.step, "tokens_seen": run.history.tokens_seen, "seconds": round(run.history.seconds, 1)}
+    if snapshot:
+        result["snapshot"] = save_snapshot(run.model, tokenizer, work, run.step)
+    run.history.evals.append(result)
+    improved = result["nats_per_token"] < run.best
+    if improved:
+        run.best = result["nats_per_token"]
+        save_model(run.model, tokenizer, Path(cfg.out), cfg, run.history, data.test_names)
+    torch.save(run.state(), work / "checkpoint.pt")
+    return result | {"improved": improved}
+
+
+class Progress:
+    """The progress bar, and the clock of training time (evaluations not counted) kept in history.seconds."""
+
+    def __init__(self, cfg: TrainConfig, step: int):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=cfg.steps, initial=step, desc="training", unit="step", dynamic_ncols=True, mininterval=10)
+        self.t0, self.tokens_per_step = time.time(), cfg.batch_size * cfg.n_ctx
+
+    def stepped(self, step: int, loss: float) -> None:
+        elapsed = time.time() - self.t0
+        self.bar.set_postfix(loss=f"{loss:.3f}",
+                             tok_s=f"{self.tokens_per_step * (step - self.bar.initial) / max(elapsed, 1e-9):,.0f}",
+                             refresh=False)
+        self.bar.update(1)
+
+    def stop_clock(self, history: History) -> None:
+        history.seconds += time.time() - self.t0
+
+    def restart_clock(self, step: int) -> None:
+        self.bar.initial, self.t0 = step, time.time()
+
+    def report(self, step: int, r: dict, snapshot: bool) -> None:
+        self.bar.write(f"step {step}: held-out {r['nats_per_token']:.4f} nats/token, {r['bits_per_byte']:.4f} bits/byte; "
+                       f"heads: previous {r['previous']:.2f}, induction {r['induction']:.2f}, copying {r['copying_gain']:.2f} nats"
+                       f"{'  (best, saved)' if r['improved'] else ''}{'  (snapshot)' if snapshot else ''}")
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> History:
+    """Run (or resume) training; the best model by held-out loss lands in cfg.out, snapshots in work/checkpoints."""
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    work = Path(cfg.work)
+    work.mkdir(parents=True, exist_ok=True)
+    data = prepare(cfg)
+    batches = Batches(data, cfg)
+    texts = head_texts(data, cfg)
+    run = start_run(cfg, new_model(cfg, data.tokenizer), resume)
+    if run.step == 0 and 0 in cfg.snapshots and not run.history.evals:
+        checkpoint(run, data, cfg, texts, snapshot=True)  # the untrained model: where the history starts
+    run.model.train()
+    progress = Progress(cfg, run.step)
+    while run.step < cfg.steps:
+        loss = train_step(run, *batches.draw(run.rng), cfg)
+        progress.stepped(run.step, loss)
+        snapshot = run.step in cfg.snapshots
+        if run.step % cfg.eval_every == 0 or run.step == cfg.steps or snapshot:
+            progress.stop_clock(run.history)
+            progress.report(run.step, checkpoint(run, data, cfg, texts, snapshot), snapshot)
+            progress.restart_clock(run.step)
+    progress.bar.close()
+    (work / "history.json").write_text(json.dumps(asdict(run.history)))
+    return run.history
 
 
 def init_from(model, folder: Path) -> History:
