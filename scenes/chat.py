@@ -9,7 +9,7 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.data import scene_prompt
 from scenes.mobjects import ChatTranscript, TokenRow, fit, label
-from scenes.softmax import Generation
+from scenes.generation import Generation
 
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml
 N_ROUNDS = 4  # rounds shown with their bars; the rest of the answer is written straight after

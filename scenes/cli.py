@@ -28,21 +28,21 @@ SCENE_DIR = Path(__file__).resolve().parent
 
 # The story, in order: (module in scenes/, Scene class).
 SCENES: list[tuple[str, str]] = [
-    ("tokens", "Tokenization"),
+    ("tokenization", "Tokenization"),
     ("embedding", "Embedding"),
-    ("embedding", "EmbeddingSpace"),
-    ("attention", "AttentionHead"),
-    ("reading", "AttentionArcs"),
-    ("attention", "MultiHeadAttention"),
-    ("reading", "InContextCopying"),
-    ("mlp", "MLPBlock"),
-    ("overview", "ForwardPass"),
-    ("softmax", "Unembedding"),
-    ("softmax", "Temperature"),
-    ("softmax", "Generation"),
+    ("embedding_space", "EmbeddingSpace"),
+    ("attention_head", "AttentionHead"),
+    ("attention_arcs", "AttentionArcs"),
+    ("multi_head_attention", "MultiHeadAttention"),
+    ("in_context_copying", "InContextCopying"),
+    ("mlp_block", "MLPBlock"),
+    ("forward_pass", "ForwardPass"),
+    ("unembedding", "Unembedding"),
+    ("temperature", "Temperature"),
+    ("generation", "Generation"),
     ("chat", "Chat"),
-    ("params", "ParameterCount"),
-    ("pretraining", "PreTraining"),
+    ("parameter_count", "ParameterCount"),
+    ("pre_training", "PreTraining"),
 ]
 SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}

@@ -14,7 +14,7 @@ import pytest
 
 from gptmath import hooks
 from gpttrain.toy import make_toy_model
-from scenes.attention import MIN_THUMBNAIL, MultiHeadAttention
+from scenes.multi_head_attention import MIN_THUMBNAIL, MultiHeadAttention
 from scenes.cli import SCENES
 from scenes.embedding import header_notes
 from scenes.i18n import tr

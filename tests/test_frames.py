@@ -13,16 +13,21 @@ from manim.utils.iterables import list_update
 
 from gptmath.chat import read_chat_template
 from gptmath.load import DEFAULT_MODEL
-from scenes.attention import AttentionHead, MultiHeadAttention
-from scenes.embedding import Embedding, EmbeddingSpace
-from scenes.mlp import MLPBlock
-from scenes.overview import ForwardPass
-from scenes.params import ParameterCount
-from scenes.softmax import Generation, Temperature, Unembedding
+from scenes.attention_head import AttentionHead
+from scenes.multi_head_attention import MultiHeadAttention
+from scenes.embedding import Embedding
+from scenes.embedding_space import EmbeddingSpace
+from scenes.mlp_block import MLPBlock
+from scenes.forward_pass import ForwardPass
+from scenes.parameter_count import ParameterCount
+from scenes.generation import Generation
+from scenes.temperature import Temperature
+from scenes.unembedding import Unembedding
 from scenes.chat import Chat
-from scenes.pretraining import PreTraining
-from scenes.reading import AttentionArcs, InContextCopying
-from scenes.tokens import Tokenization
+from scenes.pre_training import PreTraining
+from scenes.attention_arcs import AttentionArcs
+from scenes.in_context_copying import InContextCopying
+from scenes.tokenization import Tokenization
 from scenes.settings import Settings
 from tests.scene_harness import after_each_frame, render
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenes.attention import AttentionHead
-from scenes.mlp import MLPBlock
+from scenes.attention_head import AttentionHead
+from scenes.mlp_block import MLPBlock
 from scenes.settings import Settings
-from scenes.softmax import Generation, Temperature
+from scenes.generation import Generation
+from scenes.temperature import Temperature
 from tests.scene_harness import compare_golden, frame_difference, frames_at
 
 MOMENTS = {

@@ -17,7 +17,8 @@ def test_scene_renders_in_japanese(module, scene_name, tmp_path, update_golden):
     scene_cls = getattr(importlib.import_module(f"scenes.{module}"), scene_name)
     scene, frame = render(scene_cls, Settings(lang="ja"), tmp_path)
     check_layout(scene)
-    english = set(catalogue(module)["en"].values()) - set(catalogue(module)["ja"].values())
+    words = catalogue(scene_cls.catalogue)
+    english = set(words["en"].values()) - set(words["ja"].values())
     shown = {getattr(t, "text", "") for t in visible_texts(scene)}
     assert not shown & english, f"English text left on screen: {shown & english}"
     assert scene.title_mob is not None and any("\u3040" <= c <= "\u9fff" for c in scene.title_mob.text)

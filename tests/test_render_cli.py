@@ -128,11 +128,11 @@ def test_figures_are_valid_png_svg_pdf(toy_dir, tmp_path):
 def test_failing_scene_keeps_the_others(toy_dir, tmp_path, monkeypatch):
     scene_dir = tmp_path / "scene_files"
     scene_dir.mkdir()
-    (scene_dir / "tokens.py").write_text((cli.SCENE_DIR / "tokens.py").read_text())
+    (scene_dir / "tokenization.py").write_text((cli.SCENE_DIR / "tokenization.py").read_text())
     (scene_dir / "broken.py").write_text(
         "from manim import Scene\n\nclass Broken(Scene):\n    def construct(self):\n        raise RuntimeError('boom')\n")
     monkeypatch.setattr(cli, "SCENE_DIR", scene_dir)
-    monkeypatch.setattr(cli, "SCENE_MODULE", {"Tokenization": "tokens", "Broken": "broken"})
+    monkeypatch.setattr(cli, "SCENE_MODULE", {"Tokenization": "tokenization", "Broken": "broken"})
     settings = cli.Settings(model=str(toy_dir))
     run = dict(cli.RUN_OPTIONS, scenes=["Tokenization", "Broken"], figures=True, video=False, jobs=2)
     with pytest.raises(cli.RenderFailed, match="1 scene\\(s\\) failed: Broken"):

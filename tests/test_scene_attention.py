@@ -7,7 +7,8 @@ import pytest
 from gptmath import GptMathError
 from gptmath.heads import head_roles, head_step, unmasked_scores
 from gpttrain.toy import make_toy_model
-from scenes.attention import AttentionHead, MultiHeadAttention
+from scenes.attention_head import AttentionHead
+from scenes.multi_head_attention import MultiHeadAttention
 from scenes.i18n import tr
 from scenes.mobjects import GlyphText
 from scenes.settings import Settings

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gptmath.embedding_space import direction_scores, nearest_neighbours, principal_components
-from scenes.embedding import Embedding, EmbeddingSpace, round_ticks
+from scenes.embedding import Embedding
+from scenes.embedding_space import EmbeddingSpace, round_ticks
 from scenes.theme import show_spaces
 from scenes.settings import Settings
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown

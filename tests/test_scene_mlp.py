@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenes.mlp import MLPBlock
+from scenes.mlp_block import MLPBlock
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 

@@ -6,7 +6,7 @@ import pytest
 
 from gptmath.model import unembed
 from scenes import theme as th
-from scenes.overview import ForwardPass
+from scenes.forward_pass import ForwardPass
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 

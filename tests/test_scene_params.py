@@ -6,7 +6,7 @@ import pytest
 from transformers import GPT2LMHeadModel
 
 from gptmath import DEFAULT_MODEL
-from scenes.params import ParameterCount
+from scenes.parameter_count import ParameterCount
 from scenes.settings import Settings
 from tests.scene_harness import check_layout, compare_golden, render
 

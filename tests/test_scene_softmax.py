@@ -8,7 +8,10 @@ from gptmath import generate, softmax_with_temperature
 from gptmath.readout import bar_values
 from scenes.theme import show_spaces
 from scenes.settings import Settings
-from scenes.softmax import HIGH_T, LOW_T, N_GENERATE, N_SAMPLE, T_MAX, Generation, Temperature, Unembedding
+from scenes.generation import N_GENERATE
+from scenes.generation import Generation
+from scenes.temperature import HIGH_T, LOW_T, N_SAMPLE, T_MAX, Temperature
+from scenes.unembedding import Unembedding
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
 
 TOY = "3L5H-gelu-n_inner"

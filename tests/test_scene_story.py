@@ -11,8 +11,9 @@ from gptmath.readout import top_bars
 from gpttrain.step import gradient_step
 from scenes.chat import Chat
 from scenes.i18n import catalogue
-from scenes.pretraining import LR, PreTraining
-from scenes.reading import MIN_WEIGHT, AttentionArcs, InContextCopying
+from scenes.pre_training import LR, PreTraining
+from scenes.attention_arcs import MIN_WEIGHT, AttentionArcs
+from scenes.in_context_copying import InContextCopying
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from scenes.settings import DEFAULT_MODELS, Settings
-from scenes.tokens import Tokenization
+from scenes.tokenization import Tokenization
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
 

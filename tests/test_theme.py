@@ -13,8 +13,8 @@ from manim import ManimColor
 from scenes import theme as th
 from scenes.i18n import tr
 from scenes.settings import Settings
-from scenes.softmax import Unembedding
-from scenes.tokens import Tokenization
+from scenes.unembedding import Unembedding
+from scenes.tokenization import Tokenization
 from tests.scene_harness import render, visible_texts
 
 LIGHT = th.ink("light")

@@ -16,7 +16,7 @@ from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import scene_prompt
 from scenes.mobjects import LossCurve, TokenText, fit, label
-from scenes.softmax import probability_bars
+from scenes.generation import probability_bars
 
 T = "pretraining"  # this module's catalogue: scenes/locales/pretraining.toml
 LR = 0.002  # plain gradient descent: w ← w − LR · gradient
