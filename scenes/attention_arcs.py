@@ -12,7 +12,6 @@ from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_hea
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.data import scene_prompt
 from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label, quoted
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
@@ -39,7 +38,7 @@ class AttentionArcs(GPTScene):
     def show_sentence(self) -> None:
         """The sentence's tokens in one row, low in the frame so arcs can rise above it."""
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr("arc_example")))
+        self.trace = cached_trace(d.model, d.text_for(self.tr("arc_example")).text)
         self.tokens = self.trace.token_strings
         self.row = TokenRow(self.tokens, max_lines=1, font_size=th.LABEL_SIZE).move_to([0, ROW_Y, 0])
         fit(self.row, th.CONTENT_WIDTH)

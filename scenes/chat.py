@@ -7,7 +7,6 @@ from gptmath.chat import END, chat_prompt, split_markers
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
-from scenes.data import scene_prompt
 from scenes.mobjects import ChatTranscript, TokenRow, fit, label
 from scenes.generation import Generation
 
@@ -36,7 +35,7 @@ class Chat(Generation):
 
     def show_script(self) -> None:
         """The template's text, role markers as chips: what the model actually reads."""
-        self.messages = [{"role": "user", "content": scene_prompt(self.data.settings, self.tr("request"))}]
+        self.messages = [{"role": "user", "content": self.data.text_for(self.tr("request")).text}]
         self.prompt = chat_prompt(self.data.model.chat_template, self.messages)
         self.script = ChatTranscript(split_markers(self.prompt), max_width=th.CONTENT_WIDTH - 1,
                                      font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)

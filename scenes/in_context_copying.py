@@ -12,7 +12,6 @@ from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_hea
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.data import scene_prompt
 from scenes.mobjects import ArcDiagram, HeatMap, PatternThumbnail, ProbabilityBars, TokenRow, fit, label, quoted
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
@@ -39,7 +38,7 @@ class InContextCopying(GPTScene):
 
     def show_story(self) -> None:
         d = self.data
-        self.trace = cached_trace(d.model, scene_prompt(d.settings, self.tr("copy_example")))
+        self.trace = cached_trace(d.model, d.text_for(self.tr("copy_example")).text)
         self.tokens = self.trace.token_strings
         self.example = copy_example(self.trace)
         self.heads = pick_copy_heads(d.model, self.trace, d.settings.layer, d.settings.head)

@@ -14,7 +14,6 @@ from gpttrain.step import gradient_step
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.data import scene_prompt
 from scenes.mobjects import LossCurve, TokenText, fit, label
 from scenes.generation import probability_bars
 
@@ -117,7 +116,7 @@ class PreTraining(GPTScene):
 
     def one_step(self, model: str) -> None:
         """One real step of gradient descent on one example: loss and probability before and after."""
-        text = scene_prompt(self.data.settings, self.tr("example_text"))
+        text = self.data.text_for(self.tr("example_text")).text
         self.step = step = gradient_step(model, text, LR)
         strings = self.data.model.token_strings(step.ids)
         example = TokenText(strings, max_width=th.CONTENT_WIDTH - 1,
