@@ -25,7 +25,7 @@ from gptmath.load import Model, load_model
 from gptmath.params import parameter_tally, total
 from gptmath.sampling import generate, softmax_with_temperature, top_k
 
-from .train import EOT, UNSEEN_NAMES, TrainConfig, file_split
+from .train import EOT, SYSTEM_PROMPT_JA, UNSEEN_NAMES, UNSEEN_NAMES_JA, TrainConfig, file_split
 
 OPENINGS = {
     "en": ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"],
@@ -155,6 +155,18 @@ def head_prompt_ids(model: Model) -> list[int]:
 # Max is a TinyStories name; the others never occur in the training text and are never made up for it.
 CHAT_REQUESTS = [("dog", "Max"), *zip(("cat", "bird", "girl", "boy", "rabbit", "fox", "bear", "frog", "mouse"),
                                       UNSEEN_NAMES)]
+# Japanese: ポチ is a dog's name in the corpus; the others never occur in it and are never made up for training.
+CHAT_REQUESTS_JA = [("犬", "ポチ"), *zip(("猫", "鳥", "女の子", "男の子", "うさぎ", "きつね", "たぬき", "ねずみ", "馬"),
+                                        UNSEEN_NAMES_JA)]
+
+
+def chat_requests(lang: str) -> list[tuple[str, str, str]]:
+    """(kind, name, the user's request) for each story the card asks a model of language `lang` for."""
+    if lang == "ja":
+        return [(noun, name, f"{name}という{noun}のお話をしてください。") for noun, name in CHAT_REQUESTS_JA]
+    return [(noun, name, f"Tell me a story about a {noun} named {name}.") for noun, name in CHAT_REQUESTS]
+
+
 TARGETS = {"previous": 0.5, "induction": 0.4, "copying_gain": 2.0}  # model v2's targets (issue 12)
 
 
@@ -220,20 +232,25 @@ def targets_table(m: HeadMeasures) -> str:
         f"≥ {TARGETS['copying_gain']} ({mark(m.gain >= TARGETS['copying_gain'])}) |"])
 
 
+KATAKANA = "ァ-ヶー"
+
+
 def uses_name(answer: str, name: str) -> bool:
-    """Whether the answer writes the name as a word of its own ("Soren", "Soren's"; not "Sorena")."""
+    """Whether the answer writes the name as a word of its own ("Soren", "Soren's"; not "Sorena"). A katakana name
+    stands between characters that are not katakana (「タムシンは」, not 「タムシンガ」 or 「ヤタムシン」)."""
+    if re.fullmatch(f"[{KATAKANA}]+", name):
+        return re.search(rf"(?<![{KATAKANA}]){re.escape(name)}(?![{KATAKANA}])", answer) is not None
     return re.search(rf"\b{re.escape(name)}\b", answer) is not None
 
 
 def chat_examples(model: Model, n_tokens: int = 60) -> tuple[str, int]:
-    """(markdown, how many greedy answers use the requested name) for CHAT_REQUESTS."""
+    """(markdown, how many greedy answers use the requested name) for the requests of the model's language."""
     template = model.chat_template
     if template is None:
         return "This model has no chat template.", 0
     lines, hits = [], 0
     end = model.tokenizer.token_to_id(END)
-    for noun, name in CHAT_REQUESTS:
-        request = f"Tell me a story about a {noun} named {name}."
+    for _, name, request in chat_requests(language(model)):
         prompt = chat_prompt(template, [{"role": "user", "content": request}])
         steps = generate(model, prompt, n_tokens, greedy=True, stop=end)
         answer = model.decode([s.chosen for s in steps if s.chosen != end]).replace("\n", " ").strip()
@@ -308,6 +325,10 @@ def train_command(cfg: dict) -> str:
         flags.append(f"--rename-share {cfg['rename_share']}")
     if cfg.get("echo_share"):
         flags.append(f"--echo-share {cfg['echo_share']}")
+    if cfg.get("random_echo_share"):
+        flags.append(f"--random-echo-share {cfg['random_echo_share']}")
+    if cfg.get("lang", "en") != "en":
+        flags.append(f"--lang {cfg['lang']}")
     if cfg.get("sinusoid_positions"):
         flags.append("--sinusoid-positions")
     if cfg.get("init"):
@@ -328,6 +349,27 @@ def rename_text(cfg: dict) -> str:
             "a name from the request rather than recall one.")
 
 
+def chat_data_text(cfg: dict) -> str:
+    """What the card says about the chats made of the training text, if any."""
+    if not cfg.get("chat_files"):
+        return ""
+    files = ", ".join(cfg["chat_files"])
+    if cfg.get("lang") == "ja":
+        renamed = (f" In {cfg['rename_share']:.0%} of the chats the character got a made-up katakana name (two or three "
+                   "syllables, `gpttrain.train.made_up_name_ja`) in the request, in an opening sentence "
+                   "(「むかしむかし、ミロという犬がいました。」) and wherever the passage names it."
+                   if cfg.get("rename_share") else "")
+        return (f"The works of {files} were cut into passages of whole paragraphs (120 to 320 characters); of a random "
+                f"{cfg['chat_share']:.0%} of them (training and held-out alike), those that name a character (a word of "
+                "`gpttrain.train.NOUNS_JA`: 犬, おじいさん, 王子, …) also became chats, as extra documents: the system line "
+                f"「{SYSTEM_PROMPT_JA}」, a user asking for a story about the character the passage names most, and the "
+                f"passage as the assistant's turn (`gpttrain.train.chat_document_ja`).{renamed}")
+    return (f"A share of {cfg['chat_share']:.0%} of the stories of {files} (training and held-out alike) became chats: "
+            "a system line, a user asking for a story with the hero's name and kind or three words the story really "
+            "contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn "
+            f"(`gpttrain.train.chat_document`).{rename_text(cfg)}")
+
+
 def echo_text(cfg: dict) -> str:
     """What the card says about echo windows, if the last phase of training had them."""
     if not cfg.get("echo_share"):
@@ -338,153 +380,110 @@ def echo_text(cfg: dict) -> str:
             "previous-token and induction heads do. The induction test below uses random tokens, never such text.")
 
 
-def write_card(folder: Path, corpus: Path, compare: Path | None = None) -> Path:
+@dataclass
+class CardFacts:
+    """What a model card says, measured and written out (gpttrain.card.measure_card); render_card lays it out with
+    templates/card.md.jinja."""
+
+    name: str  # the model folder's name
+    arch: dict  # n_layer, n_head, d_head, d_model, d_mlp, n_ctx, vocab_size, tied_embeddings
+    n_params: int
+    special_tokens: str  # `<|endoftext|>`, `<|system|>`, ...
+    chat_script: str  # the chat template's prompt for a one-line request ("" without a chat template)
+    cfg: dict  # the run's TrainConfig, as training.json keeps it
+    history: dict  # the run's History, as training.json keeps it
+    final: dict  # the last evaluation of the training log
+    per_source: list[tuple[str, dict]]  # (held-out source, its evaluation)
+    corpus_files: str  # the corpus file names, comma-separated
+    corpus_weights: str  # "name weight, ..."
+    echo_text: str
+    chat_data_text: str
+    corpus_table: str
+    excluded_text: str
+    tinystories_text: str
+    train_command: str
+    notes: str  # notes.md, written by hand: how the run really went
+    comparison_table: str
+    opening: str  # the first opening of the model's language
+    top5_table: str
+    samples: str
+    chat_table: str  # "" without a chat template
+    chat_hits: int
+    chat_asked: int
+    known_name: str  # the one requested name that the training text has (Max)
+    n_stories: int  # held-out stories the previous-token score reads
+    targets_table: str
+    heads_table: str
+    head_prompt_tokens: int
+    history_table: str
+
+
+def measure_card(folder: Path, corpus: Path, compare: Path | None = None) -> CardFacts:
+    """Everything the card of the model in `folder` says, measured on the corpus in `corpus` (and `compare`, another
+    model, on the same held-out text); draws loss_curve.png into the folder."""
     model = load_model(folder)
     log = json.loads((folder / "training.json").read_text())
     cfg, history = log["config"], log["history"]
     run = TrainConfig(**(cfg | {"corpus": [str(corpus / Path(p).name) for p in cfg["corpus"]]}))
-    final = history["evals"][-1]
     c = model.config
-    n_params = total(parameter_tally(c))
     loss_curve(history, folder / "loss_curve.png")
     sources = log.get("held_out_sources", [Path(p).stem for p in cfg["corpus"]])
-    notes_file = folder / "notes.md"  # how the run really went (resumes, changed settings), written by hand
-    notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
-    per_source = "\n".join(f"| {name} | {s['nats_per_token']:.3f} | {s['bits_per_byte']:.3f} |"
-                           for name, s in zip(sources, final["per_source"]))
+    notes_file = folder / "notes.md"
     lang = language(model)
-    stories = held_out_stories(run, corpus)
-    measures = measure_heads(model, stories)
+    measures = measure_heads(model, held_out_stories(run, corpus))
     chats, hits = chat_examples(model)
-    chat_section = "" if model.chat_template is None else f"""## Chat
-
-Asked for a story about a named animal or child (names that never occur in the training text, except Max), the
-greedy answer (up to 60 tokens) uses the requested name in **{hits} of {len(CHAT_REQUESTS)}**:
-
-{chats}
-
-"""
-    excluded = (f"Documents containing any of these words were left out entirely, from training and held-out text "
-                f"alike, so that no sample can produce them from the training text: {', '.join(cfg['exclude'])}."
-                if cfg.get("exclude") else "")
+    requests = chat_requests(lang)
     tinystories = ("TinyStories: Ronen Eldan and Yuanzhi Li (2023), *TinyStories: How Small Can Language Models Be "
                    "and Still Speak Coherent English?*, dataset licensed CDLA-Sharing-1.0."
                    if any("tinystories" in f for f in cfg["corpus"]) else "")
-    models = [model] + ([load_model(compare)] if compare else [])
-    history_section = (checkpoints_table(folder, {e["step"]: e for e in history["evals"]})
-                       if (folder / "checkpoints" / "index.json").exists() else "No checkpoints were shipped.")
-    special = ", ".join(f"`{t}`" for t in (EOT, *ROLE_TOKENS))
-    request = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
-    chat_format = ("The chat template (`chat_template.jinja`) writes each turn as its role marker, its text and "
-                   "`<|end|>`, and adds a system line when the script has none:\n\n```\n"
-                   f"{chat_prompt(model.chat_template, request)}\n```" if model.chat_template else
-                   "The model was trained without chats: it has the role tokens but no chat template.")
-    card = f"""# {folder.name}
+    return CardFacts(
+        name=folder.name,
+        arch=dict(n_layer=c.n_layer, n_head=c.n_head, d_head=c.d_head, d_model=c.d_model, d_mlp=c.d_mlp, n_ctx=c.n_ctx,
+                  vocab_size=c.vocab_size, tied_embeddings=c.tied_embeddings),
+        n_params=total(parameter_tally(c)),
+        special_tokens=", ".join(f"`{t}`" for t in (EOT, *ROLE_TOKENS)),
+        chat_script=(chat_prompt(model.chat_template, [{"role": "user", "content": requests[0][2]}])
+                     if model.chat_template else ""),
+        cfg=cfg, history=history, final=history["evals"][-1],
+        per_source=list(zip(sources, history["evals"][-1]["per_source"])),
+        corpus_files=", ".join(Path(f).name for f in cfg["corpus"]),
+        corpus_weights=", ".join(f"{Path(n).name} {w}" for n, w in zip(cfg["corpus"], cfg["mix"] or [1] * len(cfg["corpus"]))),
+        echo_text=echo_text(cfg), chat_data_text=chat_data_text(cfg),
+        corpus_table=corpus_table(corpus / "SOURCES.md", cfg["corpus"]),
+        excluded_text=(f"Documents containing any of these words were left out entirely, from training and held-out "
+                       f"text alike, so that no sample can produce them from the training text: "
+                       f"{', '.join(cfg['exclude'])}." if cfg.get("exclude") else ""),
+        tinystories_text=tinystories,
+        train_command=train_command(cfg),
+        notes=notes_file.read_text(encoding="utf-8") if notes_file.exists() else "",
+        comparison_table=comparison_table([model] + ([load_model(compare)] if compare else []), run, corpus),
+        opening=OPENINGS[lang][0], top5_table=top5_table(model, OPENINGS[lang][0]), samples=samples(model),
+        chat_table=chats if model.chat_template else "", chat_hits=hits, chat_asked=len(requests),
+        known_name=requests[0][1],
+        n_stories=measures.n_stories, targets_table=targets_table(measures), heads_table=heads_table(model, measures),
+        head_prompt_tokens=len(head_prompt_ids(model)),
+        history_table=(checkpoints_table(folder, {e["step"]: e for e in history["evals"]})
+                       if (folder / "checkpoints" / "index.json").exists() else "No checkpoints were shipped."),
+    )
 
-A small GPT-2 trained by this project on children's stories, shipped so that every scene runs offline.
-It is a standard `transformers` `GPT2LMHeadModel` saved with `save_pretrained` (safetensors), loadable with
-`GPT2LMHeadModel.from_pretrained` and `AutoTokenizer.from_pretrained` on this folder, and by `gptmath.load_model()`.
-{"It also reads chats: `tokenizer.apply_chat_template(messages, add_generation_prompt=True)` builds the prompt." if model.chat_template else ""}
 
-## Architecture
+def render_card(facts: CardFacts) -> str:
+    """The card's markdown: templates/card.md.jinja filled in with `facts`."""
+    from dataclasses import asdict
 
-| | |
-|---|---|
-| layers | {c.n_layer} |
-| heads per layer | {c.n_head} (head size {c.d_head}) |
-| model width d | {c.d_model} |
-| MLP width | {c.d_mlp} |
-| context | {c.n_ctx} tokens |
-| vocabulary | {c.vocab_size:,} tokens |
-| unembedding | tied to the token embedding: {c.tied_embeddings} |
-| parameters | {n_params:,} |
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-## Tokenizer and chat format
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), keep_trailing_newline=True,
+                      undefined=StrictUndefined, autoescape=False)
+    env.filters |= {"thousands": lambda x: f"{x:,}", "percent": lambda x: f"{x:.0%}",
+                    "fixed": lambda x, digits: f"{x:.{digits}f}"}
+    return env.get_template("card.md.jinja").render(asdict(facts))
 
-Byte-level BPE (the algorithm of GPT-2's tokenizer) trained with the `tokenizers` library on the training
-split: {c.vocab_size:,} tokens, with the special tokens {special}. `<|endoftext|>` separates documents; any UTF-8
-text can be encoded (unseen characters fall back to byte tokens). {chat_format}
 
-## Data
-
-The project's corpus (not committed; see its `SOURCES.md`): {', '.join(Path(f).name for f in cfg['corpus'])}.
-Documents (stories; whole books) were split {1 - cfg['held_out']:.0%} / {cfg['held_out']:.0%} into training and held-out
-sets with seed {cfg['seed']}; training windows were drawn from the files with weights
-{', '.join(f'{Path(n).name} {w}' for n, w in zip(cfg['corpus'], cfg['mix'] or [1] * len(cfg['corpus'])))}.
-{echo_text(cfg)}
-{f"A share of {cfg['chat_share']:.0%} of the stories of {', '.join(cfg['chat_files'])} (training and held-out alike) became chats: a system line, a user asking for a story with the hero's name and kind or three words the story really contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn (`gpttrain.train.chat_document`).{rename_text(cfg)}" if cfg.get('chat_files') else ''}
-
-{corpus_table(corpus / "SOURCES.md", cfg["corpus"])}
-
-{excluded}
-
-{tinystories}
-
-## Training
-
-```
-{train_command(cfg)}
-```
-
-{history['tokens_seen']:,} tokens seen in {len(history['train']):,} steps of {cfg['batch_size']} × {cfg['n_ctx']} tokens,
-{history['seconds'] / 3600:.1f} hours of training on 2 CPU cores (this project's development machine, shared with other
-work; {"bfloat16 autocast" if cfg.get('bf16') else "float32"}), AdamW (β = 0.9, 0.95, weight decay {cfg['weight_decay']}),
-linear warm-up then cosine decay.
-{notes}
-![loss curve](loss_curve.png)
-
-## Held-out loss (step {final['step']:,})
-
-| | nats per token | bits per byte |
-|---|---|---|
-| all held-out text | {final['nats_per_token']:.3f} | **{final['bits_per_byte']:.3f}** |
-{per_source}
-
-Measured again here by gptmath on the same held-out text for every model (the first 20 kB of each file's
-held-out documents, read in context-sized windows), bits per byte:
-
-{comparison_table(models, run, corpus)}
-
-## Next token after "{OPENINGS[lang][0]}"
-
-{top5_table(model, OPENINGS[lang][0])}
-
-## Samples (seed 0, 40 tokens)
-
-{samples(model)}
-
-{chat_section}## Attention heads
-
-TransformerLens' detectors (`gptmath.heads`): the previous-token score is a head's mean weight on the token just
-before, over the first 120 tokens of {measures.n_stories} held-out stories; the duplicate-token and induction
-scores come from `<|endoftext|>` + 40 random tokens + the same 40 again (4 seeds): the weight from each repeated token
-to its first copy, and to the token that followed its first copy. The copying gain is the loss on the first copy
-minus the loss on the repeat. The attention scenes show the clearest previous-token head by default;
-`--layer`/`--head` choose another.
-
-{targets_table(measures)}
-
-{heads_table(model, measures)}
-
-The last column looks past position, on a {len(head_prompt_ids(model))}-token story (`gpttrain.card.HEAD_PROMPTS`):
-the token two or more places back that gets most of the head's weight, its share, and the ratio to its frequency
-(lift; a head blind to content has lift 1).
-
-## Training history
-
-Float16 snapshots at log-spaced steps (`gptmath.checkpoints`; each loads with `gptmath.load_model`), their
-held-out loss from the training log, their loss on one held-out story measured by gptmath (the probe named in
-`checkpoints/index.json`), and the head scores the training logged at that step:
-
-{history_section}
-
-## Licence
-
-Weights: trained from scratch by this project; the training data's licences above apply to the text it learned from
-(CDLA-Sharing-1.0 for TinyStories).
-"""
+def write_card(folder: Path, corpus: Path, compare: Path | None = None) -> Path:
+    """Measure the model in `folder` and write its card, README.md (and loss_curve.png), there."""
     path = folder / "README.md"
-    path.write_text(card, encoding="utf-8")
+    path.write_text(render_card(measure_card(folder, corpus, compare)), encoding="utf-8")
     return path
 
 

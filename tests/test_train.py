@@ -160,3 +160,50 @@ def test_japanese_chats_ask_for_a_made_up_katakana_name_and_the_story_uses_it():
     assert "".join(passages(JA_STORY * 4, shortest=30, longest=80)).replace("\n", "") == (JA_STORY * 4).replace("\n", "")
     plain, chats = __import__("gpttrain.train", fromlist=["as_chats"]).as_chats([JA_STORY] * 10, 1.0, 0, 1.0, "ja")
     assert plain == [JA_STORY] * 10 and len(chats) == 10 == len(chats_ja([JA_STORY] * 10, 1.0, 0, 1.0))
+
+
+def card_facts(**change):
+    from gpttrain.card import CardFacts
+
+    cfg = {"held_out": 0.05, "seed": 0, "batch_size": 8, "n_ctx": 256, "weight_decay": 0.1, "bf16": True}
+    facts = CardFacts(
+        name="toy", arch=dict(n_layer=2, n_head=3, d_head=8, d_model=24, d_mlp=96, n_ctx=64, vocab_size=1024,
+                              tied_embeddings=True), n_params=12345, special_tokens="`<|endoftext|>`",
+        chat_script="<|system|>S<|end|>\n<|user|>U<|end|>\n<|assistant|>", cfg=cfg,
+        history={"tokens_seen": 4096000, "train": [[1, 5.0]] * 2000, "seconds": 5400.0},
+        final={"step": 2000, "nats_per_token": 2.5, "bits_per_byte": 1.2345},
+        per_source=[("a", {"nats_per_token": 2.0, "bits_per_byte": 1.0}), ("b", {"nats_per_token": 3.0, "bits_per_byte": 1.5})],
+        corpus_files="a.txt, b.txt", corpus_weights="a.txt 1, b.txt 2", echo_text="ECHO", chat_data_text="CHATS",
+        corpus_table="CORPUS", excluded_text="", tinystories_text="", train_command="python -m gpttrain.train",
+        notes="NOTES\n", comparison_table="COMPARISON", opening="Once", top5_table="TOP5", samples="SAMPLES",
+        chat_table="CHAT TABLE", chat_hits=8, chat_asked=10, known_name="Max", n_stories=8, targets_table="TARGETS",
+        heads_table="HEADS", head_prompt_tokens=78, history_table="HISTORY")
+    return facts.__class__(**{**facts.__dict__, **change})
+
+
+def test_the_card_template_lays_out_the_measured_facts():
+    from gpttrain.card import render_card
+
+    card = render_card(card_facts())
+    assert card.startswith("# toy\n\nA small GPT-2") and card.endswith("(CDLA-Sharing-1.0 for TinyStories).\n")
+    assert "| vocabulary | 1,024 tokens |" in card and "| parameters | 12,345 |" in card
+    assert "split 95% / 5% into training" in card and "4,096,000 tokens seen in 2,000 steps of 8 × 256 tokens,\n1.5 hours" in card
+    assert "| all held-out text | 2.500 | **1.234** |\n| a | 2.000 | 1.000 |\n| b | 3.000 | 1.500 |\n\nMeasured" in card
+    assert "builds the prompt.\n" in card and "none:\n\n```\n<|system|>S<|end|>\n<|user|>U<|end|>\n<|assistant|>\n```\n\n## Data" in card
+    assert "SAMPLES\n\n## Chat\n\n" in card and "except Max), the" in card and "**8 of 10**:\n\nCHAT TABLE\n\n## Attention" in card
+    plain = render_card(card_facts(chat_script="", chat_table=""))
+    assert "SAMPLES\n\n## Attention heads" in plain and "## Chat" not in plain and "apply_chat_template" not in plain
+    assert "byte tokens). The model was trained without chats: it has the role tokens but no chat template.\n\n## Data" in plain
+
+
+def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
+    from gpttrain.card import chat_requests, uses_name
+    from gpttrain.train import UNSEEN_NAMES_JA
+
+    requests = chat_requests("ja")
+    assert len(requests) == 10 and requests[0][2] == "ポチという犬のお話をしてください。"
+    assert {name for _, name, _ in requests[1:]} == set(UNSEEN_NAMES_JA)
+    assert chat_requests("en")[0][2] == "Tell me a story about a dog named Max."
+    assert uses_name("むかしむかし、タムシンという猫がいました。", "タムシン") and uses_name("「タムシン」", "タムシン")
+    assert not uses_name("タムシンガは", "タムシン") and not uses_name("ヤタムシンは", "タムシン")
+    assert not uses_name("タムシーンは", "タムシン")
