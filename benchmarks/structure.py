@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import ast
-import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("gptmath", "gpttrain", "scenes")
+sys.path.insert(0, str(ROOT))
+from tests.test_hook_names import hook_literals  # noqa: E402  (the test's own checker)
+
 BASE_ATTRIBUTES = {"data", "settings", "title_mob", "caption_mob", "steps_done", "captions", "camera", "renderer",
                    "mobjects", "catalogue"}
-HOOK_LITERAL = re.compile(r"hook_")
 
 
 def python_files() -> list[Path]:
@@ -44,11 +46,6 @@ def shared_attributes(cls: ast.ClassDef) -> set[str]:
             and any(reader not in setters for reader in read_in.get(name, ()))}
 
 
-def hook_literals(tree: ast.AST) -> int:
-    return sum(1 for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-               and HOOK_LITERAL.search(node.value))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", action="store_true", help="list each scene's shared step attributes")
@@ -63,7 +60,7 @@ def main() -> None:
             big.append((str(rel), n_lines))
         long += [(f"{rel}:{name}", n) for name, n in long_functions(tree, args.limit)]
         if rel.as_posix() != "gptmath/hooks.py":
-            hooks_outside += hook_literals(tree)
+            hooks_outside += len(hook_literals(path))
         for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
             if rel.parts[0] == "scenes" and any(getattr(b, "id", "") in ("GPTScene", "Generation") for b in cls.bases):
                 scenes[cls.name] = shared_attributes(cls)

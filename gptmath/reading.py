@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import hooks
 from .heads import check_layer_head, copying_report, favourite_tokens, previous_token_scores
 from .model import softmax
 from .trace import Trace
@@ -26,7 +27,7 @@ class Arc:
 
 def arcs(trace: Trace, layer: int, head: int, min_weight: float = 0.1, queries: list[int] | None = None) -> list[Arc]:
     """Every link of one head at least `min_weight` strong (from `queries`, default all), strongest first per query."""
-    pattern = trace[f"blocks.{layer}.attn.hook_pattern"][head]  # [q, k]
+    pattern = trace[hooks.attn(layer, "pattern")][head]  # [q, k]
     found = []
     for q in queries if queries is not None else range(pattern.shape[0]):
         keys = np.argsort(-pattern[q, : q + 1], kind="stable")
@@ -50,7 +51,7 @@ def pick_content_head(trace: Trace, min_lift: float = 3.0, exclude: tuple[int, i
     `min_lift` (else among all)."""
     found = []
     for L in range(trace.n_layers):
-        pattern = trace[f"blocks.{L}.attn.hook_pattern"]
+        pattern = trace[hooks.attn(L, "pattern")]
         for h in range(pattern.shape[0]):
             if (L, h) == exclude:
                 continue

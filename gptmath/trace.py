@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import hooks
+
 
 @dataclass
 class Trace:
@@ -29,7 +31,10 @@ class Trace:
 
     @property
     def n_layers(self) -> int:
-        return sum(1 for k in self.cache if k.endswith(".hook_resid_pre"))
+        n = 0
+        while hooks.resid(n, "pre") in self.cache:
+            n += 1
+        return n
 
     @property
     def n_positions(self) -> int:
