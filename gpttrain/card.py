@@ -4,7 +4,9 @@
 
 Everything in the card is measured: the training log, held-out losses, a
 forward pass for the top-5 table, seeded samples, head detectors (on held-out
-stories and on repeated random tokens), chat answers, and the checkpoints.
+stories and on repeated random tokens), chat answers, and the checkpoints:
+measure_card gathers it into a CardFacts, and render_card lays that out with
+templates/card.md.jinja.
 """
 from __future__ import annotations
 
