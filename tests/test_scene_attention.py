@@ -4,16 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gptmath import GptMathError
-from gptmath.heads import head_roles, head_step, unmasked_scores
+from gptmath import GptMathError, hooks
+from gptmath.heads import head_roles, head_step, head_weights, unmasked_scores
 from gpttrain.toy import make_toy_model
 from scenes.attention_head import AttentionHead
-from scenes.multi_head_attention import MultiHeadAttention
 from scenes.i18n import tr
 from scenes.mobjects import GlyphText
+from scenes.multi_head_attention import HeadsLayout, ModelView, MultiHeadAttention
 from scenes.settings import Settings
 from tests.scene_harness import HEIGHT, LONG, check_layout, compare_golden, render, visible_texts
-
 
 
 @pytest.fixture(scope="module")
@@ -34,25 +33,26 @@ def shown_match(column, vector: np.ndarray) -> None:
 
 def test_head_queries_keys_and_products_are_the_trace(head_scene):
     scene, _ = head_scene
-    d, hook = scene.data, f"blocks.{scene.data.layer}.attn"
-    x = d.trace[f"blocks.{d.layer}.ln1.hook_normalized"]
-    q, k = d.trace[f"{hook}.hook_q"][:, d.head], d.trace[f"{hook}.hook_k"][:, d.head]
+    d, L = scene.data, scene.data.layer
+    x = d.trace[hooks.norm(L, 1, "normalized")]
+    q, k = d.trace[hooks.attn(L, "q")][:, d.head], d.trace[hooks.attn(L, "k")][:, d.head]
     assert d.position == len(d.tokens) - 1  # the default query is the last token
-    for i in scene.x_row.columns:
-        shown_match(scene.x_row.columns[i], x[i])
+    for i in scene.inputs.row.columns:
+        shown_match(scene.inputs.row.columns[i], x[i])
         shown_match(scene.q_row.columns[i], q[i])
         shown_match(scene.k_row.columns[i], k[i])
     i = d.position
     shown_match(scene.query_product.vector, x[i])
     shown_match(scene.query_product.result, q[i])
     shown_match(scene.key_product.result, k[i])
-    np.testing.assert_allclose(scene.query_product.vector.values @ scene.hw.W_Q + scene.hw.b_Q, q[i], atol=1e-5)
+    w = head_weights(d.model.weights, L, d.head)
+    np.testing.assert_allclose(scene.query_product.vector.values @ w.W_Q + w.b_Q, q[i], atol=1e-5)
 
 
 def test_head_scores_mask_and_pattern_are_the_trace(head_scene):
     scene, _ = head_scene
-    d, hook = scene.data, f"blocks.{scene.data.layer}.attn"
-    scores, pattern = d.trace[f"{hook}.hook_attn_scores"][d.head], d.trace[f"{hook}.hook_pattern"][d.head]
+    d, L = scene.data, scene.data.layer
+    scores, pattern = d.trace[hooks.attn(L, "attn_scores")][d.head], d.trace[hooks.attn(L, "pattern")][d.head]
     p = len(d.tokens)
     future = np.triu(np.ones((p, p), dtype=bool), k=1)
     np.testing.assert_allclose(scene.raw_grid.values, unmasked_scores(d.trace, d.model.config, d.layer, d.head))
@@ -81,9 +81,10 @@ def smallest_digit_px(*mobs) -> float:
 
 def test_head_numbers_are_readable_at_480p(head_scene):
     scene, _ = head_scene
-    drawn = [scene.x_row, scene.q_row, scene.k_row, scene.query_product, scene.key_product, scene.raw_grid,
-             scene.score_grid, scene.pattern_grid, scene.example_q, scene.example_k, *scene.value_columns.values(),
-             scene.z_column, scene.output_product, *scene.residual_columns]
+    drawn = [scene.inputs.row, scene.q_row, scene.k_row, scene.query_product, scene.key_product, scene.raw_grid,
+             scene.score_grid, scene.pattern_grid, scene.example_q, scene.example_k,
+             *scene.weighted_sum.value_columns.values(), scene.weighted_sum.z, scene.output_product,
+             *scene.residual_columns]
     assert all(smallest_digit_px(mob) >= READABLE_PX for mob in drawn)
 
 
@@ -91,14 +92,14 @@ def test_head_weighted_sum_output_and_residual(head_scene):
     scene, _ = head_scene
     d = scene.data
     step = head_step(d.trace, d.model.weights, d.layer, d.head, d.position)
-    v = d.trace[f"blocks.{d.layer}.attn.hook_v"][:, d.head]
-    for k, column in scene.value_columns.items():
+    v = d.trace[hooks.attn(d.layer, "v")][:, d.head]
+    for k, column in scene.weighted_sum.value_columns.items():
         shown_match(column, v[k])
-        assert scene.weight_labels[k].text == f"{step.weights[k]:.2f}"
-    shown_match(scene.z_column, d.trace[f"blocks.{d.layer}.attn.hook_z"][d.position, d.head])
+        assert scene.weighted_sum.weight_labels[k].text == f"{step.weights[k]:.2f}"
+    shown_match(scene.weighted_sum.z, d.trace[hooks.attn(d.layer, "z")][d.position, d.head])
     shown_match(scene.output_product.result, step.output)
     before, delta, after = scene.residual_columns
-    shown_match(before, d.trace[f"blocks.{d.layer}.hook_resid_pre"][d.position])
+    shown_match(before, d.trace[hooks.resid(d.layer, "pre")][d.position])
     shown_match(delta, step.output)
     shown_match(after, step.resid_after)
 
@@ -126,8 +127,8 @@ def test_head_on_another_model_shape(toy_dirs, tmp_path):
                                               position=3), tmp_path)
     d = scene.data
     assert (d.layer, d.head, d.position) == (2, 4, 3)
-    shown_match(scene.query_product.result, d.trace["blocks.2.attn.hook_q"][3, 4])
-    np.testing.assert_array_equal(scene.pattern_grid.values, d.trace["blocks.2.attn.hook_pattern"][4])
+    shown_match(scene.query_product.result, d.trace[hooks.attn(2, "q")][3, 4])
+    np.testing.assert_array_equal(scene.pattern_grid.values, d.trace[hooks.attn(2, "pattern")][4])
     check_layout(scene)
 
 
@@ -142,26 +143,26 @@ def test_layer_or_head_out_of_range(scene_cls, bad, message, tmp_path):
 
 def test_multi_head_thumbnails_and_sum_are_the_trace(multi_scene):
     scene, _ = multi_scene
-    d, cfg = scene.data, scene.data.model.config
-    patterns = d.trace[f"blocks.{d.layer}.attn.hook_pattern"]
+    d, cfg, total, view = scene.data, scene.data.model.config, scene.layer_sum, scene.model_view
+    patterns = d.trace[hooks.attn(d.layer, "pattern")]
     assert len(scene.thumbnails) == cfg.n_head
     for h, thumb in enumerate(scene.thumbnails):
         np.testing.assert_array_equal(thumb.values, patterns[h])
-    attn_out = d.trace[f"blocks.{d.layer}.hook_attn_out"][d.position]
-    np.testing.assert_allclose(scene.attn_out, attn_out, atol=1e-4)
-    shown_match(scene.result_column, scene.attn_out)
-    assert smallest_digit_px(*scene.output_columns, scene.result_column) >= READABLE_PX
-    for h, column in zip(scene.summed, scene.output_columns):
+    attn_out = d.trace[hooks.out(d.layer, "attn")][d.position]
+    np.testing.assert_allclose(total.attn_out, attn_out, atol=1e-4)
+    shown_match(total.result, total.attn_out)
+    assert smallest_digit_px(*total.columns, total.result) >= READABLE_PX
+    for h, column in zip(total.heads, total.columns):
         shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
     assert set(scene.grid_thumbnails) == {(L, h) for L in range(cfg.n_layer) for h in range(cfg.n_head)}
     for (L, h), thumb in scene.grid_thumbnails.items():
-        np.testing.assert_array_equal(thumb.values, d.trace[f"blocks.{L}.attn.hook_pattern"][h])
-    assert scene.roles == head_roles(d.trace)
-    for (L, h), role in scene.role_labels.items():
-        assert role.text == tr("attention", scene.roles[L][h], "en")
+        np.testing.assert_array_equal(thumb.values, d.trace[hooks.attn(L, "pattern")][h])
+    assert view.roles == head_roles(d.trace)
+    for (L, h), role in view.role_labels.items():
+        assert role.text == tr("attention", view.roles[L][h], "en")
         assert role.get_top()[1] < scene.grid_thumbnails[(L, h)].get_bottom()[1]
     chosen = scene.grid_thumbnails[(d.layer, d.head)]
-    assert np.allclose(scene.chosen_frame.get_center(), chosen.get_center(), atol=1e-6)
+    assert np.allclose(view.chosen_frame.get_center(), chosen.get_center(), atol=1e-6)
 
 
 def test_multi_head_layout_and_golden(multi_scene, update_golden):
@@ -186,8 +187,8 @@ def test_multi_head_other_prompts_and_shapes(settings, toy_dirs, tmp_path):
 class HeadsAndSum(MultiHeadAttention):
     """MultiHeadAttention's first two steps only: its last frame is the sum of the heads' outputs."""
 
-    def show_model_view(self) -> None:
-        pass
+    def show_model_view(self, layout: HeadsLayout) -> ModelView:
+        return ModelView(roles=[], thumbnails={}, role_labels={}, head_map=None, chosen_frame=None)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +199,8 @@ def wide_dirs(tmp_path_factory):
 
 def assert_clear_of_columns(scene) -> None:
     """No text outside the sum's vector columns (+, =, names, ⋯, labels) overlaps one of them."""
-    columns = [*scene.output_columns, scene.result_column] + ([scene.bias_column] if scene.bias_column else [])
+    total = scene.layer_sum
+    columns = [*total.columns, total.result] + ([total.bias] if total.bias else [])
     inside = {id(m) for c in columns for m in c.get_family()}
     for text in visible_texts(scene):
         if id(text) in inside:
@@ -215,21 +217,21 @@ def test_many_heads_sum_is_readable_at_480p(n_head, wide_dirs, tmp_path):
     scene, _ = render(HeadsAndSum, settings, tmp_path)
     check_layout(scene)
     assert_clear_of_columns(scene)
-    d = scene.data
+    d, total = scene.data, scene.layer_sum
     assert d.model.config.n_head == n_head
     assert min(t.width for t in scene.thumbnails) * HEIGHT / 8 >= 48  # about 50 px or more
-    assert smallest_digit_px(*scene.output_columns, scene.result_column) >= READABLE_PX
+    assert smallest_digit_px(*total.columns, total.result) >= READABLE_PX
     # the sum drawn is the layer's real attention output: every head's, the ones left to ⋯ included
-    np.testing.assert_allclose(scene.attn_out, d.trace[f"blocks.{d.layer}.hook_attn_out"][d.position], atol=1e-4)
-    shown_match(scene.result_column, scene.attn_out)
-    for h, column in zip(scene.summed, scene.output_columns):
+    np.testing.assert_allclose(total.attn_out, d.trace[hooks.out(d.layer, "attn")][d.position], atol=1e-4)
+    shown_match(total.result, total.attn_out)
+    for h, column in zip(total.heads, total.columns):
         shown_match(column, head_step(d.trace, d.model.weights, d.layer, h, d.position).output)
     texts = {t.text for t in visible_texts(scene)}  # manim's Text drops spaces
     if n_head <= 6:
-        assert scene.summed == list(range(n_head))
+        assert total.heads == list(range(n_head))
         return
-    assert {0, 1, 2, d.head, n_head - 1} == set(scene.summed)
+    assert {0, 1, 2, d.head, n_head - 1} == set(total.heads)
     assert tr("attention", "heads_summed", "en", n=n_head).replace(" ", "") in texts
-    gaps = [(a + 1, b - 1) for a, b in zip(scene.summed, scene.summed[1:]) if b > a + 1]
-    assert len(gaps) == sum(h is None for h in scene.summed_heads())
+    gaps = [(a + 1, b - 1) for a, b in zip(total.heads, total.heads[1:]) if b > a + 1]
+    assert len(gaps) == sum(h is None for h in HeadsLayout.of(d.model.config, d.head).summed)
     assert all(f"{a}–{b}" in texts or f"head{a}" in texts for a, b in gaps)

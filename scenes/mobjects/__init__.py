@@ -9,18 +9,25 @@ usually from a gptmath trace, and each keeps what it drew (`shown_values`,
 matches the data. The modules group them by what they draw:
 
 - `text`: label, number, GlyphText, fit, even_labels, line_text, quoted
-- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace
+- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, symbol, VectorRow,
+  TokenVectorRow, Product
 - `tokens`: TokenRow, TokenText
-- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram
+- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend
 - `charts`: ProbabilityBars, LossCurve
 - `chat`: ChatTranscript
 
 Every class's docstring ends with a short example that `tests/test_widget_examples.py` renders.
 """
-from scenes.mobjects.attention import ArcDiagram, AttentionGrid, PatternThumbnail
+from scenes.mobjects.attention import (
+    ROLE_COLORS, ArcDiagram, AttentionGrid, HeadMap, PatternThumbnail, RoleLegend, RotationDial, ScaledDot, WeightedSum,
+    pair_text,
+)
 from scenes.mobjects.charts import LossCurve, ProbabilityBars
 from scenes.mobjects.chat import ChatTranscript
-from scenes.mobjects.numbers import HeatMap, MatrixWithEllipses, VectorColumn, brackets, elide, size_brace, value_cell
+from scenes.mobjects.numbers import (
+    SMALL_NUMBER, HeatMap, MatrixWithEllipses, Product, TokenVectorRow, VectorColumn, VectorRow, brackets, elide, size_brace,
+    symbol, value_cell,
+)
 from scenes.mobjects.text import GlyphText, even_labels, fit, label, line_text, number, number_text, quoted, text_width
 from scenes.mobjects.tokens import TokenRow, TokenText
 
@@ -28,4 +35,6 @@ __all__ = [
     "ArcDiagram", "AttentionGrid", "ChatTranscript", "GlyphText", "HeatMap", "LossCurve", "MatrixWithEllipses",
     "PatternThumbnail", "ProbabilityBars", "TokenRow", "TokenText", "VectorColumn", "brackets", "elide", "even_labels",
     "fit", "label", "line_text", "number", "number_text", "quoted", "size_brace", "text_width", "value_cell",
+    "ROLE_COLORS", "SMALL_NUMBER", "HeadMap", "Product", "RoleLegend", "RotationDial", "ScaledDot", "TokenVectorRow",
+    "VectorRow", "WeightedSum", "pair_text", "symbol",
 ]
