@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gptmath import hooks
 from gptmath.embedding_space import direction_scores, nearest_neighbours, principal_components
 from scenes.embedding import Embedding
-from scenes.embedding_space import EmbeddingSpace, round_ticks
+from scenes.embedding_space import EmbeddingSpace
+from scenes.mobjects import round_ticks
 from scenes.theme import show_spaces
 from scenes.settings import Settings
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
-
-
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def check_vectors(scene) -> None:
         np.testing.assert_array_equal(tok.values, W.W_E[ids[p]])
         np.testing.assert_array_equal(pos.values, W.W_pos[p])
         np.testing.assert_allclose(resid.values, W.W_E[ids[p]] + W.W_pos[p], rtol=1e-6, atol=1e-7)
-        np.testing.assert_array_equal(resid.values, trace["blocks.0.hook_resid_pre"][p])
+        np.testing.assert_array_equal(resid.values, trace[hooks.resid(0, "pre")][p])
         drawn = [c[1].text for c in resid.cells if len(c) > 1]
         assert drawn == [shown(v) for v in resid.shown_values]
     headers = [h for h, p in zip(scene.headers, scene.positions) if p is not None]
@@ -85,25 +85,28 @@ def test_embedding_golden(embedding, update_golden):
 def check_space(scene) -> None:
     model = scene.data.model
     W_E = model.weights.W_E
-    for word, i in scene.words.items():
+    look = scene.layout()
+    words = look.cloud.ids
+    for word, i in words.items():
         assert model.encode(word) == [i]
-    pca = principal_components(W_E[list(scene.words.values())])
-    np.testing.assert_allclose(scene.pca.points, pca.points)
-    assert [m.text for m in scene.cloud.labels] == [show_spaces(w) for w in scene.words]
-    want = nearest_neighbours(W_E, scene.data.ids[scene.data.position], len(scene.neighbours))
-    assert scene.neighbours == want
-    for row, (i, cos) in zip(scene.neighbour_rows, want):
+    pca = principal_components(W_E[list(words.values())])
+    cloud = scene.cloud
+    np.testing.assert_allclose(cloud.points3d, pca.points * cloud.radius / np.linalg.norm(pca.points, axis=1).max())
+    assert [m.text for m in cloud.labels] == [show_spaces(w) for w in words]
+    bars = scene.neighbour_table[-1]
+    want = nearest_neighbours(W_E, scene.data.ids[scene.data.position], len(bars))
+    assert bars.values == [cos for _, cos in want]
+    for row, (i, cos) in zip(bars, want):
         assert row[0].text == show_spaces(model.token_strings([i])[0])
         assert row[2].text == shown(cos)
-    plus, minus = scene.direction_ids
-    ids = [model.encode(w)[0] for w in scene.direction_tokens]
-    np.testing.assert_allclose(scene.direction_values, direction_scores(W_E, ids, plus, minus))
-    dots = [m[1].get_x() for m in scene.number_line.markers]
-    order = np.argsort(scene.direction_values)
-    assert dots == sorted(dots)  # markers drawn left to right by value
-    assert [m[2].text for m in scene.number_line.markers] == [show_spaces(scene.direction_tokens[i])
-                                                              for i in order]
+    plus, minus = look.ends
+    tokens = list(look.direction.ids)
+    ids = [model.encode(w)[0] for w in tokens]
     line = scene.number_line
+    np.testing.assert_allclose(line.values, direction_scores(W_E, ids, plus, minus))
+    dots = [m[1].get_x() for m in line.markers]
+    assert dots == sorted(dots)  # markers drawn left to right by value
+    assert [m[2].text for m in line.markers] == [show_spaces(tokens[i]) for i in np.argsort(line.values)]
     for tick, value in zip(line.ticks, line.tick_values):  # round values, hanging below the dots
         assert tick[0].get_x() == pytest.approx(line.x(value)) and tick[0].get_top()[1] <= line.line.get_y() + 1e-6
 
@@ -125,7 +128,7 @@ def test_cloud_labels_touch_their_dots(space):
 
 def test_space_points_neighbours_and_direction_are_the_models(space):
     scene, _ = space
-    assert " she" in scene.direction_tokens and " he" in scene.direction_tokens
+    assert {" she", " he"} <= set(scene.layout().direction.ids)
     check_space(scene)
     check_layout(scene)
 

@@ -9,9 +9,10 @@ usually from a gptmath trace, and each keeps what it drew (`shown_values`,
 matches the data. The modules group them by what they draw:
 
 - `text`: label, number, GlyphText, fit, even_labels, line_text, quoted
-- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, symbol, VectorRow,
-  TokenVectorRow, Product
-- `tokens`: TokenRow, TokenText
+- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, labelled,
+  Equation, ActivationPlot, RowCallouts, symbol, VectorRow, TokenVectorRow, Product
+- `tokens`: TokenRow, TokenText, token_header, token_slots, SpanBracket
+- `space`: RotatingCloud, clearest_azimuth, dot_legend, SimilarityBars, DotProductLine, round_ticks
 - `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend
 - `charts`: ProbabilityBars, LossCurve
 - `chat`: ChatTranscript
@@ -25,11 +26,14 @@ from scenes.mobjects.attention import (
 from scenes.mobjects.charts import LossCurve, ProbabilityBars
 from scenes.mobjects.chat import ChatTranscript
 from scenes.mobjects.numbers import (
-    SMALL_NUMBER, HeatMap, MatrixWithEllipses, Product, TokenVectorRow, VectorColumn, VectorRow, brackets, elide, size_brace,
-    symbol, value_cell,
+    SMALL_NUMBER, ActivationPlot, Equation, HeatMap, MatrixWithEllipses, Product, RowCallouts, TokenVectorRow,
+    VectorColumn, VectorRow, brackets, elide, labelled, size_brace, symbol, value_cell,
+)
+from scenes.mobjects.space import (
+    DotProductLine, RotatingCloud, SimilarityBars, clearest_azimuth, dot_legend, round_ticks,
 )
 from scenes.mobjects.text import GlyphText, even_labels, fit, label, line_text, number, number_text, quoted, text_width
-from scenes.mobjects.tokens import TokenRow, TokenText
+from scenes.mobjects.tokens import SpanBracket, TokenRow, TokenText, token_header, token_slots
 
 __all__ = [
     "ArcDiagram", "AttentionGrid", "ChatTranscript", "GlyphText", "HeatMap", "LossCurve", "MatrixWithEllipses",
@@ -37,4 +41,6 @@ __all__ = [
     "fit", "label", "line_text", "number", "number_text", "quoted", "size_brace", "text_width", "value_cell",
     "ROLE_COLORS", "SMALL_NUMBER", "HeadMap", "Product", "RoleLegend", "RotationDial", "ScaledDot", "TokenVectorRow",
     "VectorRow", "WeightedSum", "pair_text", "symbol",
+    "ActivationPlot", "DotProductLine", "Equation", "RotatingCloud", "RowCallouts", "SimilarityBars",
+    "SpanBracket", "clearest_azimuth", "dot_legend", "labelled", "round_ticks", "token_header", "token_slots",
 ]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from manim import DOWN, LEFT, RIGHT, UP, RoundedRectangle, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Line, RoundedRectangle, VGroup
 
 from scenes import theme as th
 from scenes.i18n import font_for
-from scenes.mobjects.text import text_width, label, line_text
+from scenes.mobjects.text import fit, label, line_text, text_width
 
 
 class TokenRow(VGroup):
@@ -133,3 +133,68 @@ class TokenText(VGroup):
             self.lines.add(mob)
         self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
         self.add(self.lines)
+
+
+def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
+    """A token as text in its colour with its id beneath, on a line of its own height: a comma sits low, as in text.
+
+    Examples
+    --------
+    >>> header = token_header(" cat", 3797, index=1, max_width=1.2)
+    """
+    name, _ = line_text(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index), keep_strut=True)
+    id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
+    header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
+    fit(header, max_width)
+    return header
+
+
+def token_slots(row: TokenRow, chosen: int, height: float = 0.4) -> VGroup:
+    """A box above each shown token of a row, the chosen token's highlighted: one copy of a block per position.
+
+    Examples
+    --------
+    >>> boxes = token_slots(TokenRow(["The", " cat", " sat"], max_lines=1), chosen=2)
+    """
+    boxes = VGroup()
+    for cell in row.cells:
+        if cell.index is None:
+            continue
+        mine = cell.index == chosen
+        boxes.add(RoundedRectangle(corner_radius=0.06, width=cell.width, height=height,
+                                   stroke_color=th.HIGHLIGHT if mine else th.DIM, stroke_width=3 if mine else 1.5,
+                                   fill_color=th.HIGHLIGHT, fill_opacity=0.3 if mine else 0.08)
+                  .next_to(cell, UP, buff=0.15))
+    return boxes
+
+
+class SpanBracket(VGroup):
+    """A line under tokens first..last of a TokenRow, one segment per line of the row, and a text beneath the first:
+    e.g. the character whose UTF-8 bytes those tokens share.
+
+    Parameters
+    ----------
+    row : TokenRow
+        The row, placed where it is drawn; tokens `first` and `last` must be shown.
+    first, last : int
+        The first and last token bracketed.
+    text : str
+        Written under the bracket.
+    color : ManimColor
+        Colour of the line and the text.
+
+    Examples
+    --------
+    >>> row = TokenRow(["A", " caf", "<c3>", "<a9>"], max_lines=1)
+    >>> bracket = SpanBracket(row, 2, 3, "é")
+    """
+
+    def __init__(self, row: TokenRow, first: int, last: int, text: str, color=th.HIGHLIGHT) -> None:
+        super().__init__()
+        self.segments = VGroup()
+        for run in row.runs(first, last):
+            y = min(c.get_bottom()[1] for c in run) - 0.08
+            self.segments.add(Line([run[0].get_left()[0] + 0.03, y, 0], [run[-1].get_right()[0] - 0.03, y, 0],
+                                   color=color, stroke_width=3))
+        self.text = label(text, th.SMALL_SIZE, color).next_to(self.segments[0], DOWN, buff=0.05)
+        self.add(self.segments, self.text)
