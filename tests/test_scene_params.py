@@ -24,7 +24,7 @@ def test_drawn_total_is_transformers_count(default_render):
     scene, _ = default_render
     want = sum(p.numel() for p in GPT2LMHeadModel.from_pretrained(DEFAULT_MODEL).parameters())
     assert _plain(scene.total_mob.text) == want
-    assert sum(_plain(m.text) for m in scene.count_mobs.values()) == want
+    assert sum(_plain(row.count_mob.text) for row in scene.ours.rows) == want
     assert _plain(scene.gpt3_total_mob.text) == 175_181_291_520
     assert "27,938" in scene.gpt3_matrices_mob.text
     check_layout(scene)

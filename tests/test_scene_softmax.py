@@ -4,12 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gptmath import generate, softmax_with_temperature
+from gptmath import generate, hooks, softmax_with_temperature
 from gptmath.readout import bar_values
 from scenes.theme import show_spaces
 from scenes.settings import Settings
-from scenes.generation import N_GENERATE
-from scenes.generation import Generation
+from scenes.generation import N_GENERATE, Generation
 from scenes.temperature import HIGH_T, LOW_T, N_SAMPLE, T_MAX, Temperature
 from scenes.unembedding import Unembedding
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
@@ -57,15 +56,16 @@ def check_bars(bars, logits, temperature, ids, token_strings) -> None:
 def test_unembedding(case, rendered):
     scene, _ = rendered(Unembedding, case)
     model, trace = scene.data.model, scene.data.trace
-    final = trace["ln_final.hook_normalized"][-1]
-    np.testing.assert_array_equal(scene.vector.values, final)
-    assert "LayerNorm" in scene.vector_head.text  # GPT-2s: the final norm is a LayerNorm
-    np.testing.assert_array_equal(scene.logit_column.values, trace["logits"][-1])
-    np.testing.assert_allclose(scene.logit_column.values, final @ model.weights.W_U, rtol=1e-4, atol=1e-4)
-    assert [m.text for m in scene.logit_labels] == [
-        show_spaces(t) for t in model.token_strings(scene.logit_column.shown_indices)]
-    ids = scene.top.ids
-    logits = trace["logits"][-1]
+    product = scene.product
+    final = trace[hooks.hook(hooks.LN_FINAL, "normalized")][-1]
+    np.testing.assert_array_equal(product.vector.values, final)
+    assert "LayerNorm" in product.vector_head.text  # GPT-2s: the final norm is a LayerNorm
+    np.testing.assert_array_equal(product.logit_column.values, trace[hooks.LOGITS][-1])
+    np.testing.assert_allclose(product.logit_column.values, final @ model.weights.W_U, rtol=1e-4, atol=1e-4)
+    assert [m.text for m in product.logit_labels] == [
+        show_spaces(t) for t in model.token_strings(product.logit_column.shown_indices)]
+    ids = scene.bars.top.ids
+    logits = trace[hooks.LOGITS][-1]
     assert ids == list(np.argsort(-logits, kind="stable")[:len(ids)])
     assert len(ids) == min(scene.data.settings.top_k, model.config.vocab_size)
     assert [m.text for m in scene.logit_numbers] == [shown(logits[i]) for i in ids]
@@ -77,10 +77,10 @@ def test_unembedding(case, rendered):
 def test_temperature(case, rendered):
     scene, _ = rendered(Temperature, case)
     model, settings = scene.data.model, scene.data.settings
-    logits = scene.data.trace["logits"][-1]
-    assert scene.temperature == pytest.approx(T_MAX)  # the sweep ended hot
-    check_bars(scene.bars, logits, T_MAX, scene.top.ids, model.token_strings)
-    np.testing.assert_allclose(bar_values(logits, 1e-3, scene.top.ids)[0], 1.0)  # cold end: one bar is 100 %
+    logits = scene.data.trace[hooks.LOGITS][-1]
+    assert scene.readout.temperature == pytest.approx(T_MAX)  # the sweep ended hot
+    check_bars(scene.bars, logits, T_MAX, scene.bars.top.ids, model.token_strings)
+    np.testing.assert_allclose(bar_values(logits, 1e-3, scene.bars.top.ids)[0], 1.0)  # cold end: one bar is 100 %
     for t, text in zip((LOW_T, HIGH_T), scene.sample_texts):
         steps = generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
         assert [s.chosen for s in scene.samples[t]] == [s.chosen for s in steps]
@@ -98,12 +98,12 @@ def test_generation(case, rendered):
     chosen = [s.chosen for s in steps]
     assert [s.chosen for s in scene.steps] == chosen
     for step in steps:  # top-k sampling: every pick is one of the k likeliest, the tokens with bars
-        logits = step.trace["logits"][-1]
+        logits = step.trace[hooks.LOGITS][-1]
         assert step.chosen in np.argsort(-logits, kind="stable")[:settings.top_k]
     assert scene.result.tokens == [*scene.data.tokens, *model.token_strings(chosen)]
     last = steps[-1]
     assert last.chosen in scene.bars.top.ids  # the picked token always has its bar
-    check_bars(scene.bars, last.trace["logits"][-1], settings.temperature, scene.bars.top.ids, model.token_strings)
+    check_bars(scene.bars, last.trace[hooks.LOGITS][-1], settings.temperature, scene.bars.top.ids, model.token_strings)
     check_layout(scene)
 
 

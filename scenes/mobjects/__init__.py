@@ -14,8 +14,9 @@ matches the data. The modules group them by what they draw:
 - `tokens`: TokenRow, TokenText, token_header, token_slots, SpanBracket
 - `space`: RotatingCloud, clearest_azimuth, dot_legend, SimilarityBars, DotProductLine, round_ticks
 - `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend
-- `charts`: ProbabilityBars, LossCurve
-- `chat`: ChatTranscript
+- `charts`: ProbabilityBars, NextTokenBars, TemperatureReadout, temperature_text, LossCurve, LogitProduct,
+  StreamBlock, ParameterTally, TallyRow
+- `chat`: ChatTranscript, ModelBox, continued_text
 
 Every class's docstring ends with a short example that `tests/test_widget_examples.py` renders.
 """
@@ -23,8 +24,11 @@ from scenes.mobjects.attention import (
     ROLE_COLORS, ArcDiagram, AttentionGrid, HeadMap, PatternThumbnail, RoleLegend, RotationDial, ScaledDot, WeightedSum,
     pair_text,
 )
-from scenes.mobjects.charts import LossCurve, ProbabilityBars
-from scenes.mobjects.chat import ChatTranscript
+from scenes.mobjects.charts import (
+    LogitProduct, LossCurve, NextTokenBars, ParameterTally, ProbabilityBars, StreamBlock, TallyRow,
+    TemperatureReadout, temperature_text,
+)
+from scenes.mobjects.chat import ChatTranscript, ModelBox, continued_text
 from scenes.mobjects.numbers import (
     SMALL_NUMBER, ActivationPlot, Equation, HeatMap, MatrixWithEllipses, Product, RowCallouts, TokenVectorRow,
     VectorColumn, VectorRow, brackets, elide, labelled, size_brace, symbol, value_cell,
@@ -39,6 +43,8 @@ __all__ = [
     "ArcDiagram", "AttentionGrid", "ChatTranscript", "GlyphText", "HeatMap", "LossCurve", "MatrixWithEllipses",
     "PatternThumbnail", "ProbabilityBars", "TokenRow", "TokenText", "VectorColumn", "brackets", "elide", "even_labels",
     "fit", "label", "line_text", "number", "number_text", "quoted", "size_brace", "text_width", "value_cell",
+    "LogitProduct", "ModelBox", "NextTokenBars", "ParameterTally", "StreamBlock", "TallyRow", "TemperatureReadout",
+    "continued_text", "temperature_text",
     "ROLE_COLORS", "SMALL_NUMBER", "HeadMap", "Product", "RoleLegend", "RotationDial", "ScaledDot", "TokenVectorRow",
     "VectorRow", "WeightedSum", "pair_text", "symbol",
     "ActivationPlot", "DotProductLine", "Equation", "RotatingCloud", "RowCallouts", "SimilarityBars",

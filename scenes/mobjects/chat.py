@@ -1,4 +1,4 @@
-"""Chat: a chat script as the model reads it, role markers as chips."""
+"""Chat: a chat script as the model reads it, role markers as chips; the model as a box, and the text it writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,7 +7,8 @@ from manim import RoundedRectangle, VGroup, VMobject
 
 from scenes import theme as th
 from scenes.i18n import font_for
-from scenes.mobjects.text import text_width, label, line_text
+from scenes.mobjects.text import fit, label, line_text, text_width
+from scenes.mobjects.tokens import TokenText
 
 
 class ChatTranscript(VGroup):
@@ -96,3 +97,49 @@ class ChatTranscript(VGroup):
         chip = VGroup(box, text.move_to(box))
         chip.role = role
         return chip
+
+
+def continued_text(prompt: Sequence[str], new: Sequence[str], max_width: float,
+                   font_size: float = th.LABEL_SIZE - 2, max_lines: int = 4, prompt_color=th.TEXT) -> TokenText:
+    """A prompt's tokens followed by the tokens the model wrote, those highlighted.
+
+    Parameters
+    ----------
+    prompt, new : sequence of str
+        The prompt's tokens and the generated ones.
+    max_width, font_size, max_lines
+        As for TokenText.
+    prompt_color : ManimColor
+        The prompt's colour.
+
+    Examples
+    --------
+    >>> text = continued_text(["Once", " upon"], [" a", " time"], max_width=6)
+    """
+    colors = [prompt_color] * len(prompt) + [th.HIGHLIGHT] * len(new)
+    return TokenText([*prompt, *new], max_width=max_width, colors=colors, font_size=font_size, max_lines=max_lines)
+
+
+class ModelBox(VGroup):
+    """The model as one box, named inside: what reads the text and gives the next token's probabilities.
+
+    Parameters
+    ----------
+    text : str
+        The model's name and shape.
+    max_width : float
+        The name shrinks to fit this width.
+    color : ManimColor
+        The box's outline and, faintly, its fill.
+
+    Examples
+    --------
+    >>> box = ModelBox("tinytales · 4 layers · 4 heads")
+    """
+
+    def __init__(self, text: str, max_width: float = 4.6, color=th.KEY) -> None:
+        super().__init__()
+        name = fit(label(text, th.SMALL_SIZE), max_width)
+        self.box = RoundedRectangle(corner_radius=0.15, width=name.width + 0.5, height=0.9, stroke_color=color,
+                                    fill_color=color, fill_opacity=0.15)
+        self.add(self.box, name)
