@@ -140,11 +140,14 @@ def check_run(run: dict) -> None:
         raise GptMathError("--no-video leaves nothing to do: add --figures, --data or --slides")
 
 
-def prepare(settings: Settings):
-    """Load the model, compute (and cache) the trace, resolve layer/head/position: fails fast."""
-    from scenes.data import scene_data
+def prepare(settings: Settings, scenes: list[str] | None = None):
+    """Load the model, compute (and cache) the trace, resolve layer/head/position: fails fast. Then compute (and
+    cache) what the scenes to render read beyond the trace, so that their processes only read it back."""
+    from scenes.data import precompute, scene_data
 
-    return scene_data(settings)
+    data = scene_data(settings)
+    precompute(data, scenes or [])
+    return data
 
 
 def write_data(data, out: Path) -> list[Path]:
@@ -277,7 +280,8 @@ def produce(settings: Settings, run: dict) -> list[Path]:
     check_run(run)
     out = Path(run["out"]).resolve()
     print(f"Loading {settings.model_source} and running the forward pass once…", flush=True)
-    data = prepare(settings)
+    rendering = run["video"] or run["figures"] or run["slides"]
+    data = prepare(settings, run["scenes"] if rendering else [])
     print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
           f"position {data.position}", flush=True)
     written = write_data(data, out / "data") if run["data"] else []

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from gptmath import GptMathError, load_model
+from gptmath import GptMathError, generate, load_model
+from gptmath.cache import cached_gradient_step
 from gptmath.checkpoints import checkpoints, mean_loss, probe
+from gptmath.history import predictions, samples
+from gptmath.readout import top_bars
 from gptmath.load import DEFAULT_MODEL
 from gpttrain.ship import ship, probe_ids
 from gpttrain.toy import write_toy_corpus
@@ -45,6 +49,35 @@ def test_shipped_run_loads_and_reproduces_its_probe_losses(run, tmp_path):
     assert history[0].probe_nats > history[-1].probe_nats  # training lowered the loss on unseen text
     config = json.loads((folder / "checkpoints" / "step-000004" / "config.json").read_text())
     assert config["dtype"] == "float16"
+
+
+def test_each_checkpoint_predicts_and_samples_with_its_own_weights(run, tmp_path):
+    root, _ = run
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus")
+    history = checkpoints(folder)
+    found = predictions(history, "Lily and the dog", 3)
+    assert [p.checkpoint for p in found] == history
+    for c, p in zip(history, found):
+        model = load_model(c.path)
+        assert p.top == top_bars(model.trace("Lily and the dog")["logits"][-1], 1.0, 3, model.token_strings)
+    final = load_model(folder)
+    sample, = samples(history[-1:], "Lily", 4, 1.0, 0, 5)
+    steps = generate(final, "Lily", 4, temperature=1.0, seed=0, top_k_only=5)
+    assert sample.prompt_tokens == final.token_strings(final.encode("Lily"))
+    assert sample.sampled_tokens == final.token_strings([x.chosen for x in steps])
+
+
+def test_a_gradient_step_is_taken_once_then_read_back(toy_dir, toy_model, tmp_path, monkeypatch):
+    from gpttrain import step
+
+    first = cached_gradient_step(toy_model, toy_dir, "Once upon a time", 0.01, tmp_path)
+    assert asdict(first) == asdict(step.gradient_step(str(toy_dir), "Once upon a time", 0.01))
+    monkeypatch.setattr(step, "gradient_step", lambda *args: pytest.fail("the step was taken again"))
+    assert cached_gradient_step(toy_model, toy_dir, "Once upon a time", 0.01, tmp_path) == first
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    with pytest.raises(pytest.fail.Exception):  # another learning rate is another step
+        cached_gradient_step(toy_model, toy_dir, "Once upon a time", 0.02, tmp_path)
 
 
 def test_a_run_ships_the_weights_of_a_resumable_checkpoint(run, tmp_path):

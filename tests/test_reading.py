@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gptmath import GptMathError, Trace
+from gptmath import GptMathError, Trace, hooks
 from gptmath.model import softmax
 from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_heads
 
@@ -12,8 +12,8 @@ from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_hea
 def made_up(tokens: list[str], patterns: np.ndarray, logits: np.ndarray | None = None) -> Trace:
     L, _, p, _ = patterns.shape
     ids = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
-    cache = {f"blocks.{i}.hook_resid_pre": np.zeros((p, 2)) for i in range(L)}
-    cache |= {f"blocks.{i}.attn.hook_pattern": patterns[i] for i in range(L)}
+    cache = {hooks.resid(i, "pre"): np.zeros((p, 2)) for i in range(L)}
+    cache |= {hooks.attn(i, "pattern"): patterns[i] for i in range(L)}
     if logits is not None:
         cache["logits"] = logits
     return Trace(tokens=np.array([ids[t] for t in tokens]), token_strings=tokens, cache=cache)
@@ -76,3 +76,16 @@ def test_copy_heads_put_the_previous_token_head_before_the_induction_head(toy_di
     assert chosen.induction == (2, 4) and chosen.previous[0] < 2
     with pytest.raises(GptMathError, match="heads 0..4"):
         pick_copy_heads(model, trace, layer=1, head=9)
+
+
+def test_read_twice_is_the_heads_pattern_and_the_loss_on_both_copies(toy_dirs):
+    from gptmath import load_model
+    from gptmath.copying import read_twice
+    from gptmath.heads import copying_gain
+
+    model = load_model(toy_dirs["3L5H-gelu-n_inner"])
+    r = read_twice(model, 2, 4, length=10, seed=3)
+    assert len(r.ids) == 21 and (r.ids[1:11] == r.ids[11:]).all() and len(r.losses) == 20
+    trace = model.trace_ids([int(i) for i in r.ids])
+    np.testing.assert_array_equal(r.pattern, trace[hooks.attn(2, "pattern")][4])
+    assert r.first_loss - r.repeat_loss == pytest.approx(copying_gain(trace["logits"], r.ids, 10))

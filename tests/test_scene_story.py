@@ -1,17 +1,21 @@
 """Scenes IV: AttentionArcs, InContextCopying, Chat, PreTraining draw the model's own numbers and fit at 480p."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
-from gptmath import generate, load_model
+from gptmath import generate, hooks, load_model
 from gptmath.chat import END, chat_prompt
 from gptmath.model import softmax
 from gptmath.readout import top_bars
+from gptmath.cache import GradientStep
 from gpttrain.step import gradient_step
 from scenes.chat import Chat
+from scenes.data import STEP_LR
 from scenes.i18n import catalogue
-from scenes.pre_training import LR, PreTraining
+from scenes.pre_training import PreTraining
 from scenes.attention_arcs import MIN_WEIGHT, AttentionArcs
 from scenes.in_context_copying import InContextCopying
 from scenes.settings import Settings
@@ -32,16 +36,16 @@ def media(tmp_path_factory):
 def test_attention_arcs_are_the_heads_weights(prompt, media):
     settings = Settings() if prompt is None else Settings(prompt=prompt)
     scene, _ = render(AttentionArcs, settings, media)
-    assert scene.trace.token_strings == scene.data.model.token_strings(
-        scene.data.model.encode(prompt or ARC_PROMPT))
-    for diagram, (layer, head) in ((scene.all_arcs, (scene.layer, scene.head)), (scene.content, scene.content_head)):
-        pattern = scene.trace[f"blocks.{layer}.attn.hook_pattern"][head]
+    s, content = scene.sentence, (scene.content_head.layer, scene.content_head.head)
+    assert s.trace.token_strings == scene.data.model.token_strings(scene.data.model.encode(prompt or ARC_PROMPT))
+    for diagram, (layer, head) in ((scene.all_arcs, (s.layer, s.head)), (scene.content, content)):
+        pattern = s.trace[hooks.attn(layer, "pattern")][head]
         assert diagram.links, "no link drawn"
         for q, k, w in diagram.links:
             assert k <= q and w == pytest.approx(pattern[q, k]) and w >= MIN_WEIGHT
         strong = {(q, k) for q in range(pattern.shape[0]) for k in range(q + 1) if pattern[q, k] >= MIN_WEIGHT}
         assert {(q, k) for q, k, _ in diagram.links} == strong
-    assert scene.content_head != (scene.layer, scene.head)
+    assert content != (s.layer, s.head)
     check_layout(scene)
 
 
@@ -49,14 +53,14 @@ def test_attention_arcs_are_the_heads_weights(prompt, media):
 def test_copying_shows_the_copied_tokens_real_probabilities(prompt, media):
     settings = Settings() if prompt is None else Settings(prompt=prompt)
     scene, _ = render(InContextCopying, settings, media)
-    ex, trace = scene.example, scene.trace
+    ex, trace = scene.story.example, scene.story.trace
     assert trace.token_strings == scene.data.model.token_strings(scene.data.model.encode(prompt or COPY_PROMPT))
     assert trace.tokens[ex.query] == trace.tokens[ex.first] and ex.copied == trace.tokens[ex.first + 1]
     assert ex.p_first == pytest.approx(softmax(trace["logits"][ex.first])[ex.copied])
     assert ex.p_again == pytest.approx(softmax(trace["logits"][ex.query])[ex.copied])
     np.testing.assert_allclose(scene.bars.probs[:2], [ex.p_first, ex.p_again])
-    pL, ph = scene.heads.previous
-    assert pL < max(scene.heads.induction[0], 1)
+    pL, ph = scene.story.heads.previous
+    assert pL < max(scene.story.heads.induction[0], 1)
     check_layout(scene)
 
 
@@ -72,7 +76,7 @@ def test_copying_captions_say_what_the_numbers_show(toy_dirs, media):
 
 def test_copying_without_a_repeat_says_so(media):
     scene, _ = render(InContextCopying, Settings(prompt="The cat sat"), media)
-    assert scene.example is None and any("twice" in text for _, text in scene.captions)
+    assert scene.story.example is None and any("twice" in text for _, text in scene.captions)
 
 
 def test_chat_reads_the_template_and_writes_the_models_answer(toy_dirs, media):
@@ -119,19 +123,20 @@ def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media)
     folder = tmp_path / "model"
     ship(root / "out", root / "work", folder, root / "corpus")
     scene, _ = render(PreTraining, Settings(model=str(folder), prompt="Lily and the dog"), media)
-    assert scene.curve.steps == [c.step for c in scene.history] == [0, 4, 12]
-    assert scene.curve.losses == [c.nats_per_token for c in scene.history]
+    t = scene.training
+    assert scene.curve.steps == [c.step for c in t.history] == [0, 4, 12]
+    assert scene.curve.losses == [c.nats_per_token for c in t.history]
     final = load_model(folder)
     want = top_bars(final.trace("Lily and the dog")["logits"][-1], 1.0, 5, final.token_strings)
-    assert scene.last_bars == want
-    step = gradient_step(str(folder), "Lily and the dog", LR)
-    assert scene.step == step and step.n_changed > 0 and step.loss_after < step.loss_before
+    assert t.predictions[-1].top == want
+    step = gradient_step(str(folder), "Lily and the dog", STEP_LR)  # torch, here in the test: the scene read the cache
+    assert t.step == GradientStep(**asdict(step)) and step.n_changed > 0 and step.loss_after < step.loss_before
     check_layout(scene)
 
 
 def test_pretraining_without_history_still_takes_a_step(toy_dir, media):
     scene, _ = render(PreTraining, Settings(model=str(toy_dir)), media)
-    assert scene.history == [] and scene.step.ids == load_model(toy_dir).encode(EXAMPLE)
+    assert scene.training.history == [] and scene.training.step.ids == load_model(toy_dir).encode(EXAMPLE)
 
 
 @pytest.mark.parametrize("scene_cls", [AttentionArcs, InContextCopying, Chat, PreTraining], ids=lambda c: c.__name__)

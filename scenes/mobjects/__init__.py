@@ -13,20 +13,21 @@ matches the data. The modules group them by what they draw:
   Equation, ActivationPlot, RowCallouts, symbol, VectorRow, TokenVectorRow, Product
 - `tokens`: TokenRow, TokenText, token_header, token_slots, SpanBracket
 - `space`: RotatingCloud, clearest_azimuth, dot_legend, SimilarityBars, DotProductLine, round_ticks
-- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend
+- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, weighted_link, RotationDial, ScaledDot, WeightedSum,
+  HeadMap, RoleLegend
 - `charts`: ProbabilityBars, NextTokenBars, TemperatureReadout, temperature_text, LossCurve, LogitProduct,
-  StreamBlock, ParameterTally, TallyRow
+  StreamBlock, ParameterTally, TallyRow, before_after, AreaComparison, LossStrip
 - `chat`: ChatTranscript, ModelBox, continued_text
 
 Every class's docstring ends with a short example that `tests/test_widget_examples.py` renders.
 """
 from scenes.mobjects.attention import (
     ROLE_COLORS, ArcDiagram, AttentionGrid, HeadMap, PatternThumbnail, RoleLegend, RotationDial, ScaledDot, WeightedSum,
-    pair_text,
+    pair_text, weighted_link,
 )
 from scenes.mobjects.charts import (
-    LogitProduct, LossCurve, NextTokenBars, ParameterTally, ProbabilityBars, StreamBlock, TallyRow,
-    TemperatureReadout, temperature_text,
+    AreaComparison, LogitProduct, LossCurve, LossStrip, NextTokenBars, ParameterTally, ProbabilityBars, StreamBlock,
+    TallyRow, TemperatureReadout, before_after, temperature_text,
 )
 from scenes.mobjects.chat import ChatTranscript, ModelBox, continued_text
 from scenes.mobjects.numbers import (
@@ -49,4 +50,5 @@ __all__ = [
     "VectorRow", "WeightedSum", "pair_text", "symbol",
     "ActivationPlot", "DotProductLine", "Equation", "RotatingCloud", "RowCallouts", "SimilarityBars",
     "SpanBracket", "clearest_azimuth", "dot_legend", "labelled", "round_ticks", "token_header", "token_slots",
+    "AreaComparison", "LossStrip", "before_after", "weighted_link",
 ]

@@ -181,6 +181,10 @@ class ArcDiagram(VGroup):
         reach = abs(normal[0]) * mob.width / 2 + abs(normal[1]) * mob.height / 2 + buff
         return mob.move_to(mid + normal * reach)
 
+    def write_weight(self, query: int, key: int, weight: float, color=th.QUERY) -> VMobject:
+        """The weight of one link written beside it (two decimals, `place_label`)."""
+        return self.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE - 2, color, mono=True))
+
     def from_query(self, query: int) -> VGroup:
         """Every drawn arc leaving one query token."""
         return VGroup(*[a for (q, _), a in self.arcs.items() if q == query])
@@ -415,3 +419,31 @@ class RoleLegend(VGroup):
                                             fill_color=ROLE_COLORS[role]), label(text, th.SMALL_SIZE, th.DIM))
                            .arrange(RIGHT, buff=0.1) for role, text in names.items()])
         self.arrange(RIGHT, buff=0.3)
+
+
+def weighted_link(row: TokenRow, query: int, key: int, weight: float, color=th.QUERY, rise: float = 0.3) -> VGroup:
+    """One link of a row drawn on its own, its weight written beside it: VGroup(ArcDiagram, weight).
+
+    A weight below 0.05 is drawn as 0.05, so that even a link the head hardly uses can be seen (its
+    true weight is the one written).
+
+    Parameters
+    ----------
+    row : TokenRow
+        The tokens, already placed; both ends of the link must be shown.
+    query, key : int
+        The token that reads, and the earlier (or same) token it reads.
+    weight : float
+        The attention weight of the link.
+    color : ManimColor
+        Colour of the arc and of its weight.
+    rise : float
+        How high the arc rises per unit of distance.
+
+    Examples
+    --------
+    >>> row = TokenRow(["Lily", " ran", ".", " Lily"], max_lines=1)
+    >>> link = weighted_link(row, 3, 1, 0.42)
+    """
+    diagram = ArcDiagram(row, [(query, key, max(weight, 0.05))], color=color, rise=rise)
+    return VGroup(diagram, diagram.write_weight(query, key, weight, color))

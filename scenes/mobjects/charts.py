@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, ORIGIN, RIGHT, UP, Dot, Line, MathTypst, Rectangle, RoundedRectangle, Square, ValueTracker, VGroup,
-    VMobject, interpolate_color,
+    DOWN, LEFT, ORIGIN, RIGHT, UP, Dot, Group, Line, MathTypst, Rectangle, RoundedRectangle, Square, ValueTracker,
+    VGroup, VMobject, interpolate_color,
 )
 
 from gptmath.params import ParamGroup, total
 from gptmath.readout import Bars
 from scenes import theme as th
-from scenes.mobjects.numbers import MatrixWithEllipses, VectorColumn, elide
+from scenes.mobjects.numbers import HeatMap, MatrixWithEllipses, VectorColumn, elide
 from scenes.mobjects.text import GlyphText, fit, label, line_text, number
 
 
@@ -412,3 +412,87 @@ class ParameterTally(VGroup):
         """The running total after some rows, in the total row (highlighted once every row is in)."""
         mob = label(f"{count:,}", th.NUMBER_SIZE, th.HIGHLIGHT if final else th.TEXT, mono=True)
         return mob.move_to([self.right, self.total_y, 0], aligned_edge=RIGHT)
+
+def before_after(name: str, before: str, after: str, size: float = th.LABEL_SIZE) -> VGroup:
+    """One row "name  before → after": a number before a change and, highlighted, after it.
+
+    Parameters
+    ----------
+    name : str
+        What the numbers are (written dim, a little smaller).
+    before, after : str
+        The numbers as they are to be written.
+    size : float
+        Font size of the numbers and the arrow.
+
+    Returns
+    -------
+    VGroup
+        (name, before, arrow, after): `row[3]` is the new number.
+
+    Examples
+    --------
+    >>> row = before_after("loss", "0.538", "0.387")
+    """
+    row = VGroup(label(name, size - 2, th.DIM), label(before, size, mono=True), label("→", size, th.DIM),
+                 label(after, size, th.HIGHLIGHT, mono=True))
+    return row.arrange(RIGHT, buff=0.3)
+
+
+class AreaComparison(VGroup):
+    """Two amounts as areas: a big square, and in its lower left corner a square with `small / big` of its area.
+
+    A small square whose side would be under `min_side` is drawn that big, so that it stays visible; `enlarged`
+    says so. `big` and `small` are the two squares (the big one centred at the origin until moved).
+
+    Parameters
+    ----------
+    big, small : float
+        The two amounts (tokens read, say); `small` may be 0 (drawn at `min_side`).
+    side : float
+        Side of the big square.
+    min_side : float
+        The smallest side drawn.
+
+    Examples
+    --------
+    >>> areas = AreaComparison(300e9, 61.4e6)
+    """
+
+    def __init__(self, big: float, small: float, side: float = 4.2, min_side: float = 0.06) -> None:
+        super().__init__()
+        true_side = side * math.sqrt(small / big) if small else 0.0
+        self.enlarged = true_side < min_side
+        self.big = Square(side, stroke_color=th.DIM, fill_color=th.POSITIVE, fill_opacity=0.25)
+        self.small = Square(max(true_side, min_side), stroke_width=0, fill_color=th.HIGHLIGHT, fill_opacity=1)
+        self.small.align_to(self.big, DOWN + LEFT)
+        self.add(self.big, self.small)
+
+
+class LossStrip(Group):
+    """The loss at each token as one strip of cells (redder: more surprised), a line where a repeat starts.
+
+    `cells` is the strip without the line (a HeatMap), `losses` the values drawn; the strip's centre is the
+    cells' centre.
+
+    Parameters
+    ----------
+    losses : ndarray
+        [p] nats per token, in order.
+    split : int
+        The position the line is drawn before (where the repeat starts).
+    width, height : float
+        Size of the strip of cells.
+
+    Examples
+    --------
+    >>> strip = LossStrip(np.array([6.1, 5.8, 6.3, 0.4, 0.2, 0.3]), split=3)
+    """
+
+    def __init__(self, losses: np.ndarray, split: int, width: float = 5.6, height: float = 0.45) -> None:
+        super().__init__()
+        self.losses = np.asarray(losses, dtype=float)
+        self.cells = HeatMap(-self.losses[None, :], width=width, height=height, scale=float(self.losses.max()))
+        x = self.cells.get_left() + RIGHT * self.cells.width * split / len(self.losses)
+        self.split_line = Line(x + UP * 0.35, x + DOWN * 0.35, color=th.TEXT, stroke_width=3)
+        self.add(self.cells, self.split_line)
