@@ -20,19 +20,39 @@ from scenes.mobjects.tokens import TokenRow
 class AttentionGrid(VGroup):
     """Attention as a grid: one column per query (top labels), one row per key (left labels).
 
-    `values` is [query, key] (a trace's scores or pattern for one head).
-    mode="scores": signed values coloured blue/red; with `causal`, cells whose
-    key comes after the query are greyed out and read −∞.
-    mode="pattern": weights 0..1 as brightness. `masked` [query, key] overrides which cells are greyed
-    (e.g. a local-attention layer also hides keys beyond its window).
-    Numbers are written while the grid is small (≤ 12 tokens); beyond that it
-    is a heat map. With `min_size`, decimals are dropped (down to none) until
-    the numbers can be drawn that big, and a grid whose numbers would still be
-    smaller is a heat map. `decimals` and `number_size` say what was drawn;
-    `shown_values` holds the numbers as drawn (NaN where no number is
-    written), `masked` the greyed cells, both [query, key].
+    Numbers are written while the grid is small (≤ 12 tokens); beyond that it is a heat map. With `min_size`,
+    decimals are dropped (down to none) until the numbers can be drawn that big, and a grid whose numbers would
+    still be smaller is a heat map. `decimals` and `number_size` say what was drawn; `shown_values` holds the
+    numbers as drawn (NaN where no number is written), `masked` the greyed cells, both [query, key].
 
-        AttentionGrid(pattern, [" a", " cat"], mode="pattern", min_size=th.MIN_NUMBER_SIZE)
+    Parameters
+    ----------
+    values : ndarray
+        [query, key]: one head's scores or pattern from a trace.
+    tokens : sequence of str
+        The tokens, labelling columns (queries, yellow) and rows (keys, teal).
+    mode : {"pattern", "scores"}
+        "pattern": weights 0..1 as brightness; "scores": signed values coloured blue/red, masked cells read −∞.
+    cell : float, optional
+        Side of one cell (default: fit `max_size`).
+    max_size : float
+        Side of the whole grid at most.
+    show_numbers : bool, optional
+        Force numbers on or off.
+    decimals : int
+        Decimals of each number.
+    show_labels : bool
+        Write the token labels.
+    causal : bool
+        Grey out cells whose key comes after the query.
+    min_size : float, optional
+        The smallest font size numbers may have.
+    masked : ndarray, optional
+        [query, key] booleans overriding which cells are greyed (a local-attention window, say).
+
+    Examples
+    --------
+    >>> grid = AttentionGrid(np.tril(np.full((3, 3), 1 / 3)), ["The", " cat", " sat"], mode="pattern")
     """
 
     def __init__(self, values: np.ndarray, tokens: Sequence[str], mode: str = "pattern", cell: float | None = None,
@@ -107,6 +127,19 @@ class PatternThumbnail(Group):
     Columns are queries, rows keys; brightness is the weight, cells after the
     query (masked) are grey. An image, not squares, so a whole model's heads
     render fast. `values` keeps the pattern shown.
+
+    Parameters
+    ----------
+    pattern : ndarray
+        [query, key] weights of one head.
+    size : float
+        Side of the square image.
+    frame_color : ManimColor
+        Colour of the thin frame around it.
+
+    Examples
+    --------
+    >>> thumb = PatternThumbnail(np.tril(np.ones((6, 6))) / np.arange(1, 7)[:, None], size=2)
     """
 
     def __init__(self, pattern: np.ndarray, size: float, frame_color=th.FAINT) -> None:
@@ -131,10 +164,27 @@ class ArcDiagram(VGroup):
     An arc's thickness and opacity grow with the attention weight; a token reading
     itself gets a ring above it; a link to a token on an earlier line runs through the gap
     between the lines, from the query's top to the key's bottom. Links to tokens the row elides are left out.
+    `arc(query, key)` is one drawn link.
 
-        row = TokenRow(["The", " cat", " sat"], max_lines=1)
-        arcs = ArcDiagram(row, [(2, 1, 0.7), (2, 0, 0.3)], color=th.QUERY)
-        arcs.arc(2, 1)   # the drawn arc from " sat" to " cat"
+    Parameters
+    ----------
+    row : TokenRow
+        The tokens, already placed.
+    links : sequence of (query, key, weight)
+        The links to draw.
+    color : ManimColor
+        Colour of the arcs.
+    max_stroke : float
+        Stroke width of a link of weight 1.
+    rise : float
+        How high an arc rises per unit of distance.
+    max_height : float
+        Highest an arc may rise.
+
+    Examples
+    --------
+    >>> row = TokenRow(["The", " cat", " sat"], max_lines=1)
+    >>> arcs = ArcDiagram(row, [(2, 1, 0.7), (2, 0, 0.3)], color=th.QUERY)
     """
 
     def __init__(self, row: TokenRow, links: Sequence[tuple[int, int, float]], color=th.QUERY,

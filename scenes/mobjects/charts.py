@@ -19,7 +19,29 @@ from scenes.mobjects.text import GlyphText, fit, label, line_text, number
 
 
 class ProbabilityBars(VGroup):
-    """Horizontal bars: token label, bar length ∝ probability, percentage; updatable in place."""
+    """Horizontal bars: token label, bar length ∝ probability, percentage; updatable in place (`set_probs`).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One token (or name) per bar.
+    probs : sequence of float
+        Their probabilities, 0..1.
+    bar_length : float
+        Length of a bar at 100 %.
+    bar_height : float
+        Thickness of a bar.
+    font_size : float
+        Size of the labels.
+    color : ManimColor
+        Colour of the bars.
+    label_width : float
+        Room for the labels left of the bars.
+
+    Examples
+    --------
+    >>> bars = ProbabilityBars([" girl", " boy", " dog"], [0.62, 0.16, 0.05])
+    """
 
     def __init__(self, labels: Sequence[str], probs: Sequence[float], bar_length: float = 4.5,
                  bar_height: float = 0.34, font_size: float = th.LABEL_SIZE, color=th.POSITIVE,
@@ -69,8 +91,24 @@ class ProbabilityBars(VGroup):
 class LossCurve(VGroup):
     """A loss curve against training steps on a log scale, step 0 drawn left of a break; labels are real numbers.
 
-        curve = LossCurve([0, 30, 100, 1000], [8.3, 7.9, 6.5, 4.0], y_label="held-out loss")
-        curve.point(100)   # where step 100's loss sits
+    `point(step)` is where one plotted step sits.
+
+    Parameters
+    ----------
+    steps : sequence of int
+        Training steps (0 allowed), increasing.
+    losses : sequence of float
+        The loss at each step.
+    width, height : float
+        Size of the axes.
+    x_label, y_label : str
+        Axis names.
+    color : ManimColor
+        Colour of the curve and its dots.
+
+    Examples
+    --------
+    >>> curve = LossCurve([0, 30, 100, 1000], [8.3, 7.9, 6.5, 4.0], y_label="held-out loss")
     """
 
     def __init__(self, steps: Sequence[int], losses: Sequence[float], width: float = 6.0, height: float = 3.4,
@@ -412,6 +450,7 @@ class ParameterTally(VGroup):
         """The running total after some rows, in the total row (highlighted once every row is in)."""
         mob = label(f"{count:,}", th.NUMBER_SIZE, th.HIGHLIGHT if final else th.TEXT, mono=True)
         return mob.move_to([self.right, self.total_y, 0], aligned_edge=RIGHT)
+
 
 def before_after(name: str, before: str, after: str, size: float = th.LABEL_SIZE) -> VGroup:
     """One row "name  before → after": a number before a change and, highlighted, after it.

@@ -14,10 +14,22 @@ from scenes.mobjects.tokens import TokenText
 class ChatTranscript(VGroup):
     """A chat script as the model reads it: role markers as coloured chips, the turns' text wrapped between them.
 
-        ChatTranscript([("<|user|>", True), ("Tell me a story.", False), ("<|end|>", True)], max_width=8)
+    A newline in a text starts a new line. `markers` holds the chips, `texts` the text pieces.
 
-    `segments` are (text, is_marker) in order, e.g. from gptmath.chat.split_markers;
-    a newline in a text starts a new line. `markers` holds the chips, `texts` the text pieces.
+    Parameters
+    ----------
+    segments : sequence of (text, is_marker)
+        In order, e.g. from gptmath.chat.split_markers.
+    max_width : float
+        Width of a line.
+    font_size : float
+        Size of the text.
+    line_height : float, optional
+        Distance between lines (default: from the font size).
+
+    Examples
+    --------
+    >>> chat = ChatTranscript([("<|user|>", True), ("Tell me a story.", False), ("<|end|>", True)], max_width=8)
     """
 
     ROLE_COLORS = {"system": th.TEXT, "user": th.KEY, "assistant": th.QUERY, "end": th.DIM}

@@ -76,6 +76,32 @@ class VectorColumn(VGroup):
 
     Cells are coloured blue (positive) or red (negative), brighter with
     magnitude, inside square brackets; a brace states the real dimension.
+    `shown_indices` and `shown_values` say what was drawn.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The whole vector.
+    n_shown : int
+        Entries drawn: the first n_shown − 1, ⋮, the last (all when the vector is no longer).
+    decimals : int
+        Decimals of each number.
+    scale : float, optional
+        The magnitude drawn brightest (default: the vector's largest).
+    cell_width, cell_height : float
+        Size of one entry's box.
+    font_size : float
+        Size of the numbers (shrunk to fit the box).
+    show_numbers : bool
+        Write the numbers, or only colour the boxes.
+    show_dimension : bool
+        Add the brace with the real length when entries are skipped.
+    border_color : ManimColor, optional
+        Colour of the brackets (queries yellow, keys teal, values red).
+
+    Examples
+    --------
+    >>> column = VectorColumn(np.linspace(-1, 1, 768), n_shown=5)
     """
 
     def __init__(self, values: Sequence[float], n_shown: int = 5, decimals: int = 2, scale: float | None = None,
@@ -105,7 +131,32 @@ class VectorColumn(VGroup):
 class MatrixWithEllipses(VGroup):
     """A big matrix as its corner entries with ⋯ ⋮ ⋱, braces stating its real size.
 
-    `col_labels` (e.g. vocabulary tokens) are written above the shown columns.
+    `row_indices`, `col_indices` and `shown` ({(row, col): value}) say what was drawn.
+
+    Parameters
+    ----------
+    values : ndarray
+        The whole matrix [rows, cols].
+    n_rows, n_cols : int
+        Rows and columns drawn, counting the last one after the ellipsis.
+    decimals : int
+        Decimals of each number.
+    col_labels : sequence of str, optional
+        Written above the shown columns (e.g. vocabulary tokens), one per matrix column.
+    row_name, col_name : str
+        What the braces call rows and columns ("768 dimensions", "50,257 tokens").
+    cell_width, cell_height : float
+        Size of one entry's box.
+    font_size : float
+        Size of the numbers.
+    show_numbers : bool
+        Write the numbers, or only colour the boxes.
+    scale : float, optional
+        The magnitude drawn brightest (default: the matrix's largest).
+
+    Examples
+    --------
+    >>> matrix = MatrixWithEllipses(np.random.default_rng(0).normal(size=(64, 1000)), row_name="dims", col_name="tokens")
     """
 
     def __init__(self, values: np.ndarray, n_rows: int = 5, n_cols: int = 6, decimals: int = 1,
@@ -155,6 +206,21 @@ class HeatMap(Group):
     """A big array as one image: blue positive, red negative, one pixel block per entry (nearest resampling).
 
     Far faster and clearer than thousands of numbers; `values` keeps what it shows.
+
+    Parameters
+    ----------
+    values : ndarray
+        [rows, cols], drawn top to bottom (a vector becomes one row).
+    width, height : float
+        Size of the image in scene units.
+    scale : float, optional
+        The magnitude drawn brightest (default: the array's largest).
+    frame_color : ManimColor
+        Colour of the thin frame around it.
+
+    Examples
+    --------
+    >>> heat = HeatMap(np.random.default_rng(0).normal(size=(8, 64)), width=6, height=1.5)
     """
 
     def __init__(self, values: np.ndarray, width: float, height: float, scale: float | None = None,

@@ -63,6 +63,19 @@ class GlyphText(VGroup):
 
     Cheap enough to rebuild on every frame of a live readout. Before you move it,
     its left edge is at x = 0 and the middle of its line at y = 0; `text` keeps the string.
+
+    Parameters
+    ----------
+    text : str
+        The characters to draw (spaces leave a gap).
+    size : float
+        Font size.
+    color : ManimColor
+        Fill colour of the glyphs.
+
+    Examples
+    --------
+    >>> readout = GlyphText("62.2%", size=24)
     """
 
     def __init__(self, text: str, size: float = th.NUMBER_SIZE, color=th.TEXT) -> None:

@@ -15,6 +15,25 @@ class TokenRow(VGroup):
 
     Wraps onto several lines to fit `max_width`; beyond `max_lines` the middle
     tokens are replaced by one "…" box, and `shown_indices` says which stayed.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        The token strings, in order.
+    ids : sequence of int, optional
+        Their ids, written beneath each box.
+    max_width : float
+        Width of a line before the row wraps.
+    font_size : float
+        Size of the token text.
+    max_lines : int
+        Lines at most; longer rows elide their middle.
+    line_buff : float
+        Gap between lines.
+
+    Examples
+    --------
+    >>> row = TokenRow(["Once", " upon", " a", " time"], ids=[7454, 2402, 257, 640])
     """
 
     def __init__(self, tokens: Sequence[str], ids: Sequence[int] | None = None, max_width: float = th.CONTENT_WIDTH,
@@ -90,6 +109,25 @@ class TokenText(VGroup):
 
     Newlines show as ↵. Beyond `max_lines` only the last lines stay, the first starting with "…".
     `token_mobs[i]` is the drawn glyphs of token i (for shown tokens), `shown_indices` says which.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        The token strings, in order.
+    max_width : float
+        Width of a line.
+    colors : sequence of ManimColor, optional
+        One colour per token (default: all in the text colour).
+    font_size : float
+        Size of the text.
+    max_lines : int, optional
+        Keep only the last lines.
+    line_buff : float
+        Gap between lines.
+
+    Examples
+    --------
+    >>> text = TokenText(["Once", " upon", " a", " time", ","], max_width=6, colors=[th.TEXT] * 3 + [th.QUERY] * 2)
     """
 
     def __init__(self, tokens: Sequence[str], max_width: float, colors: Sequence | None = None,
