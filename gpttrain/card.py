@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from gptmath import hooks
 from gptmath.chat import END, ROLE_TOKENS, chat_prompt
 from gptmath.checkpoints import checkpoints
 from gptmath.heads import (chance_share, copying_report, favourite_tokens, named_role, previous_token_mask,
@@ -212,7 +213,7 @@ def heads_table(model: Model, m: HeadMeasures) -> str:
     rows = []
     for L in range(model.config.n_layer):
         for h in range(model.config.n_head):
-            fav = favourite_tokens(trace[f"blocks.{L}.attn.hook_pattern"][h], trace.token_strings)[0]
+            fav = favourite_tokens(trace[hooks.attn(L, "pattern")][h], trace.token_strings)[0]
             rows.append(f"| {L} | {h} | {m.previous[L, h]:.2f} | {m.duplicate[L, h]:.2f} | {m.induction[L, h]:.2f} | "
                         f"{role(m, L, h)} | `{fav.token}` ({fav.share:.0%}, ×{fav.lift:.1f}) |")
     return "\n".join(["| layer | head | previous-token | duplicate-token | induction | role | favourite token 2+ back "

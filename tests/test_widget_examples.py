@@ -51,10 +51,10 @@ def test_widget_example_renders(widget, tmp_path):
     assert code, f"{widget.__name__}'s docstring has no Examples section of >>> lines"
     namespace = {"np": np, **{name: getattr(library, name) for name in library.__all__}}
     exec("from scenes import theme as th", namespace)
-    exec(compile(code, f"<{widget.__name__} example>", "exec"), namespace)
-    made = [v for v in namespace.values() if isinstance(v, widget)]
-    assert made, f"{widget.__name__}'s example makes no {widget.__name__}"
     with tempconfig({"pixel_width": 320, "pixel_height": 180, "media_dir": str(tmp_path)}):
+        exec(compile(code, f"<{widget.__name__} example>", "exec"), namespace)
+        made = [v for v in namespace.values() if isinstance(v, widget)]
+        assert made, f"{widget.__name__}'s example makes no {widget.__name__}"
         camera = Camera()
         mob: Mobject = made[-1]
         camera.capture_mobject(mob.scale_to_fit_height(min(mob.height, 7)).move_to([0, 0, 0]))

@@ -9,31 +9,33 @@ usually from a gptmath trace, and each keeps what it drew (`shown_values`,
 matches the data. The modules group them by what they draw:
 
 - `text`: label, number, GlyphText, fit, even_labels, line_text, quoted
-- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, labelled,
-  Equation, ActivationPlot, RowCallouts, symbol, VectorRow, TokenVectorRow, Product
+- `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, labelled
+- `products`: Equation, symbol, VectorRow, TokenVectorRow, Product
+- `neurons`: ActivationPlot, RowCallouts
 - `tokens`: TokenRow, TokenText, token_header, token_slots, SpanBracket
 - `space`: RotatingCloud, clearest_azimuth, dot_legend, SimilarityBars, DotProductLine, round_ticks
-- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, weighted_link, RotationDial, ScaledDot, WeightedSum,
-  HeadMap, RoleLegend
-- `charts`: ProbabilityBars, NextTokenBars, TemperatureReadout, temperature_text, LossCurve, LogitProduct,
-  StreamBlock, ParameterTally, TallyRow, before_after, AreaComparison, LossStrip
+- `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, weighted_link
+- `heads`: RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend, ROLE_COLORS
+- `charts`: ProbabilityBars, NextTokenBars, TemperatureReadout, temperature_text, LossCurve, before_after,
+  AreaComparison, LossStrip
+- `model`: LogitProduct, StreamBlock, ParameterTally, TallyRow
 - `chat`: ChatTranscript, ModelBox, continued_text
 
 Every class's docstring ends with a short example that `tests/test_widget_examples.py` renders.
 """
-from scenes.mobjects.attention import (
-    ROLE_COLORS, ArcDiagram, AttentionGrid, HeadMap, PatternThumbnail, RoleLegend, RotationDial, ScaledDot, WeightedSum,
-    pair_text, weighted_link,
-)
+from scenes.mobjects.attention import ArcDiagram, AttentionGrid, PatternThumbnail, weighted_link
 from scenes.mobjects.charts import (
-    AreaComparison, LogitProduct, LossCurve, LossStrip, NextTokenBars, ParameterTally, ProbabilityBars, StreamBlock,
-    TallyRow, TemperatureReadout, before_after, temperature_text,
+    AreaComparison, LossCurve, LossStrip, NextTokenBars, ProbabilityBars, TemperatureReadout, before_after,
+    temperature_text,
 )
 from scenes.mobjects.chat import ChatTranscript, ModelBox, continued_text
+from scenes.mobjects.heads import ROLE_COLORS, HeadMap, RoleLegend, RotationDial, ScaledDot, WeightedSum, pair_text
+from scenes.mobjects.model import LogitProduct, ParameterTally, StreamBlock, TallyRow
+from scenes.mobjects.neurons import ActivationPlot, RowCallouts
 from scenes.mobjects.numbers import (
-    SMALL_NUMBER, ActivationPlot, Equation, HeatMap, MatrixWithEllipses, Product, RowCallouts, TokenVectorRow,
-    VectorColumn, VectorRow, brackets, elide, labelled, size_brace, symbol, value_cell,
+    SMALL_NUMBER, HeatMap, MatrixWithEllipses, VectorColumn, brackets, elide, labelled, size_brace, value_cell,
 )
+from scenes.mobjects.products import Equation, Product, TokenVectorRow, VectorRow, symbol
 from scenes.mobjects.space import (
     DotProductLine, RotatingCloud, SimilarityBars, clearest_azimuth, dot_legend, round_ticks,
 )
