@@ -12,8 +12,9 @@ from gptmath import GptMathError
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.data import SceneData, scene_data
-from scenes.i18n import catalogue, tr
-from scenes.mobjects import fit, label
+from scenes.i18n import catalogue, font_for, tr
+from scenes.mobjects import fit, label, text_width
+from scenes.narration import reading_seconds, split_cues
 from scenes.render_speed import FastScene
 from scenes.settings import Settings, load_settings
 
@@ -46,7 +47,9 @@ class GPTScene(FastScene):
         self.title_mob: VMobject | None = None
         self.caption_mob: VMobject | None = None
         self.steps_done = 0
-        self.captions: list[tuple[float, str]] = []  # (time shown, text) for subtitles
+        self.captions: list[tuple[float, str]] = []  # (time shown, text) of the on-screen captions
+        self.narration: list[tuple[float, str]] = []  # (time said, line) of each step's narration: the subtitles
+        self.read_by = 0.0  # when the words shown or said so far have been read at reading speed
 
     def tr(self, key: str, **values) -> str:
         """The scene's words in the settings' language: from scenes/locales/<catalogue>.toml, or, for a scene
@@ -76,32 +79,56 @@ class GPTScene(FastScene):
         self.play(*moves, *also, run_time=run_time)
         self.play(*[FadeIn(target) for _, target in pairs], run_time=0.5)
 
+    def say(self, key: str, **values) -> str:
+        """The step's narration (`key` of the catalogue, filled with real values): its sentences become the
+        subtitles, one cue after another at reading speed, and the step lasts until they have been read."""
+        line = self.tr(key, **values)
+        start = max(self.renderer.time, self.read_by)
+        self.narration.append((start, line))
+        self.read_by = start + sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
+        return line
+
     def show_caption(self, text: str) -> VMobject:
-        """Put (or replace) a one-line explanation at the bottom of the frame."""
-        new = label(text, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
-        fit(new, th.CONTENT_WIDTH)
-        self.captions.append((self.renderer.time, text))
-        if self.caption_mob is None:
-            self.play(FadeIn(new, shift=0.1 * UP), run_time=0.6)
-        else:  # last in the scene's list, so the renderer redraws only the caption, not everything listed after it
-            self.bring_to_front(self.caption_mob)
-            self.play(FadeOut(self.caption_mob), FadeIn(new), run_time=0.6)
-        self.caption_mob = new
-        return new
+        """Put (or replace) the on-screen caption at the bottom of the frame, in pages of at most two lines.
+
+        The caption it replaces stays until it has been read, then fades out before the new one fades in; a
+        text too long for two lines shows page by page, each for as long as it takes to read.
+        """
+        pages = caption_pages(text, self.settings.lang)
+        for page in pages:
+            self.wait_until_read()
+            new = label(page, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
+            self.captions.append((self.renderer.time, page))
+            if self.caption_mob is not None:  # last in the scene's list: the renderer redraws only the caption
+                self.bring_to_front(self.caption_mob)
+                self.play(FadeOut(self.caption_mob), run_time=0.3)
+            self.play(FadeIn(new, shift=0.1 * UP) if self.caption_mob is None else FadeIn(new), run_time=0.3)
+            self.caption_mob = new
+            self.read_by = max(self.read_by, self.renderer.time + reading_seconds(page, self.settings.lang))
+        return self.caption_mob
+
+    def wait_until_read(self) -> None:
+        """Hold the frame until the words on screen and the narration said so far have been read."""
+        if self.read_by > self.renderer.time + 1e-6:
+            self.wait(self.read_by - self.renderer.time)
 
     def tear_down(self) -> None:
         super().tear_down()
-        if self.settings.output.subtitles and self.captions:
-            from scenes.subtitles import cues_from_captions, to_srt
+        if self.settings.output.subtitles and (self.narration or self.captions):
+            from scenes.subtitles import cues_from_captions, narration_cues, to_srt
 
             folder = Path(self.settings.output.subtitles)
             folder.mkdir(parents=True, exist_ok=True)
-            cues = cues_from_captions(self.captions, self.renderer.time)
+            end = self.renderer.time
+            cues = narration_cues(self.narration, end, self.settings.lang) if self.narration else \
+                cues_from_captions(self.captions, end)
             (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
 
     def end_step(self, pause: float = 1.0) -> None:
-        """Close a named step: a pause for the viewer, a still in figure mode, a slide break in slide mode."""
-        self.wait(pause)
+        """Close a named step: a pause for the viewer (longer while its words are still being read), a still in
+        figure mode, a slide break in slide mode."""
+        self.read_by = max(self.read_by, self.renderer.time + pause)
+        self.wait_until_read()
         self.steps_done += 1
         if self.settings.output.figures:
             from scenes.export import save_still
@@ -111,3 +138,29 @@ class GPTScene(FastScene):
             if not hasattr(self, "next_slide"):
                 raise GptMathError("slides need the scene as a manim-slides Slide: render them with --slides")
             self.next_slide()  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
+
+
+def caption_pages(text: str, lang: str, width: float = th.CONTENT_WIDTH, size: float = th.CAPTION_SIZE) -> list[str]:
+    """A caption as pages of at most two lines that fit `width` at the caption size, never smaller: sentences
+    (split_cues) wrapped at spaces (at any character in Japanese), two lines a page."""
+    face = font_for(text)
+    if text_width(text, size, face) <= width:
+        return [text]
+    pages = []
+    for cue in split_cues(text, lang):
+        lines = wrap(cue, lang, lambda line: text_width(line, size, face) <= width)
+        pages += ["\n".join(lines[i:i + 2]) for i in range(0, len(lines), 2)]
+    return pages
+
+
+def wrap(text: str, lang: str, fits) -> list[str]:
+    """Greedy lines of `text` for which fits(line) holds: words joined by spaces, Japanese by characters."""
+    pieces, joiner = (text.split(" "), " ") if lang == "en" else (list(text), "")
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        candidate = lines[-1] + joiner + piece
+        if fits(candidate):
+            lines[-1] = candidate
+        else:
+            lines.append(piece)
+    return lines

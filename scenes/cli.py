@@ -28,11 +28,12 @@ SCENE_DIR = Path(__file__).resolve().parent
 
 # The story, in order: (module in scenes/, Scene class).
 SCENES: list[tuple[str, str]] = [
+    ("introduction", "Introduction"),
     ("tokenization", "Tokenization"),
     ("embedding", "Embedding"),
     ("embedding_space", "EmbeddingSpace"),
-    ("attention_head", "AttentionHead"),
     ("attention_arcs", "AttentionArcs"),
+    ("attention_head", "AttentionHead"),
     ("multi_head_attention", "MultiHeadAttention"),
     ("in_context_copying", "InContextCopying"),
     ("mlp_block", "MLPBlock"),
@@ -43,6 +44,7 @@ SCENES: list[tuple[str, str]] = [
     ("chat", "Chat"),
     ("parameter_count", "ParameterCount"),
     ("pre_training", "PreTraining"),
+    ("recap", "Recap"),
 ]
 SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}

@@ -1,4 +1,5 @@
-"""Subtitles: each scene's captions as timed SRT cues, and the cues of a whole video joined."""
+"""Subtitles: each scene's narration (or, without one, its captions) as timed SRT cues, and the cues of a whole
+video joined."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,6 +16,22 @@ def cues_from_captions(captions: list[tuple[float, str]], end: float) -> list[Cu
     """Each caption lasts until the next one starts (the last until the scene ends)."""
     starts = [t for t, _ in captions] + [end]
     return [(t, starts[i + 1], text) for i, (t, text) in enumerate(captions) if starts[i + 1] > t]
+
+
+def narration_cues(narration: list[tuple[float, str]], end: float, lang: str) -> list[Cue]:
+    """Each line's sentences one after another at reading speed; the last one stays until the next line (or the
+    scene's end)."""
+    from scenes.narration import reading_seconds, split_cues
+
+    starts, texts = [], []
+    for start, line in narration:
+        t = start
+        for cue in split_cues(line, lang):
+            starts.append(t)
+            texts.append(cue)
+            t += reading_seconds(cue, lang)
+    ends = [*starts[1:], end]
+    return [(a, max(b, a), text) for a, b, text in zip(starts, ends, texts)]
 
 
 def to_srt(cues: list[Cue]) -> str:

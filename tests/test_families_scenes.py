@@ -24,6 +24,7 @@ from tests.scene_harness import HEIGHT, check_layout, render
 
 # scene -> (family shape of tests/families.py, extra settings); every family appears, every scene once
 ROUND_ROBIN = {
+    "Introduction": ("qwen2-5H-tied", {}),
     "Tokenization": ("mistral-window3", {}),
     "Embedding": ("llama-3H-gqa3-tied", {}),
     "EmbeddingSpace": ("qwen2-5H-tied", {}),
@@ -39,6 +40,7 @@ ROUND_ROBIN = {
     "Chat": ("llama-4H-gqa2-untied", {}),
     "ParameterCount": ("mistral-window3", {}),
     "PreTraining": ("qwen2-gqa2-sliding", {}),
+    "Recap": ("neo-2H-local2-untied", {}),
 }
 MODULE = {cls: mod for mod, cls in SCENES}
 
