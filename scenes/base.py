@@ -50,6 +50,7 @@ class GPTScene(FastScene):
         self.captions: list[tuple[float, str]] = []  # (time shown, text) of the on-screen captions
         self.narration: list[tuple[float, str]] = []  # (time said, line) of each step's narration: the subtitles
         self.read_by = 0.0  # when the words shown or said so far have been read at reading speed
+        self.step_ends: list[float] = []  # when each named step ended
 
     def tr(self, key: str, **values) -> str:
         """The scene's words in the settings' language: from scenes/locales/<catalogue>.toml, or, for a scene
@@ -130,6 +131,7 @@ class GPTScene(FastScene):
         self.read_by = max(self.read_by, self.renderer.time + pause)
         self.wait_until_read()
         self.steps_done += 1
+        self.step_ends.append(self.renderer.time)
         if self.settings.output.figures:
             from scenes.export import save_still
 

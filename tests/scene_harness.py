@@ -156,3 +156,21 @@ def check_layout(scene) -> None:
     for mob in scene.mobjects:
         assert_inside_frame(mob)
     assert_no_text_overlap(scene)
+
+
+def check_reading(scene) -> None:
+    """Every step says its narration with every placeholder filled; every subtitle cue and every caption stays up
+    at least as long as a viewer needs to read it (English 17 characters a second, Japanese 6, at least 1 s)."""
+    from scenes.narration import reading_seconds
+    from scenes.subtitles import cues_from_captions, narration_cues
+
+    lang, end = scene.settings.lang, scene.renderer.time
+    starts = [0.0, *scene.step_ends[:-1]]
+    for i, (a, b) in enumerate(zip(starts, scene.step_ends)):
+        assert any(a - 1e-6 <= t <= b + 1e-6 for t, _ in scene.narration), f"step {i + 1} says nothing"
+    for _, line in scene.narration:
+        assert "{" not in line and "}" not in line, f"placeholder left in {line!r}"
+    cues = narration_cues(scene.narration, end, lang) + cues_from_captions(scene.captions, end)
+    for start, stop, text in cues:
+        need = reading_seconds(text, lang)
+        assert stop - start >= need - 1e-3, f"{text!r} is up {stop - start:.2f} s, needs {need:.2f} s"

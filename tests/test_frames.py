@@ -7,32 +7,20 @@ compared with a fresh render of every mobject on screen.
 """
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from manim.utils.iterables import list_update
 
 from gptmath.chat import read_chat_template
 from gptmath.load import DEFAULT_MODEL
-from scenes.attention_head import AttentionHead
-from scenes.multi_head_attention import MultiHeadAttention
-from scenes.embedding import Embedding
-from scenes.embedding_space import EmbeddingSpace
-from scenes.mlp_block import MLPBlock
-from scenes.forward_pass import ForwardPass
-from scenes.parameter_count import ParameterCount
-from scenes.generation import Generation
-from scenes.temperature import Temperature
-from scenes.unembedding import Unembedding
 from scenes.chat import Chat
-from scenes.pre_training import PreTraining
-from scenes.attention_arcs import AttentionArcs
-from scenes.in_context_copying import InContextCopying
-from scenes.tokenization import Tokenization
+from scenes.cli import SCENES as STORY
 from scenes.settings import Settings
-from tests.scene_harness import after_each_frame, render
+from tests.scene_harness import after_each_frame, check_reading, render
 
-SCENES = [Tokenization, Embedding, EmbeddingSpace, AttentionHead, AttentionArcs, MultiHeadAttention, InContextCopying,
-          MLPBlock, ForwardPass, Unembedding, Temperature, Generation, Chat, ParameterCount, PreTraining]
+SCENES = [getattr(importlib.import_module(f"scenes.{module}"), name) for module, name in STORY]
 DEFAULT_CHAT_TEMPLATE = read_chat_template(DEFAULT_MODEL)
 EVERY = 3  # compare every third frame written
 TOLERANCE = 0.002  # share of pixels that may differ (by more than 40 of 255) between the two renders
@@ -67,7 +55,8 @@ def test_every_sampled_frame_matches_a_fresh_render(scene_cls, tmp_path, toy_dir
     # a chat needs a model with a chat template: the toy models have one
     settings = Settings(model=str(toy_dir)) if scene_cls is Chat and DEFAULT_CHAT_TEMPLATE is None else Settings()
     with after_each_frame(checker):
-        render(scene_cls, settings, tmp_path, width=320, height=180, animate=True, frame_rate=4)
+        scene, _ = render(scene_cls, settings, tmp_path, width=320, height=180, animate=True, frame_rate=4)
+    check_reading(scene)  # the same render, timed as the video is: every step narrated, every line readable in time
     assert checker.checked > 5, "too few frames were checked: did the scene animate?"
     assert not checker.bad, f"{len(checker.bad)} of {checker.checked} sampled frames differ from what is on screen " \
                             f"(time s, share of pixels): {checker.bad[:5]}"

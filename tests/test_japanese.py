@@ -9,7 +9,7 @@ import pytest
 from scenes.cli import SCENES
 from scenes.i18n import catalogue
 from scenes.settings import Settings
-from tests.scene_harness import check_layout, compare_golden, render, visible_texts
+from tests.scene_harness import check_layout, check_reading, compare_golden, render, visible_texts
 
 
 @pytest.mark.parametrize("module, scene_name", SCENES, ids=[cls for _, cls in SCENES])
@@ -17,6 +17,7 @@ def test_scene_renders_in_japanese(module, scene_name, tmp_path, update_golden):
     scene_cls = getattr(importlib.import_module(f"scenes.{module}"), scene_name)
     scene, frame = render(scene_cls, Settings(lang="ja"), tmp_path)
     check_layout(scene)
+    check_reading(scene)
     words = catalogue(scene_cls.catalogue)
     english = set(words["en"].values()) - set(words["ja"].values())
     shown = {getattr(t, "text", "") for t in visible_texts(scene)}

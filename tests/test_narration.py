@@ -30,3 +30,25 @@ def test_a_long_sentence_is_cut_into_cues_of_two_lines_keeping_every_word(lang, 
     assert len(cues) > 1 and all(len(c) <= CUE_CHARS[lang] for c in cues)
     assert ("" if lang == "ja" else " ").join(cues) == text
 
+
+
+def _scene(narration, captions, step_ends, end, lang="en"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(settings=SimpleNamespace(lang=lang), renderer=SimpleNamespace(time=end),
+                           narration=narration, captions=captions, step_ends=step_ends)
+
+
+def test_check_reading_fails_on_a_line_cut_short_a_silent_step_and_a_placeholder():
+    from tests.scene_harness import check_reading
+
+    line = "The model never sees letters: it reads a list of tokens."  # 56 characters: 3.3 s in English
+    check_reading(_scene([(0.0, line), (4.0, "Each has an id.")], [(0.0, "Tokens")], [4.0, 6.0], 6.0))
+    with pytest.raises(AssertionError, match="needs"):
+        check_reading(_scene([(0.0, line), (2.0, "Each has an id.")], [], [2.0, 6.0], 6.0))
+    with pytest.raises(AssertionError, match="step 2 says nothing"):
+        check_reading(_scene([(0.0, line)], [], [4.0, 6.0], 6.0))
+    with pytest.raises(AssertionError, match="placeholder"):
+        check_reading(_scene([(0.0, "{n} tokens")], [], [4.0], 4.0))
+    with pytest.raises(AssertionError, match="needs"):
+        check_reading(_scene([(0.0, "トークン" * 5)], [], [2.0], 2.0, lang="ja"))  # 20 characters: 3.3 s
