@@ -129,8 +129,10 @@ NOUNS_JA = ("男の子", "女の子", "少年", "少女", "王子", "お姫さ�
 NAME_REQUESTS_JA = ("{name}という{noun}のお話をしてください。", "{name}という名前の{noun}のお話を聞かせて。",
                     "{noun}の{name}が出てくるお話をして。", "{name}という{noun}のお話を書いてください。")
 NOUN_REQUESTS_JA = ("{noun}のお話をしてください。", "{noun}が出てくるお話を聞かせて。")
-OPENINGS_JA = ("むかしむかし、{name}という{noun}がいました。", "あるところに、{name}という{noun}がいました。",
-               "{name}という{noun}がいました。")
+# Openings that share no words with the stories' own (むかしむかし、あるところに、): told hundreds of times, those
+# taught the model that a katakana name comes next after 「むかしむかし、あるところに、」.
+OPENINGS_JA = ("{name}という{noun}がいました。", "これは、{name}という{noun}のお話です。",
+               "{noun}の{name}のお話をしましょう。")
 # Names the model card asks for Japanese stories about (gpttrain.card): none occurs in the corpus, none is made up.
 UNSEEN_NAMES_JA = ("タムシン", "ズーリ", "ナーラ", "ダックス", "コフィ", "ケンジ", "ユリカ", "ヨキム", "ペルナ")
 KANA_SYLLABLES = list("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
@@ -139,9 +141,14 @@ KATAKANA = "ァ-ヶー"
 
 
 def made_up_name_ja(rng: random.Random) -> str:
-    """A katakana name of two or three syllables, sometimes ending in ン (ミロ, サナン), none of UNSEEN_NAMES_JA."""
+    """A katakana name of two to four syllables, a syllable sometimes long (ー) or stopped (ッ), sometimes ending in
+    ン (ミロ, サーナン, ベッカ, ホリタモ), none of UNSEEN_NAMES_JA."""
     while True:
-        name = "".join(rng.choice(KANA_SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+        name = ""
+        for i in range(n := rng.choice((2, 2, 3, 3, 4))):
+            name += rng.choice(KANA_SYLLABLES)
+            if i < n - 1:
+                name += rng.choices(("", "ー", "ッ"), (0.8, 0.12, 0.08))[0]
         name += "ン" if rng.random() < 0.25 else ""
         if name not in UNSEEN_NAMES_JA:
             return name

@@ -140,20 +140,21 @@ def test_japanese_chats_ask_for_a_made_up_katakana_name_and_the_story_uses_it():
     import random
     import re
 
-    from gpttrain.train import (SYSTEM_PROMPT_JA, UNSEEN_NAMES_JA, chat_document_ja, chat_template, chats_ja,
+    from gpttrain.train import (OPENINGS_JA, SYSTEM_PROMPT_JA, UNSEEN_NAMES_JA, chat_document_ja, chat_template, chats_ja,
                                 made_up_name_ja, passages)
 
     rng = random.Random(0)
     names = {made_up_name_ja(rng) for _ in range(2000)}
-    assert all(re.fullmatch("[ァ-ヶ]{2,4}", n) for n in names) and not names & set(UNSEEN_NAMES_JA)
+    assert all(re.fullmatch("[ァ-ヶ][ァ-ヶー]{1,9}", n) for n in names) and not names & set(UNSEEN_NAMES_JA)
+    assert any("ー" in n for n in names) and any("ッ" in n for n in names) and any(len(n) >= 6 for n in names)
     assert SYSTEM_PROMPT_JA in chat_template("ja") and SYSTEM_PROMPT_JA not in chat_template("en")
     chat = chat_document_ja(JA_STORY, random.Random(1), rename=1.0)
     user = re.search(r"<\|user\|>(.*?)<\|end\|>", chat).group(1)
     story = chat.split("<|assistant|>")[1]
-    name = re.search("[ァ-ヶ]{2,}", user).group(0)
+    name = re.search("[ァ-ヶー]{2,}", user).group(0)
     assert "犬" in user and chat.startswith(f"<|system|>{SYSTEM_PROMPT_JA}<|end|>\n<|user|>")
-    assert story.startswith(tuple(o.format(name=name, noun="犬") for o in
-                                  ("むかしむかし、{name}という{noun}", "あるところに、{name}という{noun}", "{name}という{noun}")))
+    assert story.startswith(tuple(o.format(name=name, noun="犬") for o in OPENINGS_JA))
+    assert not any(o.startswith(("むかし", "ある")) for o in OPENINGS_JA)  # not the stories' own opening words
     assert story.count(name) == 4 and "白鳥" in story  # the opening, then each 犬 (その犬 too), not 白鳥's 鳥
     assert chat_document_ja("山の上に、雲がありました。", rng, 1.0) is None  # nobody to ask about
     assert chat_document_ja(JA_STORY, random.Random(1), rename=0.0).count("犬") == 4  # not renamed: as it was
