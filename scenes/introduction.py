@@ -16,11 +16,13 @@ from gptmath.readout import Bars, top_bars
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.mobjects import ProbabilityBars, TokenText, fit, label
+from scenes.mobjects import ProbabilityBars, TokenText, fit, label, quoted
+from scenes.narration import reading_seconds
 
 S = "story"  # this module's catalogue: scenes/locales/story.toml (shared with scenes/recap.py)
 
 MAX_BARS = 5  # the answer shows at most the five likeliest next tokens
+SURE = 0.5  # above this, the likeliest token is more likely than all the others together: "the model is sure"
 PROMPT_Y = 2.15  # the prompt's centre
 PROMPT_WIDTH = 11.0  # the prompt wraps at this width, onto at most PROMPT_LINES lines (the last ones kept)
 PROMPT_LINES = 2
@@ -73,14 +75,24 @@ def answer_bars(answer: Answer, rest_text: str, bar_length: float = BAR_LENGTH,
     return bars
 
 
+def answer_key(answer: Answer) -> str:
+    """The narration of the answer: the model is sure (its likeliest token above SURE) or it is not."""
+    return "say_show_the_answer_sure" if answer.bars.probs[0] > SURE else "say_show_the_answer_unsure"
+
+
+def percent(p: float) -> str:
+    """A probability as its bar writes it: one decimal and a percent sign."""
+    return f"{100 * p:.1f}%"
+
+
 def counted(scene: GPTScene, key: str, n: int, **values) -> str:
     """The scene's words for a count n: the catalogue's `<key>_one` when n is 1 (English: "1 layer"), else `key`."""
     return scene.tr(f"{key}_one" if n == 1 else key, n=n, **values)
 
 
-def spoken(token: str) -> str:
-    """A token as a narrator says it: its text without the leading space (␣ is for the eye); blank ones as drawn."""
-    return token.strip() or th.show_spaces(token)
+def still_to_read(scene: GPTScene) -> float:
+    """Seconds until the captions and narration so far have been read."""
+    return max(0.0, scene.read_by - scene.renderer.time)
 
 
 def pill(text: str, color, width: float = PILL_WIDTH, height: float = PILL_HEIGHT) -> VGroup:
@@ -91,25 +103,7 @@ def pill(text: str, color, width: float = PILL_WIDTH, height: float = PILL_HEIGH
     return VGroup(box, name.move_to(box))
 
 
-class Narrated:
-    """Mixed into a GPTScene whose every step says one line, `say_<step>` of its catalogue: kept with its time in
-    `narration` for a narrator track (as GPTScene's `captions` keeps the captions for subtitles).
-
-        class Recap(Narrated, GPTScene): ...
-    """
-
-    def setup(self) -> None:
-        super().setup()
-        self.narration: list[tuple[float, str]] = []  # (time, spoken line)
-
-    def narrate(self, key: str, **values) -> str:
-        """The step's spoken line, filled with the real values."""
-        line = self.tr(key, **values)
-        self.narration.append((self.renderer.time, line))
-        return line
-
-
-class Introduction(Narrated, GPTScene):
+class Introduction(GPTScene):
     """What does a GPT do with a text? This model's real answer first, then the road that explains it."""
 
     catalogue = S
@@ -135,8 +129,8 @@ class Introduction(Narrated, GPTScene):
         prompt = VGroup(text, slot).move_to([0, PROMPT_Y, 0])
         gpt = label(self.tr("gpt_stands_for"), th.SMALL_SIZE, th.DIM).next_to(self.title_mob, DOWN, buff=0.15)
         gpt.align_to(self.title_mob, LEFT)
-        self.narrate("say_ask_the_question", prompt=self.data.settings.prompt)
         self.show_caption(self.tr("question_caption"))
+        self.say("say_ask_the_question", prompt=self.data.settings.prompt)
         self.play(FadeIn(gpt), FadeIn(text))
         self.play(Create(slot[0]), FadeIn(slot[1], scale=1.5))
         self.end_step(2.0)
@@ -160,10 +154,9 @@ class Introduction(Narrated, GPTScene):
                           stroke_width=3, max_tip_length_to_length_ratio=0.25)
         header = label(self.tr("next_token"), th.SMALL_SIZE, th.DIM)
         header.next_to(bars.rows[0][1], UP, buff=0.15).align_to(bars.rows[0][1], LEFT)
-        top = answer.bars
-        self.narrate("say_show_the_answer", token=spoken(top.texts[0]), p=f"{100 * top.probs[0]:.1f}%",
-                     v=f"{self.data.model.config.vocab_size:,}")
         self.show_caption(self.tr("answer_caption"))
+        self.say(answer_key(answer), token=quoted(answer.bars.texts[0]), p=percent(answer.bars.probs[0]),
+                 v=f"{self.data.model.config.vocab_size:,}")
         self.play(FadeOut(gpt), GrowFromEdge(arrow_in, UP), FadeIn(model))
         self.play(GrowFromEdge(arrow_out, LEFT), FadeIn(header), *[FadeIn(VGroup(row[0], row[1])) for row in bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in bars.rows], *[FadeIn(row[3]) for row in bars.rows],
@@ -174,8 +167,8 @@ class Introduction(Narrated, GPTScene):
     def wonder_where_it_comes_from(self, answer: VGroup) -> None:
         """Why these numbers? What happens inside the model's box is what the film opens up."""
         model = answer[0]
-        self.narrate("say_wonder_where_it_comes_from", model=self.data.model.name)
         self.show_caption(self.tr("answer_why_caption"))
+        self.say("say_wonder_where_it_comes_from", model=self.data.model.name)
         self.play(Indicate(model, color=th.KEY, scale_factor=1.1), run_time=1.5)
         self.end_step(2.5)
 
@@ -190,9 +183,9 @@ class Introduction(Narrated, GPTScene):
         brace = Brace(repeated, LEFT, buff=0.1, color=th.DIM)
         times = label(counted(self, "repeat_layers", n_layer), th.SMALL_SIZE, th.DIM).next_to(brace, LEFT, buff=0.1)
         road_map = VGroup(road, pills, brace, times)
-        self.narrate("say_lay_out_the_road", n=len(CHAPTERS), layers=n_layer)
+        self.play(FadeOut(leaving))  # the answer goes before the road's caption comes
         self.show_caption(self.tr("road_caption"))
-        self.play(FadeOut(leaving))
+        self.say("say_lay_out_the_road", layers=n_layer)
         self.play(Create(road), LaggedStart(*[FadeIn(p, shift=0.2 * RIGHT) for p in pills], lag_ratio=0.15),
                   run_time=2.0)
         self.play(GrowFromEdge(brace, RIGHT), FadeIn(times))
@@ -207,8 +200,9 @@ class Introduction(Narrated, GPTScene):
         for name, chapter in zip(CHAPTERS, pills):
             question = fit(label(self.tr(f"question_{name}", gpt3=gpt3), QUESTION_SIZE, th.DIM), QUESTION_WIDTH)
             questions.add(question.move_to(chapter).align_to([QUESTION_X, 0, 0], LEFT))
-        self.narrate("say_bring_the_questions", gpt3=gpt3)
         self.show_caption(self.tr("questions_caption"))
+        self.say("say_bring_the_questions")
         self.play(LaggedStart(*[FadeIn(q, shift=0.2 * LEFT) for q in questions], lag_ratio=0.2), run_time=3.0)
-        self.end_step(3.0)
+        self.end_step(still_to_read(self) + reading_seconds(" ".join(q.original_text for q in questions),
+                                                             self.settings.lang))  # the questions read after it
         return questions

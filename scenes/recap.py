@@ -15,8 +15,8 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.animations import FadeIn
 from scenes.base import GPTScene
-from scenes.introduction import S, Answer, Narrated, answer_bars, counted, spoken, the_answer
-from scenes.mobjects import ProbabilityBars, TokenRow, TokenText, VectorColumn, fit, label, number
+from scenes.introduction import S, Answer, answer_bars, counted, percent, still_to_read, the_answer
+from scenes.mobjects import ProbabilityBars, TokenRow, TokenText, VectorColumn, fit, label, number, number_text, quoted
 
 HEAD_Y = 2.8  # the first row's headers
 ROW_Y = 1.55  # the first row's centre: tokens → embedding vector → layers → last vector
@@ -33,6 +33,7 @@ BAR_LENGTH, BAR_HEIGHT = 2.6, 0.28
 ANSWER_WIDTH = 3.6  # the prompt and the picked token wrap at this width
 ANSWER_LINES = 3
 LOGIT_GAP = 0.45  # between the logits and the token labels
+FINAL_HOLD = 2.0  # seconds the film's last picture stays after its last words are read
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,15 @@ class PathNumbers:
     @property
     def picked_text(self) -> str:
         return self.answer.bars.texts[self.answer.bars.ids.index(self.picked)]
+
+    @property
+    def picked_prob(self) -> float:
+        return self.answer.bars.probs[self.answer.bars.ids.index(self.picked)]
+
+    @property
+    def picked_likeliest(self) -> bool:
+        """Whether the pick is the likeliest token (else a less likely one came up: the pick is random)."""
+        return self.picked == self.answer.bars.ids[0]
 
 
 def path_numbers(scene: GPTScene) -> PathNumbers:
@@ -104,7 +114,7 @@ def layers_box(text: list[str]) -> VGroup:
     return VGroup(frame, inside.move_to(frame))
 
 
-class Recap(Narrated, GPTScene):
+class Recap(GPTScene):
     """The film in one picture: tokens, a vector, the layers, the last vector, logits, probabilities, the pick."""
 
     catalogue = S
@@ -190,8 +200,9 @@ class Recap(Narrated, GPTScene):
     def recall_the_tokens(self, numbers: PathNumbers, picture: PathPicture) -> None:
         """The question again, and the first stop: the prompt as tokens."""
         n = len(numbers.tokens)
-        self.narrate("say_recall_the_tokens", n=n)
         self.show_caption(counted(self, "tokens_caption", n))
+        self.say("say_bridge")
+        self.say("say_recall_the_tokens", n=n)
         cells = picture.tokens[1].cells
         self.play(FadeIn(picture.tokens[0]), LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in cells], lag_ratio=0.05))
         self.end_step(1.5)
@@ -199,9 +210,9 @@ class Recap(Narrated, GPTScene):
     def look_up_the_vector(self, numbers: PathNumbers, picture: PathPicture) -> None:
         """The last token's embedding: its first entries and its real dimension."""
         d = len(numbers.embedding)
-        self.narrate("say_look_up_the_vector", token=spoken(numbers.tokens[-1]), d=d,
-                     first=f"{numbers.embedding[0]:.2f}")
         self.show_caption(self.tr("vector_caption", d=d))
+        self.say("say_look_up_the_vector", token=quoted(numbers.tokens[-1]), d=f"{d:,}",
+                 first=number_text(numbers.embedding[0]))
         self.play(Create(picture.last_token), GrowFromEdge(picture.arrows[0], LEFT))
         self.play(FadeIn(picture.embedding, shift=0.2 * RIGHT))
         self.end_step(2.0)
@@ -209,16 +220,16 @@ class Recap(Narrated, GPTScene):
     def pass_through_the_layers(self, picture: PathPicture) -> None:
         """Attention and MLP, layer after layer, update every vector."""
         cfg = self.data.model.config
-        self.narrate("say_pass_through_the_layers", layers=cfg.n_layer, heads=cfg.n_head)
         self.show_caption(counted(self, "layers_caption", cfg.n_layer))
+        self.say("say_pass_through_the_layers", layers=cfg.n_layer)
         self.play(GrowFromEdge(picture.arrows[1], LEFT))
         self.play(FadeIn(picture.layers, shift=0.2 * RIGHT))
         self.end_step(2.0)
 
     def read_the_last_vector(self, picture: PathPicture) -> None:
         """What comes out at the last position: the vector the next token is read from."""
-        self.narrate("say_read_the_last_vector", d=len(picture.last[1].values))
         self.show_caption(self.tr("last_caption"))
+        self.say("say_read_the_last_vector", d=f"{len(picture.last[1].values):,}")
         self.play(GrowFromEdge(picture.arrows[2], LEFT))
         self.play(FadeIn(picture.last, shift=0.2 * RIGHT))
         self.end_step(2.0)
@@ -228,9 +239,9 @@ class Recap(Narrated, GPTScene):
         cfg = self.data.model.config
         bars = picture.bars[1]
         best = numbers.answer.bars
-        self.narrate("say_score_every_token", v=f"{cfg.vocab_size:,}", token=spoken(best.texts[0]),
-                     logit=f"{best.logits[0]:.2f}")
         self.show_caption(self.tr("logits_caption", v=f"{cfg.vocab_size:,}", norm=th.norm_name(cfg.norm)))
+        self.say("say_score_every_token", v=f"{cfg.vocab_size:,}", token=quoted(best.texts[0]),
+                 logit=number_text(best.logits[0]))
         self.play(Create(picture.turn), run_time=1.2)
         self.play(FadeIn(picture.logits[0]),
                   LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.1 * UP)
@@ -241,9 +252,9 @@ class Recap(Narrated, GPTScene):
         """Softmax: the logits become a probability distribution, everything else's share last."""
         best = numbers.answer.bars
         bars: ProbabilityBars = picture.bars[1]
-        self.narrate("say_make_probabilities", token=spoken(best.texts[0]), p=f"{100 * best.probs[0]:.1f}%",
-                     rest=f"{100 * best.rest:.1f}%")
         self.show_caption(self.tr("probabilities_caption"))
+        self.say("say_make_probabilities", token=quoted(best.texts[0]), p=percent(best.probs[0]),
+                 n=f"{numbers.answer.n_rest:,}", rest=percent(best.rest))
         self.play(FadeIn(picture.bars[0]), FadeIn(bars.rows[-1][0]), *[FadeIn(row[1]) for row in bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in bars.rows], *[FadeIn(row[3]) for row in bars.rows],
                   run_time=1.5)
@@ -251,11 +262,10 @@ class Recap(Narrated, GPTScene):
 
     def pick_the_answer(self, numbers: PathNumbers, picture: PathPicture) -> None:
         """A seeded pick among the likeliest tokens, appended to the prompt: the answer to the opening question."""
-        s = self.data.settings
-        token = th.show_spaces(numbers.picked_text)
-        p = numbers.answer.bars.probs[numbers.answer.bars.ids.index(numbers.picked)]
-        self.narrate("say_pick_the_answer", token=spoken(numbers.picked_text), p=f"{100 * p:.1f}%", seed=s.seed)
-        self.show_caption(self.tr("pick_caption", token=token))
+        self.show_caption(self.tr("pick_caption", token=th.show_spaces(numbers.picked_text)))
+        self.say("say_pick_the_answer" if numbers.picked_likeliest else "say_pick_the_answer_other",
+                 k=len(numbers.answer.bars.ids), seed=self.data.settings.seed, token=quoted(numbers.picked_text),
+                 p=percent(numbers.picked_prob))
         self.play(Create(picture.pick))
         self.play(GrowFromEdge(picture.answer[0], LEFT), FadeIn(picture.answer[1]), FadeIn(picture.answer[2]))
-        self.end_step(3.0)
+        self.end_step(still_to_read(self) + FINAL_HOLD)  # the film's last picture stays after its last words

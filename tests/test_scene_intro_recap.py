@@ -1,5 +1,7 @@
 """Introduction and Recap: the film's opening question with the model's real answer, and the whole path with the
-prompt's real numbers at the end; both fit the frame at 480p, in English and Japanese, for any model."""
+prompt's real numbers at the end, back at the question with its answer; both fit the frame at 480p, in English and
+Japanese, for any model; every step says its narration in time to read it, and what it claims ("the model is sure",
+"the pick is the likeliest") is chosen by the numbers: the shipped English model, the Japanese model, a random one."""
 from __future__ import annotations
 
 import ast
@@ -14,14 +16,16 @@ from manim import Text
 
 from gptmath import generate, hooks, softmax_with_temperature, top_k
 from gptmath.params import GPT3, total, weight_matrix_tally
+from gptmath.readout import Bars
 from scenes import theme as th
 from scenes.i18n import LANGUAGES, catalogue
-from scenes.introduction import CHAPTERS, Introduction
+from scenes.introduction import CHAPTERS, SURE, Answer, Introduction, answer_key
+from scenes.mobjects import quoted
 from scenes.recap import Recap
 from scenes.settings import Settings
 from tests.families import FAMILY_SHAPES, make_family_model
-from tests.scene_harness import LONG, ONE_TOKEN, assert_inside_frame, check_layout, compare_golden, render, shown, \
-    visible_texts
+from tests.scene_harness import LONG, ONE_TOKEN, assert_inside_frame, check_layout, check_reading, compare_golden, \
+    frames_at, render, shown, visible_texts
 
 PROMPTS = [None, LONG, ONE_TOKEN]  # None: the default prompt
 STEPS = {  # each scene's steps in order: every one has a say_<step> narration in the catalogue
@@ -30,7 +34,11 @@ STEPS = {  # each scene's steps in order: every one has a say_<step> narration i
     Recap: ["recall_the_tokens", "look_up_the_vector", "pass_through_the_layers", "read_the_last_vector",
             "score_every_token", "make_probabilities", "pick_the_answer"],
 }
-CHARS_PER_SECOND = 17  # a caption must stay on screen long enough to be read
+BRIDGED = {Recap}  # scenes whose first step says say_bridge first (the Introduction opens the film: no bridge)
+VARIANTS = {  # steps whose narration is chosen by the numbers: the keys it may say
+    "show_the_answer": ("say_show_the_answer_sure", "say_show_the_answer_unsure"),
+    "pick_the_answer": ("say_pick_the_answer", "say_pick_the_answer_other"),
+}
 MARGIN = 0.2  # nothing closer than this to the frame's edge
 FAMILY = "llama-3H-gqa3-tied"  # rotary positions, RMSNorm, shared key/value heads
 
@@ -93,20 +101,35 @@ def assert_fits(scene, *more) -> None:
         assert_inside_frame(mob, MARGIN)
 
 
-def assert_captions_readable(scene) -> None:
-    """Each English caption stays up at least len / CHARS_PER_SECOND seconds."""
-    times = [t for t, _ in scene.captions] + [scene.renderer.time]
-    for (start, text), end in zip(scene.captions, times[1:]):
-        assert end - start >= len(text) / CHARS_PER_SECOND, f"{text!r} stays {end - start:.1f} s"
+def step_keys(scene_cls) -> list[tuple[str, ...]]:
+    """The narration keys each line of a scene may come from, in order (the bridge first where there is one)."""
+    keys = [VARIANTS.get(step, (f"say_{step}",)) for step in STEPS[scene_cls]]
+    return [("say_bridge",), *keys] if scene_cls in BRIDGED else keys
+
+
+def said(template: str) -> re.Pattern:
+    """A catalogue line as a pattern: its placeholders filled with anything but braces."""
+    parts = [re.escape(text) + ("[^{}]+" if name else "") for text, name, _, _ in string.Formatter().parse(template)]
+    return re.compile("".join(parts))
+
+
+def key_said(scene, i: int) -> str:
+    """Which of the allowed keys the scene's i-th narration line is."""
+    words = catalogue("story")[scene.settings.lang]
+    line = scene.narration[i][1]
+    keys = [k for k in step_keys(type(scene))[i] if said(words[k]).fullmatch(line)]
+    assert len(keys) == 1, f"{line!r} is none (or several) of {step_keys(type(scene))[i]}"
+    return keys[0]
 
 
 def assert_narrated(scene) -> None:
-    """One spoken line per step, in step order, every placeholder filled."""
-    steps = STEPS[type(scene)]
-    assert not any("{" in line or "}" in line for _, line in scene.narration)
-    assert len(scene.narration) == len(steps) == scene.steps_done
-    times = [t for t, _ in scene.narration]
-    assert times == sorted(times)
+    """Every step says its line(s), in step order, from the step's own keys, every placeholder filled, and every
+    line and caption stays up long enough to read (check_reading)."""
+    keys = step_keys(type(scene))
+    assert len(scene.narration) == len(keys) and scene.steps_done == len(STEPS[type(scene)])
+    for i in range(len(keys)):
+        key_said(scene, i)
+    check_reading(scene)
 
 
 # --- Introduction ------------------------------------------------------------------------------------------------
@@ -119,16 +142,15 @@ def test_introduction_answers_with_the_models_real_probabilities(prompt, media):
     assert scene.data.tokens == scene.data.model.token_strings(scene.data.model.encode(scene.data.settings.prompt))
     assert_readable([scene.answer, *scene.mobjects])
     assert_fits(scene, scene.answer)  # the answer is gone by the end, but it was on screen
-    assert_captions_readable(scene)
     assert_narrated(scene)
     top = expected_top(scene)[0]
-    assert f"{100 * top.prob:.1f}%" in scene.narration[1][1] and f"“{top.text.strip()}”" in scene.narration[1][1]
+    assert f"{100 * top.prob:.1f}%" in scene.narration[1][1] and quoted(top.text) in scene.narration[1][1]
 
 
 def test_introduction_lays_out_the_films_road_and_its_questions(media):
     scene, _ = render(Introduction, Settings(), media)
     en = catalogue("story")["en"]
-    road, pills, brace_label = scene.road, scene.road[1], scene.road[3]
+    pills, brace_label = scene.road[1], scene.road[3]
     assert [p[1].original_text for p in pills] == [en[f"chapter_{c}"] for c in CHAPTERS]
     ys = [p.get_y() for p in pills]
     assert ys == sorted(ys, reverse=True), "chapters in film order, top to bottom"
@@ -175,7 +197,6 @@ def test_recap_draws_the_prompts_real_path(prompt, media):
     assert p.pick.get_top()[1] >= pick_row.get_top()[1] and p.pick.get_bottom()[1] <= pick_row.get_bottom()[1]
     assert_readable(scene.mobjects)
     assert_fits(scene)
-    assert_captions_readable(scene)
     assert_narrated(scene)
 
 
@@ -202,6 +223,7 @@ def test_japanese_renders_japanese_words(scene_cls, media, update_golden):
     assert not en_words & set(texts), f"English words in the Japanese scene: {en_words & set(texts)}"
     assert sum(map(japanese, texts)) >= 5
     assert all(japanese(line) for _, line in scene.narration)
+    assert_narrated(scene)
     bars = scene.answer[-1] if scene_cls is Introduction else scene.picture.bars[1]
     assert_bars_are(bars, expected_top(scene))
     assert_readable(scene.mobjects)
@@ -215,6 +237,20 @@ def test_golden(scene_cls, media, update_golden):
     compare_golden(frame, scene_cls.__name__, update_golden)
 
 
+# seconds into each scene at its default settings (regenerate with --update-golden when the timeline changes)
+MOMENTS = {
+    Introduction: {"bars": 18.2},  # the answer's bars half grown
+    Recap: {"softmax": 64.8, "pick": 76.7},  # the probability bars half grown; the answer arriving after the pick
+}
+
+
+@pytest.mark.parametrize("scene_cls", list(MOMENTS), ids=lambda c: c.__name__)
+def test_golden_moments_of_introduction_and_recap(scene_cls, media, update_golden):
+    _, frames = frames_at(scene_cls, Settings(), media, MOMENTS[scene_cls])
+    for name, frame in frames.items():
+        compare_golden(frame, f"{scene_cls.__name__}-{name}", update_golden)
+
+
 def test_catalogue_has_a_narration_for_every_step():
     cat = catalogue("story")
     for scene_cls, steps in STEPS.items():
@@ -223,12 +259,75 @@ def test_catalogue_has_a_narration_for_every_step():
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                   and node.func.attr in steps]
         assert called == steps, f"{scene_cls.__name__}'s steps changed: update STEPS"
-        for step in steps:
-            for lang in LANGUAGES:
-                line = cat[lang][f"say_{step}"]
-                assert 1 <= len(re.findall(r"[.?!](\s|$)|[。？！]", line)) <= 4, f"{lang} say_{step}: {line}"
+        for keys in step_keys(scene_cls):
+            for key in keys:
+                for lang in LANGUAGES:
+                    line = cat[lang][key]
+                    assert 1 <= len(re.findall(r"[.?!](\s|$)|[。？！]", line)) <= 3, f"{lang} {key}: {line}"
     for lang in LANGUAGES:  # every say_ key belongs to a step
-        assert {k[4:] for k in cat[lang] if k.startswith("say_")} == {s for steps in STEPS.values() for s in steps}
+        assert {k for k in cat[lang] if k.startswith("say_")} == \
+            {k for scene_cls in STEPS for keys in step_keys(scene_cls) for k in keys}
     for key, text in cat["en"].items():  # same placeholders in both languages
         names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
         assert names == {f for _, f, _, _ in string.Formatter().parse(cat["ja"][key]) if f}, key
+
+
+# --- claims chosen by the numbers --------------------------------------------------------------------------------
+
+def likeliest(scene) -> float:
+    return expected_top(scene, 1)[0].prob
+
+
+def test_the_model_is_sure_only_above_half():
+    """The threshold itself: "more than all the others together" exactly when the likeliest is above SURE."""
+    def answer(p: float) -> Answer:
+        return Answer(Bars([1, 2], ["a", "b"], [2.0, 1.0], [p, (1 - p) / 2], (1 - p) / 2), 10)
+    assert answer_key(answer(0.51)) == "say_show_the_answer_sure"
+    assert answer_key(answer(SURE)) == answer_key(answer(0.2)) == "say_show_the_answer_unsure"
+
+
+@pytest.mark.parametrize("model, sure", [("en", True), ("ja", False), ("random", False)])
+def test_the_answer_says_sure_by_the_numbers(model, sure, media, family_dir):
+    """The shipped English model gives “␣girl” 62%: sure. The Japanese model's likeliest has 3%, a random
+    model's under 2%: not sure. The narration says which, and quotes the bar's token and percentage."""
+    settings = {"en": Settings(), "ja": Settings(lang="ja"), "random": Settings(model=str(family_dir))}[model]
+    scene, _ = render(Introduction, settings, media)
+    top = expected_top(scene, 1)[0]
+    assert (top.prob > SURE) is sure
+    assert key_said(scene, 1) == ("say_show_the_answer_sure" if sure else "say_show_the_answer_unsure")
+    line = scene.narration[1][1]
+    assert quoted(top.text) in line and f"{100 * top.prob:.1f}%" in line
+    assert_narrated(scene)
+
+
+def random_seed_picking_the_likeliest(folder) -> int:
+    """A seed for which a top-5 pick on the random model draws its likeliest token (its default seed does not)."""
+    from gptmath.load import load_model
+    model, prompt = load_model(folder), Settings().prompt
+    top = int(np.argmax(generate(model, prompt, 1, seed=0, top_k_only=5)[0].probs))
+    return next(seed for seed in range(1, 50) if generate(model, prompt, 1, seed=seed, top_k_only=5)[0].chosen == top)
+
+
+@pytest.mark.parametrize("model, likeliest_picked", [("en", True), ("ja", False), ("random", False),
+                                                     ("random-seeded", True)])
+def test_the_recap_answers_the_opening_question_with_the_same_numbers(model, likeliest_picked, media, family_dir):
+    """The Recap reads the Introduction's trace: same prompt tokens, same likeliest token and percentage; it ends
+    on the prompt with the picked token, and says "the likeliest" only when the pick is the likeliest (the
+    English model picks “␣girl”, its likeliest; the Japanese model picks its second, “ひとり”)."""
+    settings = {"en": Settings(), "ja": Settings(lang="ja"), "random": Settings(model=str(family_dir)),
+                "random-seeded": Settings(model=str(family_dir), seed=random_seed_picking_the_likeliest(family_dir))
+                }[model]
+    intro, _ = render(Introduction, settings, media)
+    recap, _ = render(Recap, settings, media)
+    top = expected_top(intro, 1)[0]
+    asked = intro.data.tokens
+    answer = recap.picture.answer[2]
+    assert recap.numbers.tokens == asked and answer.tokens == [*asked, recap.numbers.picked_text]
+    assert answer.shown_indices[-1] == len(asked)  # the answer's last token is drawn, right after the question
+    said_top = [quoted(top.text), f"{100 * top.prob:.1f}%"]
+    assert all(v in intro.narration[1][1] for v in said_top)
+    assert all(v in recap.narration[6][1] for v in said_top)  # make_probabilities, after the bridge
+    assert (recap.numbers.picked == top.token_id) is likeliest_picked
+    assert key_said(recap, 7) == ("say_pick_the_answer" if likeliest_picked else "say_pick_the_answer_other")
+    assert quoted(recap.numbers.picked_text) in recap.narration[7][1]
+    assert_narrated(recap)
