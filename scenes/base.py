@@ -1,12 +1,13 @@
 """The base class of every scene: theme, data, titles, captions and named steps."""
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from manim import DOWN, UL, UP, Animation, Mobject, ReplacementTransform, VMobject
+from manim import DOWN, UL, UP, Animation, Mobject, ReplacementTransform, VMobject, config
 
 from gptmath import GptMathError
 from scenes import theme as th
@@ -49,7 +50,8 @@ class GPTScene(FastScene):
         self.steps_done = 0
         self.captions: list[tuple[float, str]] = []  # (time shown, text) of the on-screen captions
         self.narration: list[tuple[float, str]] = []  # (time said, line) of each step's narration: the subtitles
-        self.read_by = 0.0  # when the words shown or said so far have been read at reading speed
+        self.said_by = 0.0  # when the narration said so far has been read at reading speed
+        self.caption_read_by = 0.0  # when the caption on screen has been read
         self.step_ends: list[float] = []  # when each named step ended
 
     def tr(self, key: str, **values) -> str:
@@ -84,9 +86,9 @@ class GPTScene(FastScene):
         """The step's narration (`key` of the catalogue, filled with real values): its sentences become the
         subtitles, one cue after another at reading speed, and the step lasts until they have been read."""
         line = self.tr(key, **values)
-        start = max(self.renderer.time, self.read_by)
+        start = max(self.renderer.time, self.said_by)
         self.narration.append((start, line))
-        self.read_by = start + sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
+        self.said_by = start + sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
         return line
 
     def show_caption(self, text: str) -> VMobject:
@@ -97,7 +99,7 @@ class GPTScene(FastScene):
         """
         pages = caption_pages(text, self.settings.lang)
         for page in pages:
-            self.wait_until_read()
+            self.wait_until(self.caption_read_by)
             new = label(page, th.CAPTION_SIZE, th.DIM).to_edge(DOWN, buff=th.EDGE)
             self.captions.append((self.renderer.time, page))
             if self.caption_mob is not None:  # last in the scene's list: the renderer redraws only the caption
@@ -105,13 +107,18 @@ class GPTScene(FastScene):
                 self.play(FadeOut(self.caption_mob), run_time=0.3)
             self.play(FadeIn(new, shift=0.1 * UP) if self.caption_mob is None else FadeIn(new), run_time=0.3)
             self.caption_mob = new
-            self.read_by = max(self.read_by, self.renderer.time + reading_seconds(page, self.settings.lang))
+            self.caption_read_by = self.renderer.time + reading_seconds(page, self.settings.lang)
         return self.caption_mob
 
-    def wait_until_read(self) -> None:
-        """Hold the frame until the words on screen and the narration said so far have been read."""
-        if self.read_by > self.renderer.time + 1e-6:
-            self.wait(self.read_by - self.renderer.time)
+    def still_to_read(self) -> float:
+        """Seconds until the caption on screen and the narration said so far have been read."""
+        return max(0.0, max(self.said_by, self.caption_read_by) - self.renderer.time)
+
+    def wait_until(self, t: float) -> None:
+        """Hold the frame until time t, to the next whole frame (a video's waits are whole frames, rounded down)."""
+        if t > self.renderer.time + 1e-6:
+            fps = config.frame_rate
+            self.wait(math.ceil((t - self.renderer.time) * fps - 1e-6) / fps + 1e-6)
 
     def tear_down(self) -> None:
         super().tear_down()
@@ -121,15 +128,14 @@ class GPTScene(FastScene):
             folder = Path(self.settings.output.subtitles)
             folder.mkdir(parents=True, exist_ok=True)
             end = self.renderer.time
-            cues = narration_cues(self.narration, end, self.settings.lang) if self.narration else \
+            cues = narration_cues(self.narration, end, self.settings.lang, self.step_ends) if self.narration else \
                 cues_from_captions(self.captions, end)
             (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
 
     def end_step(self, pause: float = 1.0) -> None:
         """Close a named step: a pause for the viewer (longer while its words are still being read), a still in
         figure mode, a slide break in slide mode."""
-        self.read_by = max(self.read_by, self.renderer.time + pause)
-        self.wait_until_read()
+        self.wait_until(max(self.said_by, self.caption_read_by, self.renderer.time + pause))
         self.steps_done += 1
         self.step_ends.append(self.renderer.time)
         if self.settings.output.figures:

@@ -90,11 +90,6 @@ def counted(scene: GPTScene, key: str, n: int, **values) -> str:
     return scene.tr(f"{key}_one" if n == 1 else key, n=n, **values)
 
 
-def still_to_read(scene: GPTScene) -> float:
-    """Seconds until the captions and narration so far have been read."""
-    return max(0.0, scene.read_by - scene.renderer.time)
-
-
 def pill(text: str, color, width: float = PILL_WIDTH, height: float = PILL_HEIGHT) -> VGroup:
     """A chapter's name in a rounded box of its colour, opaque (the road runs behind it)."""
     box = RoundedRectangle(corner_radius=height / 2, width=width, height=height, stroke_color=color, stroke_width=2,
@@ -203,6 +198,6 @@ class Introduction(GPTScene):
         self.show_caption(self.tr("questions_caption"))
         self.say("say_bring_the_questions")
         self.play(LaggedStart(*[FadeIn(q, shift=0.2 * LEFT) for q in questions], lag_ratio=0.2), run_time=3.0)
-        self.end_step(still_to_read(self) + reading_seconds(" ".join(q.original_text for q in questions),
+        self.end_step(self.still_to_read() + reading_seconds(" ".join(q.original_text for q in questions),
                                                              self.settings.lang))  # the questions read after it
         return questions

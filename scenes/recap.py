@@ -15,7 +15,7 @@ from gptmath.sampling import generate
 from scenes import theme as th
 from scenes.animations import FadeIn
 from scenes.base import GPTScene
-from scenes.introduction import S, Answer, answer_bars, counted, percent, still_to_read, the_answer
+from scenes.introduction import S, Answer, answer_bars, counted, percent, the_answer
 from scenes.mobjects import ProbabilityBars, TokenRow, TokenText, VectorColumn, fit, label, number, number_text, quoted
 
 HEAD_Y = 2.8  # the first row's headers
@@ -268,4 +268,4 @@ class Recap(GPTScene):
                  p=percent(numbers.picked_prob))
         self.play(Create(picture.pick))
         self.play(GrowFromEdge(picture.answer[0], LEFT), FadeIn(picture.answer[1]), FadeIn(picture.answer[2]))
-        self.end_step(still_to_read(self) + FINAL_HOLD)  # the film's last picture stays after its last words
+        self.end_step(self.still_to_read() + FINAL_HOLD)  # the film's last picture stays after its last words

@@ -2,6 +2,7 @@
 video joined."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 Cue = tuple[float, float, str]  # start s, end s, text
@@ -18,19 +19,26 @@ def cues_from_captions(captions: list[tuple[float, str]], end: float) -> list[Cu
     return [(t, starts[i + 1], text) for i, (t, text) in enumerate(captions) if starts[i + 1] > t]
 
 
-def narration_cues(narration: list[tuple[float, str]], end: float, lang: str) -> list[Cue]:
-    """Each line's sentences one after another at reading speed; the last one stays until the next line (or the
-    scene's end)."""
+def narration_cues(narration: list[tuple[float, str]], end: float, lang: str,
+                   step_ends: Sequence[float] = ()) -> list[Cue]:
+    """Each line's sentences one after another at reading speed; a line's last sentence stays until the end of the
+    step that said it (or the next line, or the scene's end), never over the next step's picture."""
     from scenes.narration import reading_seconds, split_cues
 
-    starts, texts = [], []
+    starts, texts, last_of_line = [], [], []
     for start, line in narration:
         t = start
-        for cue in split_cues(line, lang):
+        cues = split_cues(line, lang)
+        for i, cue in enumerate(cues):
             starts.append(t)
             texts.append(cue)
+            last_of_line.append(i == len(cues) - 1)
             t += reading_seconds(cue, lang)
     ends = [*starts[1:], end]
+    for i, (start, last) in enumerate(zip(starts, last_of_line)):
+        step_end = next((e for e in step_ends if e >= start + reading_seconds(texts[i], lang) - 1e-6), None)
+        if last and step_end is not None:
+            ends[i] = min(ends[i], step_end)
     return [(a, max(b, a), text) for a, b, text in zip(starts, ends, texts)]
 
 

@@ -170,7 +170,7 @@ def check_reading(scene) -> None:
         assert any(a - 1e-6 <= t <= b + 1e-6 for t, _ in scene.narration), f"step {i + 1} says nothing"
     for _, line in scene.narration:
         assert "{" not in line and "}" not in line, f"placeholder left in {line!r}"
-    cues = narration_cues(scene.narration, end, lang) + cues_from_captions(scene.captions, end)
+    cues = narration_cues(scene.narration, end, lang, scene.step_ends) + cues_from_captions(scene.captions, end)
     for start, stop, text in cues:
         need = reading_seconds(text, lang)
         assert stop - start >= need - 1e-3, f"{text!r} is up {stop - start:.2f} s, needs {need:.2f} s"
