@@ -23,3 +23,14 @@ def test_join_shifts_each_part(tmp_path):
     b.write_text(to_srt([(1.0, 2.0, "second")]))
     joined = read_srt(join_srt([(a, 0.0), (tmp_path / "missing.srt", 5.0), (b, 10.0)], tmp_path / "all.srt"))
     assert joined == [(0.0, 2.0, "first"), (11.0, 12.0, "second")]
+
+
+def test_narration_cues_follow_reading_speed_and_end_with_their_step():
+    from scenes.subtitles import narration_cues
+
+    line = "The model reads tokens. Each token has an id."  # 23 + 21 characters: 1.35 s + 1.24 s
+    cues = narration_cues([(0.0, line), (10.0, "Next step.")], end=12.0, lang="en", step_ends=[4.0, 12.0])
+    assert [text for _, _, text in cues] == ["The model reads tokens.", "Each token has an id.", "Next step."]
+    assert cues[0][:2] == (0.0, cues[1][0]) and abs(cues[1][0] - 23 / 17) < 1e-9
+    assert cues[1][1] == 4.0  # the step's end, not the next step's line at 10 s
+    assert cues[2][:2] == (10.0, 12.0)
