@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, WHITE, Animation, AnimationGroup, Create, LaggedStart, Mobject, ReplacementTransform,
+    DOWN, LEFT, RIGHT, UP, WHITE, Animation, Create, LaggedStart, Mobject, ReplacementTransform, Succession,
     SurroundingRectangle, TransformFromCopy, VGroup, VMobject,
 )
 
 from gptmath import hooks
-from gptmath.heads import HeadStep, HeadWeights, head_qk, head_step, head_weights, kv_head, unmasked_scores
+from gptmath.heads import HeadStep, HeadWeights, head_qk, head_roles, head_step, head_weights, kv_head, unmasked_scores
 from gptmath.model import Config
 from gptmath.ops import rotary_angles
+from gptmath.query import QueryFocus, TurnedPair, focus_kind, query_focus, turned_pairs
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut, MoveScale
@@ -21,14 +22,17 @@ from scenes.base import GPTScene
 from scenes.data import SceneData
 from scenes.mobjects import (
     AttentionGrid, Product, RotationDial, ScaledDot, TokenVectorRow, VectorColumn, VectorRow, WeightedSum, elide, fit,
-    label, pair_text, quoted, symbol,
+    label, number_text, pair_text, quoted, symbol,
 )
+from scenes.mobjects.heads import DialRow, readable_grid
+from scenes.mobjects.products import ResidualSum
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
 MAX_SLOTS = 9  # token columns drawn side by side before the middle ones give way to ⋯
 TOP = 2.95  # below the title
 BOTTOM = -3.1  # above the caption
-TurnedPair = tuple[str, int, np.ndarray, np.ndarray, float]  # vector ("q" or "k"), pair, before, after, angle
+SOFTMAX_EVEN_LIFT = 1.5  # a query whose largest weight is at most this times an even share 1/n "spreads evenly"
+MIN_LABEL_PX = 9.5  # about 10 px: grid labels whose capitals (or kana) are less tall at 480p are left out
 
 
 def show_only(scene: GPTScene, *mobs: Mobject) -> None:
@@ -67,6 +71,8 @@ class HeadLayout:
     example_key: int  # the key whose score is worked out beside the grid: the one before the query
     summed_keys: tuple[int | None, ...]  # value columns of the weighted sum: every key, or the query's top five
     angles: np.ndarray | None  # [p, pairs] rotary angles; None for a model without rotary
+    focus: QueryFocus  # the query's heaviest key and how far it stands out
+    kind: str  # what the query's weights do (gptmath.query.focus_kind): alone, even, previous(_here) or other
 
     @classmethod
     def of(cls, d: SceneData) -> HeadLayout:
@@ -74,9 +80,12 @@ class HeadLayout:
         step = head_step(d.trace, d.model.weights, d.layer, d.head, i)
         top = np.argsort(-step.weights[: i + 1], kind="stable")[:5]  # the keys this query weighs most
         angles = rotary_angles(len(d.tokens), cfg.rotary_dims, cfg.rotary_base) if cfg.positions == "rotary" else None
+        focus = query_focus(d.trace, cfg, d.layer, d.head, i)
+        previous_head = head_roles(d.trace)[d.layer][d.head] == "previous"
         return cls(head_weights(d.model.weights, d.layer, d.head), step,
                    tuple(elide(len(d.tokens), MAX_SLOTS - 3, keep=[i], up_to=MAX_SLOTS)), max(i - 1, 0),
-                   tuple(range(i + 1) if i < 7 else elide(i + 1, 0, keep=[int(k) for k in top])), angles)
+                   tuple(range(i + 1) if i < 7 else elide(i + 1, 0, keep=[int(k) for k in top])), angles,
+                   focus, focus_kind(focus, i, previous_head, SOFTMAX_EVEN_LIFT))
 
 
 class AttentionHead(GPTScene):
@@ -106,7 +115,7 @@ class AttentionHead(GPTScene):
         self.raw_grid, panel, cell, worked = self.show_scores(head)
         self.example_q, self.example_k = worked.q, worked.k
         self.score_grid = self.apply_mask(self.raw_grid, panel, cell)
-        self.pattern_grid, panel, frame = self.apply_softmax(self.raw_grid, panel)
+        self.pattern_grid, panel, frame = self.apply_softmax(head, self.score_grid, panel)
         heat_grid, formula, self.weighted_sum = self.weigh_values(head, self.pattern_grid, frame, panel)
         self.sum_values(head, self.weighted_sum, heat_grid, frame, formula)
         self.output_product = self.project_output(head, self.weighted_sum.z)
@@ -118,6 +127,9 @@ class AttentionHead(GPTScene):
         inputs = TokenVectorRow(d.tokens, d.trace[hooks.norm(d.layer, 1, "normalized")], head.shown, "x", WHITE)
         inputs.shift(UP * (TOP - inputs.get_top()[1]))
         self.show_caption(self.tr("inputs", d=cfg.d_model, norm=th.norm_name(cfg.norm)))
+        self.say("say_bridge_attention_head", layer=d.layer, head=d.head)
+        self.say("say_show_inputs" if cfg.norm == "layernorm" else "say_show_inputs_rmsnorm",
+                 norm=th.norm_name(cfg.norm), d=cfg.d_model)
         self.play(FadeIn(inputs.names), LaggedStart(*[FadeIn(c) for c in inputs.row.slots], lag_ratio=0.1),
                   FadeIn(inputs.row.name))
         show_only(self, inputs)
@@ -139,6 +151,7 @@ class AttentionHead(GPTScene):
             self.place_below_inputs(product, inputs)
             focus = SurroundingRectangle(inputs.row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
             self.show_caption(self.tr("query_product", dh=cfg.d_head))
+            self.say("say_show_product_query", query=quoted(d.tokens[i]), dh=cfg.d_head)
             self.play(Create(focus))
             self.play(FadeIn(product.matrix), TransformFromCopy(inputs.row.columns[i], product.vector))
             self.play(*[FadeIn(m) for m in (product.bias, product.plus) if m is not None], FadeIn(product.names))
@@ -148,8 +161,10 @@ class AttentionHead(GPTScene):
             product.move_to(replacing)
             parts = [(replacing.matrix, product.matrix), (replacing.bias, product.bias),
                      (replacing.result, product.result), (replacing.names, product.names)]
-            shared = "key_product" if cfg.n_kv_head == cfg.n_head else "key_product_shared"
-            self.show_caption(self.tr(shared, kv=self.kv, heads=shared_heads(cfg, d.head), n=cfg.n_kv_head))
+            shared, heads = cfg.n_kv_head < cfg.n_head, shared_heads(cfg, d.head)
+            self.show_caption(self.tr("key_product_shared" if shared else "key_product", kv=self.kv, heads=heads,
+                                      n=cfg.n_kv_head))
+            self.say("say_show_product_key_shared" if shared else "say_show_product_key", kv=self.kv, heads=heads)
             self.play(*[FadeOut(a) for a, _ in parts if a is not None], run_time=0.5)
             self.play(*[FadeIn(b) for _, b in parts if b is not None], run_time=0.7)
         show_only(self, inputs, product)
@@ -167,6 +182,7 @@ class AttentionHead(GPTScene):
             row.shift(RIGHT * (inputs.row.slots.get_center()[0] - row.slots.get_center()[0]))
         self.place_below_inputs(rows, inputs)
         self.show_caption(self.tr("all_qk"))
+        self.say("say_show_all_queries_and_keys")
         self.play(FadeOut(key_product))
         self.play(LaggedStart(FadeIn(q_row), FadeIn(k_row), lag_ratio=0.4))
         show_only(self, inputs, q_row, k_row)
@@ -178,45 +194,38 @@ class AttentionHead(GPTScene):
         mob.move_to([0, (inputs.get_bottom()[1] - 0.3 + BOTTOM) / 2, 0])
 
     def turn_pairs(self, head: HeadLayout, inputs: TokenVectorRow, q_row: VectorRow,
-                   k_row: VectorRow) -> tuple[dict[int, RotationDial], VGroup]:
+                   k_row: VectorRow) -> tuple[dict[int, RotationDial], DialRow]:
         """Each token's first query pair as a dial, turned by position × the pair's speed (q to rotated q)."""
         d, cfg, x_row = self.data, self.data.model.config, inputs.row
         half = cfg.rotary_dims // 2
         q, rot_q = d.trace[hooks.attn(d.layer, "q")][:, d.head], d.trace[hooks.attn(d.layer, "rot_q")][:, d.head]
-        dials: dict[int, RotationDial] = {}
-        row = VGroup()
-        for j, i in enumerate(head.shown):
-            x = x_row.slots[j].get_center()[0] if i is None else x_row.columns[i].brackets.get_center()[0]
-            if i is None:
-                row.add(label("⋯", th.LABEL_SIZE, th.DIM).move_to([x, 0, 0]))
-                continue
-            dials[i] = RotationDial(q[i, [0, half]], rot_q[i, [0, half]], float(head.angles[i, 0]), radius=0.36)
-            row.add(dials[i].move_to([x, 0, 0], coor_mask=[1, 0, 0]))
-        name = symbol("q", th.QUERY, 34).next_to(row, LEFT, buff=0.5).match_x(x_row.name)
-        dial_row = VGroup(name, row).next_to(inputs.names, DOWN, buff=0.35)
+        slots = [(i, (x_row.slots[j] if i is None else x_row.columns[i].brackets).get_x())
+                 for j, i in enumerate(head.shown)]
+        dial_row = DialRow(q[:, [0, half]], rot_q[:, [0, half]], head.angles[:, 0], slots, "q")
+        dial_row.name.match_x(x_row.name)
+        dial_row.shift(UP * (inputs.names.get_bottom()[1] - 0.35 - dial_row.get_top()[1]))  # under each token
         degrees = math.degrees(float(head.angles[1, 0])) if len(head.angles) > 1 else 0.0
-        self.show_caption(self.tr("rotary", deg=f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"))
+        deg = f"{math.degrees(1.0):.0f}" if degrees == 0 else f"{degrees:.0f}"
+        self.show_caption(self.tr("rotary", deg=deg))
+        self.say("say_turn_pairs", deg=deg)
         self.play(FadeOut(x_row), FadeOut(q_row), FadeOut(k_row))
-        self.play(FadeIn(name), LaggedStart(*[Create(dial) for dial in dials.values()], lag_ratio=0.1))
+        self.play(FadeIn(dial_row.name), LaggedStart(*[Create(dial) for dial in dial_row.dials.values()],
+                                                     lag_ratio=0.1))
         show_only(self, inputs.names, dial_row)
         self.end_step()
-        return dials, dial_row
+        return dial_row.dials, dial_row
 
     def show_turned_numbers(self, head: HeadLayout, names: VGroup, dial_row: VGroup,
                             dials: dict[int, RotationDial]) -> list[TurnedPair]:
         """At the query position: the fastest and slowest pair of q, and the fastest of k, before and after."""
         d, cfg, i = self.data, self.data.model.config, self.data.position
-        half = cfg.rotary_dims // 2
-        rows = []
-        for name, index, pair in (("q", d.head, 0), ("q", d.head, half - 1), ("k", self.kv, 0)):
-            before = d.trace[hooks.attn(d.layer, name)][i, index, [pair, pair + half]]
-            after = d.trace[hooks.attn(d.layer, f"rot_{name}")][i, index, [pair, pair + half]]
-            rows.append((name, pair, before, after, float(head.angles[i, pair])))
+        rows = turned_pairs(d.trace, cfg, d.layer, d.head, i)
         turned = self.turned_table(rows, dial_row)
         heading, table = turned
         frame = SurroundingRectangle(dials[i], color=th.HIGHLIGHT, buff=0.06)
         key = "rotary_numbers" if cfg.rotary_dims == cfg.d_head else "rotary_numbers_partial"
         self.show_caption(self.tr(key, r=cfg.rotary_dims, dh=cfg.d_head))
+        self.say("say_show_turned_numbers")
         self.play(Create(frame), FadeIn(heading))
         self.play(LaggedStart(*[FadeIn(r, shift=0.1 * DOWN) for r in table], lag_ratio=0.3))
         show_only(self, names, dial_row, frame, turned)
@@ -243,6 +252,10 @@ class AttentionHead(GPTScene):
         d, cfg, i, j = self.data, self.data.model.config, self.data.position, head.example_key
         raw = unmasked_scores(d.trace, cfg, d.layer, d.head)
         grid = self.grid(raw, "scores", causal=False)
+        scaled = "_layer" if cfg.scale_attn_by_inverse_layer_idx else "" if cfg.scale_attn_weights else "_unscaled"
+        self.show_caption(self.tr(f"scores{scaled}", dh=cfg.d_head, div=d.layer + 1, layer=d.layer))
+        self.say(f"say_show_scores{scaled}", dh=cfg.d_head, div=d.layer + 1, query=quoted(d.tokens[i]),
+                 other=quoted(d.tokens[j]), s=number_text(raw[i, j], 2))
         self.play(*fade_all_but(self))
         self.play(FadeIn(grid.query_labels), FadeIn(grid.key_labels))
         self.play(LaggedStart(*[FadeIn(grid.column(q)) for q in range(len(raw))], lag_ratio=min(0.15, 1.5 / len(raw))))
@@ -252,20 +265,19 @@ class AttentionHead(GPTScene):
         panel = self.score_panel(worked, j, grid)
         self.play(FadeIn(panel), Create(cell))
         show_only(self, grid, panel, cell)
-        scaled = "scores_layer" if cfg.scale_attn_by_inverse_layer_idx else \
-            "scores" if cfg.scale_attn_weights else "scores_unscaled"
-        self.show_caption(self.tr(scaled, dh=cfg.d_head, div=d.layer + 1, layer=d.layer))
         self.end_step()
         return grid, panel, cell, worked
 
     def grid(self, values: np.ndarray, mode: str, causal: bool = True,
              show_numbers: bool | None = None) -> AttentionGrid:
-        """An attention grid of the chosen head at the left of the frame, greying what its mask hides."""
-        hidden = np.isneginf(self.data.trace[hooks.attn(self.data.layer, "attn_scores")][self.data.head])
-        grid = AttentionGrid(values, self.data.tokens, mode=mode, causal=causal, masked=hidden if causal else None,
-                             max_size=5.4, min_size=th.MIN_NUMBER_SIZE, show_numbers=show_numbers,
-                             decimals=1 if mode == "scores" else 2)
-        fit(grid, height=TOP - BOTTOM - 0.1)
+        """An attention grid of the chosen head at the left of the frame, greying what its mask hides. Token labels
+        too small to read (under MIN_LABEL_PX) are left out, and a note above the grid says what it holds."""
+        d = self.data
+        hidden = np.isneginf(d.trace[hooks.attn(d.layer, "attn_scores")][d.head])
+        note = self.tr("grid_unnamed", n=len(d.tokens), first=quoted(d.tokens[0]), last=quoted(d.tokens[-1]))
+        grid = readable_grid(values, d.tokens, note, TOP - BOTTOM - 0.1, MIN_LABEL_PX, mode=mode, causal=causal,
+                             masked=hidden if causal else None, max_size=5.4, min_size=th.MIN_NUMBER_SIZE,
+                             show_numbers=show_numbers, decimals=1 if mode == "scores" else 2)
         return grid.move_to([-th.FRAME_WIDTH / 2 + th.EDGE + grid.width / 2, (TOP + BOTTOM) / 2, 0])
 
     def score_panel(self, worked: ScaledDot, key: int, grid: AttentionGrid) -> VMobject:
@@ -290,27 +302,34 @@ class AttentionHead(GPTScene):
         grid = self.grid(d.trace[hooks.attn(d.layer, "attn_scores")][d.head], "scores")
         window = d.model.config.windows[d.layer]
         self.show_caption(self.tr("mask") if window is None else self.tr("mask_window", w=window))
+        self.say("say_apply_mask" if window is None else "say_apply_mask_window", w=window)
         self.play(FadeOut(cell))
-        p = len(d.tokens)
-        if p > 1:  # a one-token prompt has nothing to hide
-            self.play(LaggedStart(*[AnimationGroup(FadeOut(raw_grid.column(q, masked=True)),
-                                                   FadeIn(grid.column(q, masked=True)))
-                                    for q in range(p - 1)], lag_ratio=min(0.15, 1.5 / p)), run_time=1.5)
+        hidden = {q: VGroup(*[raw_grid.cells[(q, int(k))] for k in np.flatnonzero(grid.masked[q])])
+                  for q in range(len(d.tokens)) if grid.masked[q].any()}  # none in a one-token prompt
+        if hidden:  # each hidden score fades out before its −∞ fades in: never two numbers in one cell
+            self.play(LaggedStart(*[Succession(FadeOut(cells), FadeIn(grid.column(q, masked=True)))
+                                    for q, cells in hidden.items()], lag_ratio=min(0.15, 1.5 / len(hidden))),
+                      run_time=1.5)
         show_only(self, grid, panel)
         self.end_step()
         return grid
 
-    def apply_softmax(self, raw_grid: AttentionGrid, panel: VMobject) -> tuple[AttentionGrid, VMobject, VMobject]:
-        """Each query's scores made weights that add up to 1; returns the grid, its side panel and the frame
-        round the query's column."""
+    def apply_softmax(self, head: HeadLayout, score_grid: AttentionGrid,
+                      panel: VMobject) -> tuple[AttentionGrid, VMobject, VMobject]:
+        """Each query's scores (on `score_grid`) made weights that add up to 1, column by column; returns the grid,
+        its side panel and the frame round the query's column."""
         d, p = self.data, len(self.data.tokens)
         grid = self.grid(d.trace[hooks.attn(d.layer, "pattern")][d.head], "pattern")
         formula = symbol("w_k = e^(s_k) / (sum_j e^(s_j))", WHITE, 36)
         note = label(self.tr("column_sum"), th.SMALL_SIZE, th.DIM)
-        new_panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4), raw_grid)
+        new_panel = self.in_side_panel(VGroup(formula, note).arrange(DOWN, buff=0.4), score_grid)
         self.show_caption(self.tr("softmax"))
+        self.say("say_apply_softmax" + ("" if head.kind == "other" else f"_{head.kind}"),
+                 query=quoted(d.tokens[d.position]), top=quoted(d.tokens[head.focus.top]), w=f"{head.focus.weight:.2f}",
+                 n=head.focus.visible)
         self.play(FadeOut(panel), FadeIn(new_panel))
-        self.play(LaggedStart(*[FadeIn(grid.column(q)) for q in range(p)], lag_ratio=min(0.15, 1.5 / p)), run_time=2)
+        self.play(LaggedStart(*[Succession(FadeOut(score_grid.column(q)), FadeIn(grid.column(q))) for q in range(p)],
+                              lag_ratio=min(0.15, 1.5 / p)), run_time=2)
         show_only(self, grid, new_panel)
         frame = SurroundingRectangle(grid.column(d.position), color=th.HIGHLIGHT, buff=0.03)
         self.play(Create(frame))
@@ -325,12 +344,14 @@ class AttentionHead(GPTScene):
         weighted = WeightedSum(d.tokens, step.weights[: i + 1], step.values[: i + 1], head.summed_keys, step.z)
         formula = symbol("v = W_V x + b_V", th.VALUE, 32)
         values = VGroup(formula, weighted).arrange(DOWN, buff=0.45)
-        # the grid shrinks to the left to make room, its numbers (too small to read there) faded first:
-        # the same squares without numbers lie beneath, and the chosen column's weights are written above the values
+        # the grid shrinks to the left to make room, its numbers and token names (too small to read there) faded
+        # first: the same squares bare lie beneath, and the chosen column's weights are written above the values
         heat_grid = self.grid(pattern_grid.values, "pattern", show_numbers=False)
+        heat_grid.remove(heat_grid.query_labels, heat_grid.key_labels)
         self.add(heat_grid)
         self.bring_to_front(pattern_grid, frame)
         self.show_caption(self.tr("values", query=quoted(d.tokens[i])))
+        self.say("say_weigh_values", query=quoted(d.tokens[i]))
         self.play(FadeOut(panel), FadeOut(pattern_grid))
         factor = 0.62
         to = [-th.FRAME_WIDTH / 2 + th.EDGE + heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
@@ -350,6 +371,10 @@ class AttentionHead(GPTScene):
         shown = sum(k is not None for k in head.summed_keys)
         self.show_caption(self.tr("weighted_sum", query=quoted(d.tokens[i])) if shown == i + 1 else
                           self.tr("weighted_sum_top", query=quoted(d.tokens[i]), n=shown, total=i + 1))
+        variant = "_alone" if head.kind == "alone" else "_top" if shown < i + 1 else \
+            "_even" if head.kind == "even" else ""  # say_sum_values: one value, some left out, weights even or not
+        self.say(f"say_sum_values{variant}", query=quoted(d.tokens[i]), n=head.focus.visible if shown == i + 1 else
+                 shown, total=i + 1)
         self.play(FadeIn(weighted.equals), *[FadeOut(c.copy(), target_position=weighted.z, scale=0.6)
                                              for c in weighted.value_columns.values()], run_time=1.2)
         self.play(FadeIn(weighted.z), FadeIn(weighted.z_name))
@@ -363,6 +388,7 @@ class AttentionHead(GPTScene):
                           (WHITE, WHITE, th.HIGHLIGHT), (self.tr("rows"), self.tr("columns")))
         fit(product, height=TOP - BOTTOM - 0.4).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.show_caption(self.tr("output", dh=cfg.d_head, d=cfg.d_model))
+        self.say("say_project_output", dh=cfg.d_head, d=cfg.d_model)
         self.play(*fade_all_but(self, z), ReplacementTransform(z, product.vector))
         self.play(FadeIn(product.matrix), FadeIn(product.names))
         self.play(FadeIn(product.equals), FadeIn(product.result))
@@ -373,23 +399,17 @@ class AttentionHead(GPTScene):
     def add_to_residual(self, head: HeadLayout, product: Product) -> tuple[VectorColumn, VectorColumn, VectorColumn]:
         """The head's output added to the query token's residual vector; returns before, output and after."""
         d, i, step = self.data, self.data.position, head.step
-        col = dict(n_shown=6, cell_width=0.85, cell_height=0.32, font_size=15)
-        before = VectorColumn(step.resid_before, **col)
-        delta = VectorColumn(step.output, border_color=th.HIGHLIGHT, **col)
-        after = VectorColumn(step.resid_after, **col)
-        plus, equals = label("+", th.LABEL_SIZE), label("=", th.LABEL_SIZE)
-        row = VGroup(before, plus, delta, equals, after).arrange(RIGHT, buff=0.35)
-        names = VGroup(*[symbol(n, c, 30).next_to(m.brackets, DOWN, buff=0.15) for n, c, m in
-                         (("r", WHITE, before), ("Delta", th.HIGHLIGHT, delta), ("r + Delta", WHITE, after))])
-        token = label(th.show_spaces(d.tokens[i]), th.LABEL_SIZE, th.token_color(i))
-        token.next_to(before.brackets, UP, buff=0.2)
-        residual = fit(VGroup(token, row, names), height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
+        residual = ResidualSum(d.tokens[i], th.token_color(i), step.resid_before, step.output, step.resid_after)
+        fit(residual, height=TOP - BOTTOM).move_to([0, (TOP + BOTTOM) / 2, 0])
         self.remove(product)
         self.add(*product.submobjects)
-        self.show_caption(self.tr("residual", query=quoted(d.tokens[i])))
-        self.merge([((product.result,), delta)], *fade_all_but(self, product.result))
-        self.play(FadeIn(token), FadeIn(before), FadeIn(plus), FadeIn(names[:2]))
-        self.merge([((before, delta), after)], FadeIn(equals), FadeIn(names[2]), copies=True, run_time=1.0)
+        single = "_single" if d.model.config.n_head == 1 else ""
+        self.show_caption(self.tr(f"residual{single}", query=quoted(d.tokens[i])))
+        self.say(f"say_add_to_residual{single}", query=quoted(d.tokens[i]), n=d.model.config.n_head)
+        self.merge([((product.result,), residual.delta)], *fade_all_but(self, product.result))
+        self.play(*[FadeIn(m) for m in (residual.token, residual.before, residual.plus, residual.names[:2])])
+        self.merge([((residual.before, residual.delta), residual.after)], FadeIn(residual.equals),
+                   FadeIn(residual.names[2]), copies=True, run_time=1.0)
         show_only(self, residual)
         self.end_step(2)
-        return before, delta, after
+        return residual.before, residual.delta, residual.after

@@ -11,7 +11,7 @@ from manim import (
 
 from gptmath import Trace, hooks
 from gptmath.heads import (
-    ROLE_SHARE, combine_heads, head_outputs, head_roles, mask_scores, role_masks, trace_patterns,
+    HEAD_ROLES, ROLE_SHARE, combine_heads, head_outputs, head_roles, mask_scores, role_masks, trace_patterns,
 )
 from gptmath.model import Config
 
@@ -23,8 +23,10 @@ from scenes.mobjects import (
     ROLE_COLORS, SMALL_NUMBER, HeadMap, PatternThumbnail, RoleLegend, VectorColumn, elide, fit, label, quoted,
     size_brace, symbol,
 )
+from scenes.mobjects.heads import NAME_GAP, HeadGrid
 
 MIN_THUMBNAIL = 0.45  # smallest pattern thumbnail in the model view (about 27 px at 480p); smaller: a head map
+NAME_ROOM = 0.5  # under each row of the model view's thumbnails: a name at the words' size and the gap to the next row
 N_ENLARGED = 4  # heads drawn large beside the head map
 MAX_ONE_ROW = 6  # heads in one row with their outputs under them; more: rows of heads, the sum below with a ⋯
 HEAD_NAME_ROOM = 0.6  # a head's name above its thumbnail and the gap to the next row
@@ -68,14 +70,17 @@ class HeadsLayout:
     model_size: float  # a thumbnail's size in the model view; below MIN_THUMBNAIL, a head map instead
 
     @classmethod
-    def of(cls, cfg: Config, head: int) -> HeadsLayout:
+    def of(cls, cfg: Config, head: int, name_width: float = 0.0) -> HeadsLayout:
+        """`name_width`: the widest name written under or over a thumbnail of the model view (role, head)."""
         n, below = cfg.n_head, cfg.n_head > MAX_ONE_ROW
         if below:  # the biggest thumbnails, then the fewest rows
             per_row, size = max(((row_length(cfg, rows), thumbnail_size(cfg, row_length(cfg, rows)))
                                  for rows in range(1, n + 1)), key=lambda option: (option[1], option[0]))
         else:  # one row, the sum beside it
             per_row, size = n, min(1.6, (th.CONTENT_WIDTH - 4.4) / n - 0.25)
-        model_size = min(1.1, (TOP - BOTTOM - 0.9) / cfg.n_layer - 0.45, (th.CONTENT_WIDTH - 1.6) / n - 0.15)
+        model_size = min(1.1, (TOP - BOTTOM - 0.5) / cfg.n_layer - NAME_ROOM, (th.CONTENT_WIDTH - 1.6) / n - 0.15)
+        if n * (max(model_size, name_width) + NAME_GAP) > th.CONTENT_WIDTH - 1.6:  # names too wide side by side
+            model_size = 0.0
         summed = elide(n, FIRST_SUMMED, keep=[head]) if below else range(n)
         return cls(sum_below=below, per_row=per_row, size=size, summed=tuple(summed), model_size=model_size)
 
@@ -112,7 +117,8 @@ class MultiHeadAttention(GPTScene):
 
     def construct(self) -> None:
         d = self.data
-        layout = HeadsLayout.of(d.model.config, d.head)
+        names = [self.tr(role) for role in HEAD_ROLES] + [self.tr("head_name", head=d.model.config.n_head - 1)]
+        layout = HeadsLayout.of(d.model.config, d.head, max(label(n, th.SMALL_SIZE).width for n in names))
         self.show_title(self.tr("mh_title", layer=d.layer))
         self.thumbnails, heads, self.kv_brackets = self.show_heads(layout)
         self.layer_sum = self.combine_outputs(layout, self.thumbnails, heads, self.kv_brackets)
@@ -144,6 +150,9 @@ class MultiHeadAttention(GPTScene):
         brackets.shift(shift)
         self.show_caption(self.tr("heads", n=n) if cfg.n_kv_head == n else
                           self.tr("shared_caption", h=n, kv=cfg.n_kv_head))
+        self.say("say_bridge_multi_head_attention")
+        self.say("say_show_heads" if cfg.n_kv_head == n else "say_show_heads_shared", layer=d.layer, n=n, h=n,
+                 kv=cfg.n_kv_head)
         self.play(LaggedStart(*[FadeIn(h) for h in heads], lag_ratio=0.15), FadeIn(brackets))
         show_only(self, brackets, heads)
         self.end_step()
@@ -188,6 +197,8 @@ class MultiHeadAttention(GPTScene):
         self.fit_layer(layout, heads, brackets, total)
         result_name = self.result_name(result, VGroup(result, b_name, links))
         self.show_caption(self.tr("combine" if bias is not None else "combine_no_bias", query=quoted(d.tokens[i])))
+        self.say("say_combine_outputs" if bias is not None else "say_combine_outputs_no_bias",
+                 query=quoted(d.tokens[i]), n=len(outputs), layer=d.layer)
         self.play(FadeIn(links), LaggedStart(*[FadeIn(t, shift=0.2 * DOWN) for t in terms], lag_ratio=0.1),
                   FadeIn(token))
         self.play(FadeIn(pluses), *[FadeIn(m) for m in added], FadeIn(b_name))
@@ -260,37 +271,24 @@ class MultiHeadAttention(GPTScene):
     def show_thumbnail_grid(self, size: float, roles: list[list[str]]) -> ModelView:
         """One pattern thumbnail per head, layers as rows, each named by its role."""
         d, cfg = self.data, self.data.model.config
-        thumbnails: dict[tuple[int, int], PatternThumbnail] = {}
-        role_labels: dict[tuple[int, int], VMobject] = {}
-        rows = Group()
-        for L in range(cfg.n_layer):
-            cells = Group()
-            for h in range(cfg.n_head):
-                thumb = PatternThumbnail(d.trace[hooks.attn(L, "pattern")][h], size)
-                role = label(self.tr(roles[L][h]), th.SMALL_SIZE * 0.8, th.DIM)
-                fit(role, size + 0.1).next_to(thumb, DOWN, buff=0.12)
-                thumbnails[(L, h)], role_labels[(L, h)] = thumb, role
-                cells.add(Group(thumb, role))
-            cells.arrange(RIGHT, buff=0.15, aligned_edge=UP)  # thumbnails in line whatever their labels' height
-            name = label(self.tr("layer_name", layer=L), th.SMALL_SIZE, th.DIM)
-            fit(name, 1.2).next_to(cells[0][0], LEFT, buff=0.2)
-            rows.add(Group(name, cells))
-        rows.arrange(DOWN, buff=0.12, aligned_edge=RIGHT)
-        heads = VGroup(*[fit(label(self.tr("head_name", head=h), th.SMALL_SIZE * 0.8, th.DIM), size + 0.1)
-                         .next_to(thumbnails[(0, h)], UP, buff=0.14)  # clear of the chosen head's frame
-                         for h in range(cfg.n_head)])
-        view = Group(heads, rows)
+        view = HeadGrid([d.trace[hooks.attn(L, "pattern")] for L in range(cfg.n_layer)],
+                        [[self.tr(role) for role in row] for row in roles],
+                        [self.tr("layer_name", layer=L) for L in range(cfg.n_layer)],
+                        [self.tr("head_name", head=h) for h in range(cfg.n_head)], size)
         fit(view, height=TOP - BOTTOM - 0.1).move_to([0, (TOP + BOTTOM) / 2, 0])
-        frame = SurroundingRectangle(thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT, buff=0.05, stroke_width=4)
+        frame = SurroundingRectangle(view.thumbnails[(d.layer, d.head)], color=th.HIGHLIGHT, buff=0.05,
+                                     stroke_width=4)
         self.show_caption(self.tr("model_view"))
+        self.say("say_show_model_view", layers=cfg.n_layer, heads=cfg.n_head)
         self.play(*fade_all_but(self))
-        self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.2), FadeIn(heads))
+        self.play(LaggedStart(*[FadeIn(r) for r in view.rows], lag_ratio=0.2), FadeIn(view.head_names))
         show_only(self, view)
         self.play(Create(frame))
         self.end_step()
         self.show_caption(self.tr("kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.say_kinds(roles)
         self.end_step(2)
-        return ModelView(roles, thumbnails, role_labels, None, frame)
+        return ModelView(roles, view.thumbnails, view.names, None, frame)
 
     def show_head_map(self, roles: list[list[str]]) -> ModelView:
         """A big model: every head one cell of a heat map coloured by role, a few heads enlarged beside it."""
@@ -299,14 +297,29 @@ class MultiHeadAttention(GPTScene):
         picked = self.enlarged_heads(scores, roles)
         thumbnails, enlarged = self.enlarged_column(picked, roles, head_map)
         frames, links = self.links_to_map(picked, enlarged, head_map)
+        cfg = self.data.model.config
         self.show_caption(self.tr("overview_caption"))
+        self.say("say_show_model_view_map", layers=cfg.n_layer, heads=cfg.n_head)
         self.play(*fade_all_but(self))
         self.play(FadeIn(view))
         self.end_step()
         self.show_caption(self.tr("kinds", share=f"{ROLE_SHARE:.0%}"))
+        self.say_kinds(roles)
+        self.say("say_show_model_view_kinds_enlarged")
         self.play(Create(frames), Create(links), LaggedStart(*[FadeIn(e) for e in enlarged], lag_ratio=0.2))
         self.end_step(2)
         return ModelView(roles, thumbnails, {}, head_map, frames[0])
+
+    def say_kinds(self, roles: list[list[str]]) -> None:
+        """How many heads each role names on this prompt (or that none is named), said."""
+        found = [role for row in roles for role in row]
+        parts = [self.tr(f"count_{role}", n=found.count(role)) for role in HEAD_ROLES if role in found]
+        text = parts[0]
+        for k, part in enumerate(parts[1:], 2):
+            text = self.tr("counts_last" if k == len(parts) else "counts_join", rest=text, last=part)
+        none = all(role == "spread" for role in found)
+        self.say("say_show_model_view_kinds_none" if none else "say_show_model_view_kinds", share=f"{ROLE_SHARE:.0%}",
+                 total=len(found), counts=text)
 
     def head_map_view(self, roles: list[list[str]], scores: np.ndarray) -> tuple[HeadMap, Group]:
         """The head map at the left with its layer and head numbers, axis names and a legend of the roles."""

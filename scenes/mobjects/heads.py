@@ -8,10 +8,13 @@ from manim import (
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 from scenes import theme as th
+from scenes.i18n import FONTS
+from scenes.mobjects.attention import AttentionGrid, PatternThumbnail
 from scenes.mobjects.numbers import SMALL_NUMBER, VectorColumn
 from scenes.mobjects.products import symbol
 from scenes.mobjects.text import fit, label, number
 
+NAME_GAP = 0.25  # between two names side by side in a HeadGrid
 ROLE_COLORS = {"previous": th.TOKEN_COLORS[0], "induction": th.TOKEN_COLORS[4], "duplicate": th.TOKEN_COLORS[1],
                "first": th.TOKEN_COLORS[3], "self": th.TOKEN_COLORS[2], "spread": th.FAINT}  # a head's role -> colour
 
@@ -19,6 +22,36 @@ ROLE_COLORS = {"previous": th.TOKEN_COLORS[0], "induction": th.TOKEN_COLORS[4], 
 def pair_text(pair: np.ndarray) -> str:
     """Two coordinates as the scenes print numbers: (0.12, −0.50)."""
     return "(" + ", ".join(f"{v:.2f}".replace("-", "−") for v in pair) + ")"
+
+
+def readable_grid(values: np.ndarray, tokens: Sequence[str], note: str, height: float, min_px: float,
+                  **kwargs) -> AttentionGrid:
+    """An AttentionGrid (`kwargs` as it takes them) fitted to `height`, its token labels at least `min_px` tall
+    at 480p (a capital, or a kana in Japanese) or left out: then `note`, saying what the axes hold, stands above
+    the grid among its query labels instead.
+
+        grid = readable_grid(pattern, tokens, "40 tokens in order: too many to name", height=6.0, min_px=10)
+    """
+    grid = fit(AttentionGrid(values, tokens, **kwargs), height=height)
+    labels = [(t, t.font_size) for t in grid.key_labels]
+    labels += [(t, t.font_size * t.width / t.height) for t in grid.query_labels]  # turned a quarter
+    if min((size * glyph_px(t.font) for t, size in labels), default=min_px) >= min_px:
+        return grid
+    grid = fit(AttentionGrid(values, tokens, show_labels=False, **kwargs), height=height - 0.5)
+    grid.query_labels.add(label(note, th.SMALL_SIZE, th.DIM).next_to(grid.grid, UP, buff=0.2)
+                          .align_to(grid.grid, LEFT))
+    return grid.add(grid.query_labels)
+
+
+def glyph_px(font: str) -> float:
+    """Pixels at 480p per point of font size that a capital (a kana, in a Japanese font) stands tall."""
+    if font not in _GLYPH_PX:
+        glyph = label("あ" if font == FONTS["ja"] else "H", 48, face=font)
+        _GLYPH_PX[font] = glyph.height * 480 / 8 / 48  # 480 pixels to the frame's 8 units
+    return _GLYPH_PX[font]
+
+
+_GLYPH_PX: dict[str, float] = {}
 
 
 class RotationDial(VGroup):
@@ -65,6 +98,46 @@ class RotationDial(VGroup):
         self.add(self.circle, self.arc, self.before_arrow, self.after_arrow, self.degrees)
 
 
+class DialRow(VGroup):
+    """Tokens' first coordinate pairs as RotationDials in a row, each at its token's x, a ⋯ where tokens are
+    skipped, the vectors' symbol at the left.
+
+    `dials` maps each drawn token to its dial, `row` holds the dials and ⋯ left to right, `name` the symbol.
+
+    Parameters
+    ----------
+    before, after : ndarray, shape (tokens, 2)
+        Each token's pair before and after turning.
+    angles : ndarray, shape (tokens,)
+        The angle each pair turned by, in radians.
+    slots : sequence of (int or None, float)
+        The tokens drawn, left to right, each with its x (None: a ⋯ there).
+    name : str
+        The vectors' symbol in Typst math.
+    radius : float
+        Each dial's radius.
+
+    Examples
+    --------
+    >>> pairs = np.array([[0.3, -0.1], [0.2, 0.4], [-0.5, 0.1]])
+    >>> row = DialRow(pairs, pairs[:, ::-1], np.array([0.0, 1.0, 2.0]), [(0, -1.0), (None, 0.0), (2, 1.0)], "q")
+    """
+
+    def __init__(self, before: np.ndarray, after: np.ndarray, angles: np.ndarray,
+                 slots: Sequence[tuple[int | None, float]], name: str, radius: float = 0.36) -> None:
+        super().__init__()
+        self.dials: dict[int, RotationDial] = {}
+        self.row = VGroup()
+        for i, x in slots:
+            if i is None:
+                self.row.add(label("⋯", th.LABEL_SIZE, th.DIM).move_to([x, 0, 0]))
+                continue
+            self.dials[i] = RotationDial(before[i], after[i], float(angles[i]), radius=radius)
+            self.row.add(self.dials[i].move_to([x, 0, 0], coor_mask=[1, 0, 0]))
+        self.name = symbol(name, th.QUERY, 34).next_to(self.row, LEFT, buff=0.5)
+        self.add(self.name, self.row)
+
+
 class ScaledDot(VGroup):
     """One attention score worked out with the real vectors: q · k / divisor = score.
 
@@ -100,8 +173,9 @@ class WeightedSum(VGroup):
     """A head's weighted sum of values with the real numbers: Σ_k w_k v_k = z.
 
     One term per drawn key, its token over its weight over its value column (⋯ for keys left out), then
-    "= Σ w v =" and z. `terms` holds the terms; `value_columns` and `weight_labels` map each drawn key to its
-    column and weight; `equals`, `z_name` and `z` are the rest.
+    "= Σ w v =" and z; a token's text is never shrunk, a long one widens its term. `terms` holds the terms;
+    `value_columns` and `weight_labels` map each drawn key to its column and weight; `equals`, `z_name` and `z`
+    are the rest.
 
     Parameters
     ----------
@@ -137,7 +211,7 @@ class WeightedSum(VGroup):
             if k is None:
                 self.terms.add(label("⋯", th.LABEL_SIZE, th.DIM))
                 continue
-            name = fit(label(th.show_spaces(tokens[k]), th.SMALL_SIZE, th.KEY), 0.95)
+            name = label(th.show_spaces(tokens[k]), th.SMALL_SIZE, th.KEY)
             weight = number(weights[k], 2, th.NUMBER_SIZE + 2, th.weight_color(1.0))
             column = VectorColumn(values[k], border_color=th.VALUE, **col)
             self.value_columns[k], self.weight_labels[k] = column, weight
@@ -150,6 +224,56 @@ class WeightedSum(VGroup):
         self.add(self.terms, self.equals, VGroup(self.z_name, self.z))
         self.arrange(RIGHT, buff=0.25)
         self.equals.match_y(self.z.brackets)
+
+
+class HeadGrid(Group):
+    """Every head of a model as a thumbnail of its pattern, a row per layer, each thumbnail named beneath, the
+    heads' names above the first row and the layers' at the left. Names are drawn at the words' size, never
+    shrunk: the thumbnails are spaced as wide as the widest name needs.
+
+    `thumbnails` and `names` map (layer, head) to each thumbnail and the name under it; `rows` holds each
+    layer's thumbnails and names, `layer_names` and `head_names` the rest.
+
+    Parameters
+    ----------
+    patterns : sequence of ndarray
+        One per layer, shape (heads, query, key): its heads' patterns.
+    names : list of list of str
+        [layer][head]: the name written under each thumbnail (its role, say).
+    layer_names, head_names : sequence of str
+        Written left of each row and above each column.
+    size : float
+        A thumbnail's side.
+
+    Examples
+    --------
+    >>> pattern = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]
+    >>> grid = HeadGrid([np.stack([pattern, pattern])], [["spread", "first"]], ["layer 0"], ["head 0", "head 1"], 0.8)
+    """
+
+    def __init__(self, patterns: Sequence[np.ndarray], names: list[list[str]], layer_names: Sequence[str],
+                 head_names: Sequence[str], size: float) -> None:
+        super().__init__()
+        texts = {(L, h): label(name, th.SMALL_SIZE, th.DIM) for L, row in enumerate(names)
+                 for h, name in enumerate(row)}
+        self.head_names = VGroup(*[label(name, th.SMALL_SIZE, th.DIM) for name in head_names])
+        pitch = max(size, *(t.width for t in [*texts.values(), *self.head_names])) + NAME_GAP
+        row_pitch = size + 0.36 + max(t.height for t in texts.values())
+        self.thumbnails: dict[tuple[int, int], PatternThumbnail] = {}
+        self.names: dict[tuple[int, int], VMobject] = {}
+        self.rows, self.layer_names = Group(), VGroup()
+        for L, layer in enumerate(patterns):
+            row = Group()
+            for h, pattern in enumerate(layer):
+                thumb = PatternThumbnail(pattern, size).move_to([h * pitch, -L * row_pitch, 0])
+                self.thumbnails[(L, h)], self.names[(L, h)] = thumb, texts[(L, h)].next_to(thumb, DOWN, buff=0.12)
+                row.add(thumb, self.names[(L, h)])
+            self.layer_names.add(label(layer_names[L], th.SMALL_SIZE, th.DIM)
+                                 .next_to(self.thumbnails[(L, 0)], LEFT, buff=0.2))
+            self.rows.add(Group(self.layer_names[-1], row))
+        for h, name in enumerate(self.head_names):
+            name.next_to(self.thumbnails[(0, h)], UP, buff=0.14)  # clear of a frame drawn round a thumbnail
+        self.add(self.head_names, self.rows)
 
 
 class HeadMap(Group):

@@ -102,7 +102,8 @@ class TokenVectorRow(VGroup):
     color : ManimColor
         Colour of the symbol and brackets.
     slot : float
-        Horizontal room for one column; a token's text is fitted to 95 % of it.
+        Horizontal room for one column. A token's text wider than 95 % of it is not shrunk: every other text
+        moves up a line, so each may take two slots (and only then is fitted to them).
 
     Examples
     --------
@@ -113,13 +114,51 @@ class TokenVectorRow(VGroup):
                  color: ManimColor = WHITE, slot: float = 1.0) -> None:
         super().__init__()
         self.row = VectorRow(vectors, shown, name, color, slot=slot)
-        self.names = VGroup()
-        for i in shown:
-            if i is not None:
-                text = label(th.show_spaces(tokens[i]), th.SMALL_SIZE, th.token_color(i))
-                fit(text, slot * 0.95)
-                self.names.add(text.next_to(self.row.columns[i].brackets, UP, buff=0.12))
+        self.names = VGroup(*[label(th.show_spaces(tokens[i]), th.SMALL_SIZE, th.token_color(i))
+                              for i in shown if i is not None])
+        staggered = any(text.width > slot * 0.95 for text in self.names)
+        line = max((text.height for text in self.names), default=0) + 0.08
+        for k, (text, i) in enumerate(zip(self.names, [i for i in shown if i is not None])):
+            fit(text, slot * (1.9 if staggered else 0.95))
+            text.next_to(self.row.columns[i].brackets, UP, buff=0.12 + (line if staggered and k % 2 else 0))
         self.add(self.names, self.row)
+
+
+class ResidualSum(VGroup):
+    """A token's residual vector plus a change with the real numbers, r + Δ = r + Δ, the token's text above.
+
+    `before`, `delta` and `after` are the columns; `token`, `plus`, `equals` and `names` the rest.
+
+    Parameters
+    ----------
+    token : str
+        The token's text (its spaces are made visible).
+    color : ManimColor
+        The token's colour.
+    before, delta, after : ndarray, shape (d,)
+        The residual vector, the change and their sum.
+    n_shown : int
+        Entries drawn per column.
+
+    Examples
+    --------
+    >>> r, change = np.array([0.5, -1.2, 0.3]), np.array([0.1, 0.2, -0.4])
+    >>> total = ResidualSum(" cat", th.token_color(1), r, change, r + change)
+    """
+
+    def __init__(self, token: str, color: ManimColor, before: np.ndarray, delta: np.ndarray, after: np.ndarray,
+                 n_shown: int = 6) -> None:
+        super().__init__()
+        col = dict(n_shown=n_shown, cell_width=0.85, cell_height=0.32, font_size=15)
+        self.before, self.after = VectorColumn(before, **col), VectorColumn(after, **col)
+        self.delta = VectorColumn(delta, border_color=th.HIGHLIGHT, **col)
+        self.plus, self.equals = label("+", th.LABEL_SIZE), label("=", th.LABEL_SIZE)
+        row = VGroup(self.before, self.plus, self.delta, self.equals, self.after).arrange(RIGHT, buff=0.35)
+        self.names = VGroup(*[symbol(n, c, 30).next_to(m.brackets, DOWN, buff=0.15) for n, c, m in
+                              (("r", WHITE, self.before), ("Delta", th.HIGHLIGHT, self.delta),
+                               ("r + Delta", WHITE, self.after))])
+        self.token = label(th.show_spaces(token), th.LABEL_SIZE, color).next_to(self.before.brackets, UP, buff=0.2)
+        self.add(self.token, row, self.names)
 
 
 class Product(VGroup):
