@@ -26,10 +26,21 @@ def reading_seconds(text: str, lang: str) -> float:
 def split_cues(text: str, lang: str) -> list[str]:
     """The text as cues of at most two subtitle lines: sentences, long ones cut at clauses, then at words."""
     cues: list[str] = []
-    for sentence in (s.strip() for s in SENTENCE_END.split(text.strip())):
-        if sentence:
-            cues += _fit(sentence, lang)
+    for sentence in _unquoted(SENTENCE_END.split(text.strip()), " " if lang == "en" else ""):
+        if sentence.strip():
+            cues += _fit(sentence.strip(), lang)
     return cues
+
+
+def _unquoted(pieces: list[str], joiner: str) -> list[str]:
+    """Pieces joined again wherever a cut fell inside “quotes” (a quoted token such as “、” is never cut)."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].count("“") > out[-1].count("”"):
+            out[-1] += joiner + piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _fit(sentence: str, lang: str) -> list[str]:
@@ -40,7 +51,7 @@ def _fit(sentence: str, lang: str) -> list[str]:
     joiner = " " if lang == "en" else ""
     for pieces in (CLAUSE_END[lang].split(sentence), sentence.split(" ") if lang == "en" else list(sentence)):
         if len(pieces) > 1:
-            return _pack([p for p in pieces if p], limit, joiner)
+            return _pack(_unquoted([p for p in pieces if p], joiner), limit, joiner)
     return [sentence]
 
 

@@ -52,3 +52,10 @@ def test_check_reading_fails_on_a_line_cut_short_a_silent_step_and_a_placeholder
         check_reading(_scene([(0.0, "{n} tokens")], [], [4.0], 4.0))
     with pytest.raises(AssertionError, match="needs"):
         check_reading(_scene([(0.0, "トークン" * 5)], [], [2.0], 2.0, lang="ja"))  # 20 characters: 3.3 s
+
+
+def test_a_quoted_token_is_never_cut():
+    assert split_cues("“、” が最も大きな重みを与えるのは直前の “あるところに” です。次。", "ja") == [
+        "“、” が最も大きな重みを与えるのは直前の “あるところに” です。", "次。"]
+    text = "The head gives “, and” most weight, then “.” less, and the rest of the prompt, token by token, less still."
+    assert all(c.count("“") == c.count("”") for c in split_cues(text * 2, "en"))
