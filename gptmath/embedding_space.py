@@ -1,9 +1,12 @@
-"""The geometry of token embeddings: which words are one token, PCA to 3-D, cosine neighbours, directions.
+"""The geometry of token embeddings: which words are one token, PCA to 3-D, cosine neighbours, directions, and
+whether groups of words gather and pairs of words line up along a direction.
 
     ids = single_token_ids(model, [" cat", " dog", " she", " he"])   # {word: id}, others skipped
     pca = principal_components(model.weights.W_E[list(ids.values())])
     nearest_neighbours(model.weights.W_E, ids[" cat"], k=5)           # [(id, cosine), ...]
     direction_scores(model.weights.W_E, [ids[" cat"]], ids[" she"], ids[" he"])
+    nearest_in_group_share(model.weights.W_E, [ids[" cat"], ids[" dog"], ids[" she"]], [0, 0, 1])  # do groups gather?
+    pairs_in_order(model.weights.W_E, [(ids[" girl"], ids[" boy"])], ids[" she"], ids[" he"])  # pairs sorted along it
 """
 from __future__ import annotations
 
@@ -116,3 +119,22 @@ def direction_scores(matrix: np.ndarray, ids: Sequence[int], plus: int, minus: i
     """Dot product of each row `ids` of matrix with the direction matrix[plus] − matrix[minus]."""
     m = np.asarray(matrix, dtype=np.float64)
     return m[list(ids)] @ (m[plus] - m[minus])
+
+
+def nearest_in_group_share(matrix: np.ndarray, ids: Sequence[int], groups: Sequence[int]) -> float:
+    """The share of rows `ids` whose most similar other row among them (cosine over all their numbers) has the
+    same group: near 1 when each group's rows gather together, about one over the number of groups at random."""
+    if len(ids) != len(groups) or len(ids) < 2:
+        raise GptMathError(f"need a group for each of at least 2 rows (got {len(ids)} rows, {len(groups)} groups)")
+    m = np.asarray(matrix, dtype=np.float64)[list(ids)]
+    norms = np.linalg.norm(m, axis=1)
+    unit = m / np.where(norms > 0, norms, 1.0)[:, None]
+    cos = unit @ unit.T
+    np.fill_diagonal(cos, -np.inf)
+    g = np.asarray(groups)
+    return float((g[cos.argmax(axis=1)] == g).mean())
+
+
+def pairs_in_order(matrix: np.ndarray, pairs: Sequence[tuple[int, int]], plus: int, minus: int) -> int:
+    """How many pairs (a, b) of rows have a further along the direction matrix[plus] − matrix[minus] than b."""
+    return sum(int(a > b) for a, b in (direction_scores(matrix, pair, plus, minus) for pair in pairs))

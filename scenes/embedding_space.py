@@ -8,7 +8,8 @@ import numpy as np
 from manim import DOWN, LEFT, Create, LaggedStart, ManimColor, VGroup, VMobject, linear
 
 from gptmath.embedding_space import (
-    direction_scores, nearest_neighbours, principal_components, single_token_ids, vocabulary_words,
+    direction_scores, nearest_in_group_share, nearest_neighbours, pairs_in_order, principal_components,
+    single_token_ids, vocabulary_words,
 )
 
 from scenes import theme as th
@@ -25,8 +26,11 @@ T = "embedding"  # the catalogue it shares with the Embedding scene: scenes/loca
 N_GROUPS = 4
 MIN_WORDS = 8  # fewer single-token words than this: use whole-word tokens of the vocabulary instead
 N_NEIGHBOURS = 6
+GATHERED = 0.5  # the groups "gather" when more than this share of the cloud's words has its nearest word in its group
+SORTED = 0.5  # the direction "carries" the pairs' difference when more than this share of pairs lies in order
 CLOUD_CENTRE = np.array([-3.3, -0.3, 0.0])
 PANEL_WIDTH = 5.6  # the text beside the cloud
+TURN_SECONDS = 10  # the cloud turns once around
 
 
 def cloud_groups(lang: str) -> list[list[str]]:
@@ -44,6 +48,7 @@ class Words:
 
     ids: dict[str, int]  # word -> its one token's id
     colors: list[ManimColor]
+    kinds: list[int]  # each word's group in the catalogue (cloud) or pair (direction, 0: the main pair); [] for none
 
 
 @dataclass(frozen=True)
@@ -87,32 +92,32 @@ class EmbeddingSpace(GPTScene):
         With a tokenizer that splits too many of the words, whole-word tokens of its vocabulary instead (no groups).
         """
         model = self.data.model
-        words, colors, groups = {}, [], []
+        words, kinds = {}, []
         for g, group in enumerate(cloud_groups(self.settings.lang)):
             found = single_token_ids(model, group)
             words.update(found)
-            colors += [th.token_color(g)] * len(found)
-            groups += [g] if found else []
+            kinds += [g] * len(found)
         if len(words) < MIN_WORDS:
             words = vocabulary_words(model, 2 * MIN_WORDS)
-            return Words(words, [th.token_color(0)] * len(words)), []
-        return Words(words, colors), groups
+            return Words(words, [th.token_color(0)] * len(words), []), []
+        return Words(words, [th.token_color(g) for g in kinds], kinds), sorted(set(kinds))
 
     def direction_words(self, cloud: Words) -> tuple[tuple[int, int], Words]:
-        """The two tokens giving the direction, and the words placed along it (a colour per pair)."""
+        """The two tokens giving the direction, and the words placed along it: whole pairs, a colour per pair (a
+        pair the tokenizer splits, even one of its words, is left out)."""
         model = self.data.model
         pairs = direction_pairs(self.settings.lang)
         ends = single_token_ids(model, pairs[0])
-        words, colors = {}, []
+        words, kinds = {}, []
         for j, pair in enumerate(pairs):
             found = single_token_ids(model, pair)
-            words.update(found)
-            colors += [th.HIGHLIGHT if j == 0 else th.token_color(j)] * len(found)
+            if len(found) == 2:
+                words.update(found)
+                kinds += [j, j]
         if len(ends) < 2 or len(words) < 4:  # the tokenizer splits these words: use the cloud's instead
             words = dict(list(cloud.ids.items())[:MIN_WORDS])
-            colors = [th.token_color(j // 2) for j in range(len(words))]
-            ends = dict(list(words.items())[:2])
-        return tuple(ends.values()), Words(words, colors)
+            return tuple(list(words.values())[:2]), Words(words, [th.token_color(j // 2) for j in range(len(words))], [])
+        return tuple(ends.values()), Words(words, [th.HIGHLIGHT if j == 0 else th.token_color(j) for j in kinds], kinds)
 
     def show_cloud(self, words: Words, groups: list[int]) -> tuple[RotatingCloud, VGroup]:
         """PCA of the words' embeddings, turning once around, with a legend of the word groups."""
@@ -121,14 +126,19 @@ class EmbeddingSpace(GPTScene):
         cloud = RotatingCloud(pca.points, list(words.ids), words.colors, centre=CLOUD_CENTRE)
         start = clearest_azimuth(cloud.points3d, cloud.elevation)
         cloud.azimuth.set_value(start)
-        cloud.turn()
+        cloud.turn().suspend_updating()  # still while it fades in: turning sets the dots' opacities
         pct = f"{100 * pca.explained.sum():.0f}"
         heading = fit(label(self.tr("pca_axes", n=len(words.ids), pct=pct), th.LABEL_SIZE, th.HIGHLIGHT), PANEL_WIDTH)
         legend = dot_legend([(th.token_color(g), self.tr(f"group_{g}")) for g in groups])
         panel = right_panel(VGroup(heading, legend).arrange(DOWN, buff=0.5))
-        self.show_caption(self.tr("pca_caption", n=len(words.ids), d=f"{W_E.shape[1]:,}", pct=pct))
-        self.play(Create(cloud.axes), FadeIn(cloud.dots), FadeIn(cloud.labels), FadeIn(panel))
-        self.play(cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=10, rate_func=linear)
+        values = dict(d=f"{W_E.shape[1]:,}", n=len(words.ids), pct=pct)
+        self.say("say_bridge_embedding_space", d=values["d"])
+        self.say(f"say_show_cloud{cloud_kind(W_E, words)}", **values)
+        self.show_caption(self.tr("pca_caption", **values))
+        self.play(FadeIn(cloud), FadeIn(panel))
+        cloud.resume_updating()  # the cloud is in the scene, so its updater turns it as the azimuth moves
+        self.turn_span = (self.renderer.time, self.renderer.time + TURN_SECONDS)  # the tests check it turns
+        self.play(cloud.azimuth.animate.set_value(start + 2 * math.pi), run_time=TURN_SECONDS, rate_func=linear)
         cloud.clear_updaters()
         self.remove(cloud.azimuth)  # the tracker is not drawn, but play() added it to the scene
         self.end_step()
@@ -139,13 +149,17 @@ class EmbeddingSpace(GPTScene):
         the legend. Returns the table: title, header, bars."""
         model, p = self.data.model, self.data.position
         neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
-        bars = SimilarityBars(model.token_strings([i for i, _ in neighbours]), [cos for _, cos in neighbours])
-        title = label(self.tr("neighbours_title", token=th.show_spaces(self.data.tokens[p])), th.LABEL_SIZE,
-                      th.HIGHLIGHT)
+        texts = model.token_strings([i for i, _ in neighbours])
+        bars = SimilarityBars(texts, [cos for _, cos in neighbours])
+        token, v = th.show_spaces(self.data.tokens[p]), f"{model.config.vocab_size:,}"
+        title = label(self.tr("neighbours_title", token=token), th.LABEL_SIZE, th.HIGHLIGHT)
         header = label(self.tr("neighbours_header"), th.SMALL_SIZE, th.DIM)
         table = right_panel(VGroup(title, header, bars).arrange(DOWN, buff=0.3))
-        self.show_caption(self.tr("neighbours_caption", v=f"{model.config.vocab_size:,}"))
-        self.play(FadeOut(legend), FadeIn(title), FadeIn(header))
+        self.say("say_show_neighbours", v=v, token=token, nearest=th.show_spaces(texts[0]),
+                 cos=f"{neighbours[0][1]:.2f}".replace("-", "−"))
+        self.show_caption(self.tr("neighbours_caption", v=v))
+        self.play(FadeOut(legend))  # then the table in its place: texts never cross-fade on one spot
+        self.play(FadeIn(title), FadeIn(header))
         self.play(LaggedStart(*[FadeIn(r, shift=0.2 * LEFT) for r in bars], lag_ratio=0.12))
         self.end_step()
         return table
@@ -159,6 +173,10 @@ class EmbeddingSpace(GPTScene):
         axis = label(self.tr("direction_axis", plus=plus, minus=minus), th.SMALL_SIZE, th.DIM)
         axis.next_to(line.ticks, DOWN, buff=0.3)
         heading = label(self.tr("direction_title", plus=plus, minus=minus), th.LABEL_SIZE, th.HIGHLIGHT)
+        pairs = pair_ids(words)
+        in_order = pairs_in_order(model.weights.W_E, pairs, *ends)
+        kind = "_words" if not pairs else ("" if in_order > SORTED * len(pairs) else "_mixed")
+        self.say(f"say_show_direction{kind}", plus=plus, minus=minus, sorted=in_order, pairs=len(pairs))
         self.show_caption(self.tr("direction_caption"))
         self.play(*[FadeOut(m) for m in gone])
         heading.next_to(self.title_mob, DOWN, buff=0.35).align_to(self.title_mob, LEFT)
@@ -166,3 +184,20 @@ class EmbeddingSpace(GPTScene):
         self.play(LaggedStart(*[FadeIn(m, shift=0.2 * DOWN) for m in line.markers], lag_ratio=0.08), run_time=2)
         self.end_step(2)
         return line
+
+
+def cloud_kind(W_E: np.ndarray, words: Words) -> str:
+    """Which narration the cloud gets: "_ungrouped" (vocabulary words, no groups), "" when most words' nearest
+    word (by cosine over all numbers) is of their own group, else "_mixed"."""
+    if not words.kinds:
+        return "_ungrouped"
+    share = nearest_in_group_share(W_E, list(words.ids.values()), words.kinds)
+    return "" if share > GATHERED else "_mixed"
+
+
+def pair_ids(words: Words) -> list[tuple[int, int]]:
+    """The pairs placed along the direction with both their words (the main pair left out), each as (the word
+    that goes with the direction's plus end, its partner)."""
+    ids = list(words.ids.values())
+    found = {j: [i for i, k in zip(ids, words.kinds) if k == j] for j in set(words.kinds) if j > 0}
+    return [tuple(found[j]) for j in sorted(found) if len(found[j]) == 2]

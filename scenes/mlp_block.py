@@ -7,7 +7,7 @@ import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, UR, Create, LaggedStart, Mobject, ReplacementTransform, VGroup, VMobject
 
 from gptmath import hooks
-from gptmath.lens import strongest_neurons
+from gptmath.lens import quiet_share, strongest_neurons
 from gptmath.model import activation
 
 from scenes import theme as th
@@ -20,6 +20,9 @@ from scenes.mobjects import (
 
 T = "mlp"  # this module's catalogue: scenes/locales/mlp.toml
 N_STRONGEST = 5  # neurons called out on the strip of activations
+NEAR_ZERO = 0.1  # an activation within ±this of 0 counts as quiet ...
+MOSTLY_QUIET = 0.5  # ... and "most neurons stay near zero" when more than this share of them is quiet
+STRONG = 1.0  # "a few light up strongly" when the strongest activation reaches this
 COLUMN = dict(n_shown=6, cell_width=0.8)  # how every vector of the scene is drawn
 
 
@@ -31,6 +34,7 @@ class MLPLayout:
     position: int
     gated: bool  # act(gate) × up, neuron by neuron (Llama, Qwen2), rather than act(up)
     strongest: list[int]  # the neurons called out, strongest first
+    quiet: float  # the share of neurons whose activation is near zero (NEAR_ZERO)
 
 
 class MLPBlock(GPTScene):
@@ -63,7 +67,8 @@ class MLPBlock(GPTScene):
         """The configured layer and position, the MLP's kind, and its strongest neurons there."""
         d = self.data
         return MLPLayout(d.layer, d.position, d.model.config.mlp == "gated",
-                         strongest_neurons(d.trace, d.layer, d.position, N_STRONGEST))
+                         strongest_neurons(d.trace, d.layer, d.position, N_STRONGEST),
+                         quiet_share(d.trace, d.layer, d.position, NEAR_ZERO))
 
     def at(self, name: str) -> np.ndarray:
         """The trace's value `name` (a gptmath.hooks name) at the scene's position."""
@@ -91,7 +96,11 @@ class MLPBlock(GPTScene):
         self.x_col = x_col = VectorColumn(self.at(hooks.norm(look.layer, 2, "normalized")), **COLUMN)
         x = labelled(x_col, self.tr("input_label"))
         norm = th.norm_name(cfg.norm)
-        self.show_caption(self.tr("input_parallel" if cfg.parallel else "input", d=cfg.d_model, norm=norm))
+        parallel = "_parallel" if cfg.parallel else ""
+        self.say("say_bridge")
+        self.say(f"say_show_input{parallel}", layer=look.layer, token=th.show_spaces(self.data.tokens[look.position]),
+                 norm=norm, d=f"{cfg.d_model:,}")
+        self.show_caption(self.tr(f"input{parallel}", d=cfg.d_model, norm=norm))
         self.play(FadeIn(where), FadeIn(x, shift=0.2 * RIGHT))
         self.end_step()
         return x
@@ -107,6 +116,8 @@ class MLPBlock(GPTScene):
         eq = self.product(matrix, x_target, self.b_in_col, self.pre_col,
                           "gate_pre_label" if look.gated else "pre_label")
         key = "gate" if look.gated else ("up" if b is not None else "up_no_bias")
+        said = "_gated" if look.gated else ("" if b is not None else "_no_bias")
+        self.say(f"say_project_up{said}", m=f"{cfg.d_mlp:,}", d=f"{cfg.d_model:,}")
         self.show_caption(self.tr(key, m=f"{cfg.d_mlp:,}", d=f"{cfg.d_model:,}"))
         self.play(ReplacementTransform(x, x_target), FadeIn(matrix))
         self.play(LaggedStart(*[FadeIn(part) for part in eq[2:]], lag_ratio=0.3))
@@ -121,6 +132,7 @@ class MLPBlock(GPTScene):
         values = up.result
         left = [-th.FRAME_WIDTH / 2 + th.EDGE + values.width / 2, values.get_y() - 0.2, 0]
         act = self.tr(f"act_{cfg.activation}")
+        self.say("say_apply_activation", act=act, m=f"{cfg.d_mlp:,}")
         self.show_caption(self.tr("gate_act" if look.gated else "gelu", act=act, m=f"{cfg.d_mlp:,}"))
         self.play(FadeOut(up.rest), MoveScale(values, 1.0, left))
         self.plot = plot = ActivationPlot(pre, bent, lambda v: activation(v, cfg.activation), act, look.strongest)
@@ -142,6 +154,7 @@ class MLPBlock(GPTScene):
                        labelled(up, self.tr("up_values_label")), "=",
                        labelled(post, self.tr("post_label"), color=th.HIGHLIGHT)], buff=0.4)
         fit(eq).move_to(0.2 * DOWN)
+        self.say("say_multiply_by_up", m=f"{cfg.d_mlp:,}")
         self.show_caption(self.tr("gate_times_up", m=f"{cfg.d_mlp:,}"))
         self.play(*[FadeOut(m) for m in gone])
         self.play(FadeIn(eq[0]), FadeIn(eq[1]), FadeIn(eq[2]))
@@ -164,7 +177,10 @@ class MLPBlock(GPTScene):
                  for i in look.strongest]
         callouts = RowCallouts(strip, look.strongest, texts)
         self.top_labels = callouts.labels
-        self.show_caption(self.tr("post"))
+        top = look.strongest[0]
+        self.say("say_light_up_neurons_gated" if look.gated else "say_light_up_neurons", quiet=f"{100 * look.quiet:.1f}%",
+                 m=f"{len(post):,}", neuron=top, a=f"{post[top]:.2f}".replace("-", "−"))
+        self.show_caption(self.tr(post_key(look.quiet, float(post[top]))))
         self.play(FadeIn(strip), FadeIn(strip_label), FadeIn(size))
         self.play(Create(callouts.marks), LaggedStart(*[FadeIn(t, shift=0.1 * RIGHT) for t in callouts.labels]))
         self.end_step()
@@ -179,6 +195,7 @@ class MLPBlock(GPTScene):
         self.out_col = VectorColumn(self.at(hooks.out(look.layer, "mlp")), **COLUMN)
         eq = self.product(matrix, post, self.b_out_col, self.out_col, "out_label")
         key = "down" if blk.b_out is not None else "down_no_bias"
+        self.say("say_project_down", m=f"{cfg.d_mlp:,}", d=f"{cfg.d_model:,}")
         self.show_caption(self.tr(key, m=f"{cfg.d_mlp:,}", d=f"{cfg.d_model:,}"))
         self.play(*[FadeOut(m) for m in gone], FadeIn(post))
         self.play(FadeIn(matrix), LaggedStart(*[FadeIn(part) for part in eq[2:]], lag_ratio=0.3))
@@ -204,6 +221,8 @@ class MLPBlock(GPTScene):
                        labelled(after, self.tr("resid_after"), color=th.HIGHLIGHT)], buff=0.4)
         fit(eq).shift(0.2 * DOWN)
         n = len(before)
+        self.say("say_add_to_residual_parallel" if parallel else "say_add_to_residual",
+                 token=th.show_spaces(self.data.tokens[look.position]))
         self.show_caption(self.tr("residual_parallel" if parallel else "residual"))
         self.play(FadeOut(down.rest), ReplacementTransform(down.result, eq[n]))
         self.play(*[FadeIn(m) for m in eq[:n]])
@@ -214,7 +233,9 @@ class MLPBlock(GPTScene):
     def run_in_parallel(self, look: MLPLayout, residual: Equation) -> None:
         """The same MLP runs at every position at once: a box above each token, this position's highlighted."""
         n = len(self.data.tokens)
-        self.show_caption(self.tr("parallel", n=n) if n > 1 else self.tr("parallel_one"))
+        one = "" if n > 1 else "_one"
+        self.say(f"say_run_in_parallel{one}", n=n)
+        self.show_caption(self.tr(f"parallel{one}", n=n))
         self.play(MoveScale(residual, 0.9, residual.get_center() + 1.0 * UP))
         row = TokenRow(self.data.tokens, max_lines=1, max_width=th.CONTENT_WIDTH - 1.2)
         row.to_edge(DOWN, buff=1.0).shift(0.6 * RIGHT)
@@ -222,3 +243,11 @@ class MLPBlock(GPTScene):
         tag = label(self.tr("mlp_box"), th.SMALL_SIZE, th.DIM).next_to(boxes, LEFT, buff=0.2)
         self.play(FadeIn(row), LaggedStart(*[FadeIn(b, shift=0.1 * UP) for b in boxes], lag_ratio=0.05), FadeIn(tag))
         self.end_step(2)
+
+
+def post_key(quiet: float, strongest: float) -> str:
+    """The activations' caption, by the numbers: most neurons quiet (MOSTLY_QUIET) or not, and a strong one
+    (STRONG) among them or not."""
+    if quiet <= MOSTLY_QUIET:
+        return "post_busy"
+    return "post" if strongest >= STRONG else "post_faint"

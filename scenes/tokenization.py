@@ -1,10 +1,12 @@
 """Scene: the prompt cut into its real tokens, each with its id."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from manim import DOWN, UP, Create, FadeTransform, LaggedStart, VGroup, VMobject
 
+from gptmath.params import GPT3
 from gptmath.tokens import CharSpan, char_spans
 
 from scenes import theme as th
@@ -16,6 +18,10 @@ T = "tokens"  # this module's catalogue: scenes/locales/tokens.toml
 MAX_PROMPT = 80  # longer prompts are written cut short, with "…"
 ROOM_BELOW = 1.6  # kept free under the tokens for the vocabulary line and the caption
 MARK_HEIGHT = 0.45  # a character bracket with its label under a line of tokens
+ID_SIZE = th.NUMBER_SIZE + 2  # the ids under the tokens: digits about 11 px tall at 480p ...
+MIN_ID_HEIGHT = 10 / 60  # ... and never under 10 px (60 px a unit at 480p), even in a shrunk row
+MAX_LINES = 4  # lines of tokens at most
+BYTE_TOKEN = re.compile(r"<[0-9a-f]{2}>")  # a lone UTF-8 byte, as gptmath writes it
 
 
 def worth_bracketing(span: CharSpan, tokens: list[str]) -> bool:
@@ -59,6 +65,8 @@ class Tokenization(GPTScene):
 
     def show_prompt(self, text: str) -> VMobject:
         prompt = fit(label(text, th.LABEL_SIZE + 4), th.CONTENT_WIDTH).move_to(2.3 * UP)
+        self.say("say_bridge")
+        self.say("say_show_prompt")
         self.show_caption(self.tr("intro"))
         self.play(FadeIn(prompt))
         self.end_step()
@@ -66,16 +74,12 @@ class Tokenization(GPTScene):
 
     def cut_into_tokens(self, prompt: VMobject, room_for_marks: bool) -> TokenRow:
         """The prompt's text flies into boxed tokens (wider apart when brackets will hang under them)."""
-        line_buff = 0.7 if room_for_marks else 0.25
-        self.row = row = TokenRow(self.data.tokens, self.data.ids, max_lines=4, line_buff=line_buff)
-        row.next_to(prompt, DOWN, buff=0.6)
-        marks_below = MARK_HEIGHT if room_for_marks else 0.0  # brackets hang under the last line
-        room = row.get_top()[1] - (-th.FRAME_HEIGHT / 2 + th.EDGE + ROOM_BELOW + marks_below)
-        if row.height > room:
-            row.scale(room / row.height, about_edge=UP)
+        self.row = row = self.token_row(prompt.get_bottom()[1] - 0.6, room_for_marks)
         texts = VGroup(*[c.text for c in row.cells if c.index is not None])
         n = len(self.data.tokens)
-        self.show_caption(self.tr("cut", n=n) if n != 1 else self.tr("cut_one"))
+        kind = "_one" if n == 1 else ("" if any(" " in t for t in self.data.tokens) else "_spaceless")  # ␣ drawn?
+        self.say(f"say_cut_into_tokens{kind}", n=n)
+        self.show_caption(self.tr(f"cut{kind}", n=n))
         self.play(FadeTransform(prompt.copy(), texts), run_time=1.2)
         boxes = [c.box for c in row.cells if c.index is not None]
         dots = [c for c in row.cells if c.index is None]
@@ -83,8 +87,21 @@ class Tokenization(GPTScene):
         self.end_step()
         return row
 
+    def token_row(self, top: float, room_for_marks: bool) -> TokenRow:
+        """The tokens on as many lines (MAX_LINES at most) as fit above the vocabulary line with their ids still
+        readable, shrunk if need be; tokens that do not fit give way to "…" in the middle."""
+        line_buff = MARK_HEIGHT + 0.1 if room_for_marks else 0.25
+        bottom = -th.FRAME_HEIGHT / 2 + th.EDGE + ROOM_BELOW + (MARK_HEIGHT if room_for_marks else 0.0)
+        for lines in range(MAX_LINES, 0, -1):
+            row = TokenRow(self.data.tokens, self.data.ids, max_lines=lines, line_buff=line_buff, id_size=ID_SIZE)
+            scale = min(1.0, (top - bottom) / row.height)
+            if scale * min(c.id_mob.height for c in row.cells if c.index is not None) >= MIN_ID_HEIGHT:
+                break
+        return row.scale(scale).move_to([0, top - scale * row.height / 2, 0])
+
     def show_ids(self, row: TokenRow) -> None:
         ids = [c.id_mob for c in row.cells if c.index is not None]
+        self.say("say_show_ids")
         self.show_caption(self.tr("ids"))
         self.play(LaggedStart(*[FadeIn(i, shift=0.1 * DOWN) for i in ids], lag_ratio=0.04))
         self.end_step()
@@ -92,10 +109,13 @@ class Tokenization(GPTScene):
     def show_split_characters(self, row: TokenRow, spans: list[CharSpan]) -> VGroup:
         """Characters whose UTF-8 bytes straddle tokens get a bracket under all their tokens (one per row)."""
         shown = set(row.shown_indices)
-        self.split_marks = marks = VGroup(*[SpanBracket(row, s.first_token, s.last_token, s.char) for s in spans
-                                            if {s.first_token, s.last_token} <= shown])
-        if len(marks):
-            self.show_caption(self.tr("bytes"))
+        spans = [s for s in spans if {s.first_token, s.last_token} <= shown]
+        self.split_marks = marks = VGroup(*[SpanBracket(row, s.first_token, s.last_token, s.char) for s in spans])
+        if len(marks):  # the example byte is one under the first bracket: its character's tokens hold lone bytes
+            byte = next(b for t in row.tokens[spans[0].first_token:spans[0].last_token + 1]
+                        for b in BYTE_TOKEN.findall(t))
+            self.say("say_show_split_characters", byte=byte)
+            self.show_caption(self.tr("bytes", byte=byte))
             self.play(FadeIn(marks))
             self.end_step()
         return marks
@@ -104,6 +124,8 @@ class Tokenization(GPTScene):
         v = self.data.model.config.vocab_size
         self.vocab_mob = label(self.tr("vocab", v=f"{v:,}", last=f"{v - 1:,}"), th.LABEL_SIZE, th.HIGHLIGHT)
         self.vocab_mob.next_to(above, DOWN, buff=0.4)
+        self.say("say_state_vocabulary" if v < GPT3.vocab_size else "say_state_vocabulary_large",
+                 model=self.data.model.name, v=f"{v:,}", gpt3=f"{GPT3.vocab_size:,}")
         self.show_caption(self.tr("vocab_caption", model=self.data.model.name, v=f"{v:,}"))
         self.play(FadeIn(self.vocab_mob, shift=0.2 * UP))
         self.end_step(2)

@@ -8,8 +8,8 @@ import pytest
 
 from gptmath import GptMathError
 from gptmath.embedding_space import (
-    cosine_similarities, direction_scores, nearest_neighbours, principal_components, rotate_view,
-    single_token_ids, view_rotation, vocabulary_words,
+    cosine_similarities, direction_scores, nearest_in_group_share, nearest_neighbours, pairs_in_order,
+    principal_components, rotate_view, single_token_ids, view_rotation, vocabulary_words,
 )
 
 
@@ -97,3 +97,26 @@ def test_vocabulary_words_are_whole_word_tokens(toy_model):
     for text, i in found.items():
         assert text.startswith(" ") and text[1:].isalpha()
         assert toy_model.token_bytes(i).decode() == text
+
+
+def test_groups_gather_when_each_words_nearest_is_of_its_group():
+    m = np.array([[1.0, 0.1], [1.0, -0.1], [0.1, 1.0], [-0.1, 1.0], [5.0, 0.0]])
+    assert nearest_in_group_share(m, [0, 1, 2, 3], [0, 0, 1, 1]) == 1.0
+    assert nearest_in_group_share(m, [0, 1, 2, 3], [0, 1, 0, 1]) == 0.0  # each one's nearest is the other group's
+    # row 4 points like rows 0 and 1: nearest by direction (cosine), not by distance
+    assert nearest_in_group_share(m, [0, 2, 3, 4], [0, 1, 1, 0]) == 1.0
+    with pytest.raises(GptMathError, match="group for each"):
+        nearest_in_group_share(m, [0, 1], [0])
+
+
+def test_random_vectors_hardly_gather():
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(40, 64))
+    assert nearest_in_group_share(m, range(40), [i % 4 for i in range(40)]) < 0.5
+
+
+def test_pairs_in_order_counts_pairs_along_the_direction():
+    m = np.array([[1.0, 0], [-1.0, 0], [0.5, 3], [0.2, -1], [-0.3, 2], [0.4, 0]])  # direction row 0 − row 1 = (2, 0)
+    assert pairs_in_order(m, [(2, 3), (4, 5)], 0, 1) == 1  # 1.0 > 0.4 in order; −0.6 < 0.8 not
+    assert pairs_in_order(m, [(3, 2), (5, 4)], 0, 1) == 1
+    assert pairs_in_order(m, [], 0, 1) == 0

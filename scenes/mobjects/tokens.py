@@ -30,6 +30,8 @@ class TokenRow(VGroup):
         Lines at most; longer rows elide their middle.
     line_buff : float
         Gap between lines.
+    id_size : float, optional
+        Size of the ids (default: 0.7 of `font_size`).
 
     Examples
     --------
@@ -37,10 +39,11 @@ class TokenRow(VGroup):
     """
 
     def __init__(self, tokens: Sequence[str], ids: Sequence[int] | None = None, max_width: float = th.CONTENT_WIDTH,
-                 font_size: float = th.LABEL_SIZE, max_lines: int = 3, line_buff: float = 0.25) -> None:
+                 font_size: float = th.LABEL_SIZE, max_lines: int = 3, line_buff: float = 0.25,
+                 id_size: float | None = None) -> None:
         super().__init__()
-        self.tokens = list(tokens)
-        self.ids = list(ids) if ids is not None else None
+        self.tokens, self.ids = list(tokens), list(ids) if ids is not None else None
+        self.id_size = id_size if id_size is not None else font_size * 0.7
         cells = [self._cell(i, font_size) for i in range(len(self.tokens))]
         lines = self._wrap(cells, max_width)
         if len(lines) > max_lines:
@@ -53,7 +56,7 @@ class TokenRow(VGroup):
     def _cell(self, i: int, font_size: float) -> VGroup:
         shown = th.show_spaces(self.tokens[i]) or " "
         text, ink_up = line_text(shown, font_size)
-        id_mob = label(str(self.ids[i]), font_size * 0.7, th.DIM, mono=True) if self.ids is not None else None
+        id_mob = label(str(self.ids[i]), self.id_size, th.DIM, mono=True) if self.ids is not None else None
         width = max(text.width, id_mob.width if id_mob else 0) + 0.16
         box = RoundedRectangle(corner_radius=0.06, width=width, height=font_size / 48 * 0.75 + 0.1,
                                stroke_color=th.token_color(i), stroke_width=2, fill_color=th.token_color(i),
@@ -175,16 +178,16 @@ class TokenText(VGroup):
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
     """A token as text in its colour with its id beneath, on a line of its own height: a comma sits low, as in text.
+    The text shrinks to `max_width` if it must; the id keeps its size.
 
     Examples
     --------
     >>> header = token_header(" cat", 3797, index=1, max_width=1.2)
     """
     name, _ = line_text(th.show_spaces(text) or " ", th.SMALL_SIZE + 2, th.token_color(index), keep_strut=True)
-    id_mob = label(str(token_id), th.NUMBER_SIZE - 2, th.DIM, mono=True)
-    header = VGroup(name, id_mob).arrange(DOWN, buff=0.06)
-    fit(header, max_width)
-    return header
+    id_mob = label(str(token_id), th.NUMBER_SIZE, th.DIM, mono=True)  # never shrunk: digits stay readable
+    fit(name, max_width)
+    return VGroup(name, id_mob).arrange(DOWN, buff=0.06)
 
 
 def token_slots(row: TokenRow, chosen: int, height: float = 0.4) -> VGroup:
