@@ -39,6 +39,14 @@ def change_sizes(trace: Trace, position: int = -1) -> np.ndarray:
                      for L in range(trace.n_layers)])
 
 
+def quiet_share(trace: Trace, layer: int, position: int = -1, within: float = 0.1) -> float:
+    """The share of a layer's MLP neurons whose activation at a position lies within ±`within` of 0."""
+    if not 0 <= layer < trace.n_layers:
+        raise GptMathError(f"layer {layer} is out of range: this model has layers 0..{trace.n_layers - 1}")
+    post = trace[hooks.mlp(layer, "post")][check_position(trace.n_positions, position)]
+    return float((np.abs(post) <= within).mean())
+
+
 def strongest_neurons(trace: Trace, layer: int, position: int = -1, k: int = 5) -> np.ndarray:
     """Indices of the k MLP neurons with the largest activation at a position, strongest first."""
     if not 0 <= layer < trace.n_layers:

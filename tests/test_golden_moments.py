@@ -19,7 +19,7 @@ MOMENTS = {
     Temperature: {"sweep": 7.6},  # the bars mid-way through the sweep to T ≈ 0
     AttentionHead: {"mask": 67.8, "softmax": 79.2},  # the causal mask arriving; softmax running down the columns
     Generation: {"round": 15.0},  # a round of the loop: bars, pick, appended token
-    MLPBlock: {"gelu": 11.7},  # the neurons' dots landing on the GELU curve
+    MLPBlock: {"gelu": 33.0},  # the neurons' dots landing on the GELU curve
 }
 
 
