@@ -2,13 +2,15 @@
 sampled with the same seed.
 
     from gptmath.checkpoints import checkpoints
-    from gptmath.history import predictions, samples
+    from gptmath.history import chance_loss, predictions, samples
     history = checkpoints("assets/models/tinytales-gpt2")
     for p in predictions(history, "Once upon a", 5):
-        print(p.checkpoint.step, p.top.texts[0], p.top.probs[0])   # near-uniform at step 0
+        print(p.checkpoint.step, p.top.texts[0], p.top.probs[0])   # near-uniform at step 0 (p.top_lift about 1)
+    chance_loss(1024)   # 6.93 nats per token: guessing evenly among 1,024 tokens
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +28,12 @@ class Prediction:
     top: Bars
     vocab_size: int
 
+    @property
+    def top_lift(self) -> float:
+        """The likeliest token's probability over an even share (1 / vocab_size): about 1 when every token is
+        about equally likely, as with random weights."""
+        return self.top.probs[0] * self.vocab_size
+
 
 def predictions(history: Sequence[Checkpoint], prompt: str, n: int) -> list[Prediction]:
     """Each checkpoint's `n` likeliest next tokens after `prompt`, one forward pass each."""
@@ -35,6 +43,12 @@ def predictions(history: Sequence[Checkpoint], prompt: str, n: int) -> list[Pred
         top = top_bars(model.trace(prompt)["logits"][-1], 1.0, n, model.token_strings)
         found.append(Prediction(c, top, model.config.vocab_size))
     return found
+
+
+def chance_loss(vocab_size: int) -> float:
+    """Nats per token of guessing every token equally likely: ln(vocab_size), the loss an untrained model starts
+    near."""
+    return math.log(vocab_size)
 
 
 @dataclass(frozen=True)

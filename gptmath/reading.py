@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,31 +36,53 @@ def arcs(trace: Trace, layer: int, head: int, min_weight: float = 0.1, queries: 
     return found
 
 
+MIN_LIFT = 3.0  # a head reads by content when its favourite far token gets this many times its share of the keys
+SKIP = 2  # far keys: at least this many places back (nearer ones are what previous-token and self heads read)
+
+
 @dataclass(frozen=True)
 class ContentHead:
-    """A head that picks a token out by what it is, not where it is (see heads.favourite_tokens)."""
+    """A head's favourite far token (see heads.favourite_tokens), the first token left out: resting on it is
+    a way of doing nothing, not reading content."""
 
     layer: int
     head: int
     token: str  # the token it favours two or more places back
     share: float  # of its far weight that lands on that token
     lift: float  # share / that token's frequency among the keys
+    count: int  # how many far keys (after the first token) are that token
+
+    def reads_content(self, min_lift: float = MIN_LIFT) -> bool:
+        """Whether the head picks the token out by what it is: the token occurs at least twice among the keys
+        (once, its place and its content cannot be told apart) and gets at least `min_lift` times its share."""
+        return self.count >= 2 and self.lift >= min_lift
 
 
-def pick_content_head(trace: Trace, min_lift: float = 3.0, exclude: tuple[int, int] | None = None) -> ContentHead:
-    """The head whose favourite far token (not the first token) gets the largest share among heads with at least
-    `min_lift` (else among all)."""
+def content_heads(trace: Trace, min_lift: float = MIN_LIFT) -> list[ContentHead]:
+    """Every head's favourite far token, the first token left out: the repeated token it favours most if one
+    reads by content (reads_content), else its favourite."""
+    tokens = trace.token_strings[1:]
+    far = tokens[: max(len(tokens) - SKIP, 0)]  # the keys some query sees at least SKIP places back
     found = []
     for L in range(trace.n_layers):
-        pattern = trace[hooks.attn(L, "pattern")]
+        pattern = trace[hooks.attn(L, "pattern")][:, 1:, 1:]
         for h in range(pattern.shape[0]):
-            if (L, h) == exclude:
-                continue
-            # resting on the first token is a way of doing nothing, not reading content
-            favs = [f for f in favourite_tokens(pattern[h], trace.token_strings) if f.token != trace.token_strings[0]]
+            favs = [ContentHead(L, h, f.token, f.share, f.lift, far.count(f.token))
+                    for f in favourite_tokens(pattern[h], tokens, SKIP, n=len(set(tokens)))]
             if favs:
-                found.append(ContentHead(L, h, favs[0].token, favs[0].share, favs[0].lift))
-    picky = [c for c in found if c.lift >= min_lift] or found
+                found.append(next((c for c in favs if c.reads_content(min_lift)), favs[0]))
+    return found
+
+
+def pick_content_head(trace: Trace, min_lift: float = MIN_LIFT,
+                      exclude: tuple[int, int] | None = None) -> ContentHead | None:
+    """The head that reads most clearly by content: among heads whose favourite far token occurs twice or more
+    with at least `min_lift`, else among heads with that lift, else among all, the one whose token gets the
+    largest share. None for a text too short to have far keys (under four tokens)."""
+    found = [c for c in content_heads(trace, min_lift) if (c.layer, c.head) != exclude]
+    if not found:
+        return None
+    picky = [c for c in found if c.reads_content(min_lift)] or [c for c in found if c.lift >= min_lift] or found
     return max(picky, key=lambda c: c.share)
 
 
@@ -96,20 +119,29 @@ class CopyExample:
     p_first: float  # probability the model gave `copied` right after the earlier occurrence
     p_again: float  # probability it gives `copied` after the repeat
 
+    @property
+    def rise(self) -> float:
+        """How much more likely the copied token is after the repeat than the first time."""
+        return self.p_again - self.p_first
 
-def copy_example(trace: Trace) -> CopyExample | None:
-    """A token seen before, preferring one the text itself continues as it did the first time (a real copy);
-    else the last token that occurred before with something after it; None if no token repeats."""
-    tokens, found = trace.tokens, []
+
+def copy_example(trace: Trace, shown: Collection[int] | None = None) -> CopyExample | None:
+    """A token seen before, preferring one the text itself continues as it did the first time (a real copy), and
+    among those the one whose next token the model expects most more after the repeat than after the first
+    occurrence (the clearest copy: a word the model completes from its first letters gains little); else the
+    last token that occurred before with something after it; None if no token repeats. With `shown`, only
+    repeats whose three positions (earlier occurrence, what followed it, the repeat) are among those."""
+    tokens, logits, found = trace.tokens, trace["logits"], []
     for q in range(len(tokens) - 1, 0, -1):
         earlier = [k for k in range(q - 1) if tokens[k] == tokens[q]]  # k + 1 < q: something followed it
+        if shown is not None:
+            earlier = [k for k in earlier if {q, k, k + 1} <= set(shown)]
         if earlier:
             k = earlier[-1]
-            copied_in_text = q + 1 < len(tokens) and tokens[q + 1] == tokens[k + 1]
-            found.append((copied_in_text, q, k))
+            copied = int(tokens[k + 1])
+            ex = CopyExample(q, k, copied, float(softmax(logits[k])[copied]), float(softmax(logits[q])[copied]))
+            copied_in_text = q + 1 < len(tokens) and tokens[q + 1] == copied
+            found.append((copied_in_text, ex.rise if copied_in_text else 0.0, ex))
     if not found:
         return None
-    _, q, k = max(found, key=lambda f: f[0])  # the latest real copy, else the latest repeat (max keeps the first)
-    copied = int(tokens[k + 1])
-    logits = trace["logits"]
-    return CopyExample(q, k, copied, float(softmax(logits[k])[copied]), float(softmax(logits[q])[copied]))
+    return max(found, key=lambda f: f[:2])[2]  # the clearest real copy, else the latest repeat (max keeps the first)

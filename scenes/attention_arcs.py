@@ -9,7 +9,7 @@ from manim import DOWN, RIGHT, UP, Create, LaggedStart, SurroundingRectangle, VG
 
 from gptmath import Trace
 from gptmath.heads import pick_head, previous_token_scores
-from gptmath.reading import ContentHead, arcs, pick_content_head
+from gptmath.reading import MIN_LIFT, ContentHead, arcs, pick_content_head
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
@@ -19,6 +19,9 @@ from scenes.mobjects import ArcDiagram, TokenRow, fit, label, quoted
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
 MIN_WEIGHT = 0.12  # links weaker than this are not drawn when every query's links are shown
 N_QUERIES = 3  # queries stepped through one by one
+PREVIOUS_HEAD = 0.5  # mean weight on the token just before from which the narration calls it the head's habit
+# a head reads by content when its favourite far token occurs at least twice among the keys and gets at least
+# MIN_LIFT (gptmath.reading) times its share of them: ContentHead.reads_content
 ROW_Y = -1.6
 
 
@@ -53,7 +56,10 @@ class AttentionArcs(GPTScene):
         self.show_sentence(s)
         name = self.step_through_queries(s)
         self.all_arcs = self.show_all_links(s)
-        self.content_head, self.content = self.switch_to_content_head(s, self.all_arcs, name)
+        c = pick_content_head(s.trace, exclude=(s.layer, s.head))
+        if c is not None:  # None: a text too short to have tokens two or more places back
+            self.content = self.switch_to_content_head(s, c, self.all_arcs, name)
+        self.content_head = c
 
     def lay_out(self) -> Sentence:
         """The sentence's tokens in one row, low in the frame so arcs can rise above it; the head to show."""
@@ -69,8 +75,10 @@ class AttentionArcs(GPTScene):
 
     def show_sentence(self, s: Sentence) -> None:
         """The row of tokens, alone."""
-        self.show_caption(self.tr("sentence"))
+        self.say("say_bridge_attention_arcs")
+        self.say("say_show_sentence")
         self.play(FadeIn(s.row))
+        self.show_caption(self.tr("sentence"))
         self.end_step(0.5)
 
     def head_label(self, layer: int, head: int) -> VMobject:
@@ -82,26 +90,33 @@ class AttentionArcs(GPTScene):
         """A few query tokens, each with arcs to what it reads; returns the head's name, left on screen."""
         name = self.head_label(s.layer, s.head)
         self.play(FadeIn(name))
+        shown = 0
         for i, q in enumerate(s.queries):
-            self.show_query(s, q, pause=0.6 if i < N_QUERIES - 1 else 1.0)
+            shown += self.show_query(s, q, pause=0.6 if i < N_QUERIES - 1 else 1.0, first=not shown)
         return name
 
-    def show_query(self, s: Sentence, q: int, pause: float) -> None:
-        """One query's arcs to what it reads, the two strongest weights written (nothing if none is drawn)."""
+    def show_query(self, s: Sentence, q: int, pause: float, first: bool) -> bool:
+        """One query's arcs to what it reads, the two strongest weights written; False (nothing drawn) if the head
+        spreads its weight too thinly for any link to be drawn. The `first` one shown explains the arcs."""
         links = [(a.query, a.key, a.weight) for a in arcs(s.trace, s.layer, s.head, 0.05, [q])
                  if a.key in s.row.shown_indices]
-        if not links:  # the head spreads this query's weight too thinly for any link to be drawn
-            return
+        if not links:
+            return False
+        top = sorted(links, key=lambda link: -link[2])[:2]
+        _, key, w = top[0]
+        variant = ("" if first else "_next") + ("_self" if key == q else "")
+        self.say(f"say_step_through_queries{variant}", query=quoted(s.tokens[q]), read=quoted(s.tokens[key]),
+                 w=f"{w:.2f}")
         diagram = ArcDiagram(s.row, links)
         focus = SurroundingRectangle(s.row.cell(q).box, color=th.QUERY, buff=0.05)
-        top = sorted(links, key=lambda link: -link[2])[:2]
         weights = VGroup(*[diagram.write_weight(q, k, w) for q, k, w in top])
-        reads = ", ".join(f"{quoted(s.tokens[k])} {w:.2f}" for _, k, w in top)
-        self.show_caption(self.tr("reads", query=quoted(s.tokens[q]), reads=reads))
+        reads = self.tr("and").join(f"{quoted(s.tokens[k])} {w:.2f}" for _, k, w in top)
+        self.show_caption(self.tr("reads", query=quoted(s.tokens[q]), reads=reads))  # one short line: it leads
         self.play(Create(focus), run_time=0.4)
         self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
         self.end_step(pause)
         self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
+        return True
 
     def draw_all(self, mobs: VGroup) -> None:
         """Draw every arc at once (or just hold the frame when a head's weights are all below the cut)."""
@@ -117,22 +132,35 @@ class AttentionArcs(GPTScene):
         legend = fit(label(self.tr("arc_legend"), th.SMALL_SIZE, th.DIM), th.CONTENT_WIDTH)
         legend.next_to(s.row, DOWN, buff=0.45).align_to(s.row, RIGHT)
         score = previous_token_scores(s.trace)[s.layer, s.head]
-        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
+        self.say("say_show_all_links_previous" if score >= PREVIOUS_HEAD else "say_show_all_links",
+                 w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
         self.play(FadeIn(legend), run_time=0.5)
         self.draw_all(all_arcs)
+        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.end_step()
         return all_arcs
 
-    def switch_to_content_head(self, s: Sentence, all_arcs: ArcDiagram,
-                               name: VMobject) -> tuple[ContentHead, ArcDiagram]:
-        """A head that picks tokens out by what they are: its favourite token framed wherever it occurs."""
-        c = pick_content_head(s.trace, exclude=(s.layer, s.head))
+    def switch_to_content_head(self, s: Sentence, c: ContentHead, all_arcs: ArcDiagram, name: VMobject) -> ArcDiagram:
+        """Another head, the one that singles out a token most: its favourite framed wherever it occurs (after the
+        first token), said to read by content only when the numbers show it (content_variant)."""
         links = [(a.query, a.key, a.weight) for a in arcs(s.trace, c.layer, c.head, MIN_WEIGHT)]
         content = ArcDiagram(s.row, links, color=th.KEY)
         marks = VGroup(*[SurroundingRectangle(s.row.cell(i).box, color=th.KEY, buff=0.05)
-                         for i in s.row.shown_indices if s.tokens[i] == c.token])
-        self.show_caption(self.tr("content", token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}"))
+                         for i in s.row.shown_indices if i > 0 and s.tokens[i] == c.token])
+        values = dict(token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}")
+        variant = content_variant(c)
+        self.say("say_switch_to_content_head" + variant, **values)
         self.play(FadeOut(all_arcs), FadeOut(name), FadeIn(self.head_label(c.layer, c.head)))
         self.draw_all(VGroup(*content, *marks))
+        self.show_caption(self.tr("content" + variant, **values))
         self.end_step(2)
-        return c, content
+        return content
+
+
+def content_variant(c: ContentHead) -> str:
+    """Which claim the numbers allow: "" reads by content (its token occurs twice or more among the keys and gets
+    at least MIN_LIFT times its share), "_once" the token occurs once (its place and its content cannot be told
+    apart), "_weak" no head singles a token out clearly."""
+    if c.reads_content(MIN_LIFT):
+        return ""
+    return "_once" if c.count < 2 else "_weak"

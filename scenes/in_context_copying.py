@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from manim import DOWN, LEFT, UP, Create, LaggedStart, SurroundingRectangle, VGroup
 
 from gptmath import Trace, hooks
-from gptmath.copying import read_twice
+from gptmath.copying import ReadTwice, read_twice
 from gptmath.reading import CopyExample, CopyHeads, copy_example, pick_copy_heads
 
 from scenes import theme as th
@@ -20,6 +20,10 @@ T = "reading"  # this module's catalogue: scenes/locales/reading.toml
 N_RANDOM = 20  # random tokens in each copy of the clean case
 CLEAR_STRIPE = 0.2  # induction score (10x chance for 40 tokens) from which the captions call the stripe a stripe
 CLEAR_GAIN = 1.0  # nats per token saved on the repeat from which the captions say the model copies
+CLEAR_LINK = 0.3  # attention weight from which a head is said to read the token before / what followed last time
+COPY_RATIO = 10.0  # the model copies when the copied token is this many times likelier after the repeat
+COPY_MIN = 0.10  # ... and at least this likely (so it was under COPY_MIN / COPY_RATIO the first time)
+ALREADY_EXPECTED = 0.5  # probability the first time from which the model already expected the token: no copying
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Story:
     row: TokenRow
     example: CopyExample | None
     heads: CopyHeads
+    hidden: bool  # a token repeats, but only where the row elides it
 
     @property
     def tokens(self) -> list[str]:
@@ -54,14 +59,16 @@ class InContextCopying(GPTScene):
         self.story = s = self.lay_out()
         self.play(FadeIn(s.row))
         if s.example is None:
-            self.show_caption(self.tr("no_repeat"))
+            self.say("say_bridge_in_context_copying")
+            self.say("say_repeat_hidden" if s.hidden else "say_no_repeat")
+            self.show_caption(self.tr("repeat_hidden" if s.hidden else "no_repeat"))
             self.end_step(2)
         else:
             marks = self.mark_the_repeat(s, s.example)
             previous = self.previous_token_head(s, s.example)
             induction = self.induction_head(s, s.example, previous)
             self.bars = self.compare_probabilities(s, s.example, induction, marks)
-        self.random_tokens(s.heads)
+        self.random_tokens_loss(self.random_tokens(s.heads))
 
     def lay_out(self) -> Story:
         """The story's tokens in up to two lines, the repeat in it, and the heads that copy it."""
@@ -69,17 +76,19 @@ class InContextCopying(GPTScene):
         trace = d.example_trace("InContextCopying")
         row = TokenRow(trace.token_strings, max_lines=2, font_size=th.SMALL_SIZE + 2, line_buff=1.2)
         fit(row, th.CONTENT_WIDTH).move_to([0, 0.4, 0])
-        example = copy_example(trace)
-        if example is not None and not {example.first, example.first + 1, example.query} <= set(row.shown_indices):
-            example = None  # the row elides part of the repeat: nothing to point at
-        return Story(trace, row, example, pick_copy_heads(d.model, trace, d.settings.layer, d.settings.head))
+        example = copy_example(trace, row.shown_indices)  # a repeat the row shows (it may elide the middle)
+        hidden = example is None and copy_example(trace) is not None
+        return Story(trace, row, example, pick_copy_heads(d.model, trace, d.settings.layer, d.settings.head), hidden)
 
     def mark_the_repeat(self, s: Story, ex: CopyExample) -> VGroup:
         """The token's first occurrence, what followed it, and the repeat, framed."""
         marks = VGroup(*[SurroundingRectangle(s.row.cell(i).box, color=color, buff=0.05) for i, color in
                          ((ex.first, th.DIM), (ex.first + 1, th.VALUE), (ex.query, th.QUERY))])
-        self.show_caption(self.tr("story", token=quoted(s.tokens[ex.query]), next=quoted(s.tokens[ex.first + 1])))
+        values = dict(token=quoted(s.tokens[ex.query]), next=quoted(s.tokens[ex.first + 1]))
+        self.say("say_bridge_in_context_copying")
+        self.say("say_mark_the_repeat", **values)
         self.play(LaggedStart(*[Create(m) for m in marks], lag_ratio=0.3))
+        self.show_caption(self.tr("story", **values))
         self.end_step()
         return marks
 
@@ -88,9 +97,12 @@ class InContextCopying(GPTScene):
         L, h = s.heads.previous
         w = s.weight(s.heads.previous, ex.first + 1, ex.first)
         arc = weighted_link(s.row, ex.first + 1, ex.first, w)
-        self.show_caption(self.tr("previous", layer=L, head=h, token=quoted(s.tokens[ex.first + 1]),
-                                  before=quoted(s.tokens[ex.first]), w=f"{w:.2f}"))
+        values = dict(layer=L, head=h, token=quoted(s.tokens[ex.first + 1]), before=quoted(s.tokens[ex.first]),
+                      w=f"{w:.2f}")
+        weak = "" if w >= CLEAR_LINK else "_weak"
+        self.say("say_previous_token_head" + weak, **values)
         self.play(Create(arc[0]), FadeIn(arc[1]))
+        self.show_caption(self.tr("previous" + weak, **values))
         self.end_step()
         return arc
 
@@ -99,9 +111,12 @@ class InContextCopying(GPTScene):
         L, h = s.heads.induction
         w = s.weight(s.heads.induction, ex.query, ex.first + 1)
         arc = weighted_link(s.row, ex.query, ex.first + 1, w)
-        self.show_caption(self.tr("induction", layer=L, head=h, token=quoted(s.tokens[ex.query]),
-                                  next=quoted(s.tokens[ex.first + 1]), w=f"{w:.2f}"))
+        values = dict(layer=L, head=h, token=quoted(s.tokens[ex.query]), next=quoted(s.tokens[ex.first + 1]),
+                      w=f"{w:.2f}")
+        weak = "" if w >= CLEAR_LINK else "_weak"
+        self.say("say_induction_head" + weak, **values)
         self.play(FadeOut(previous), Create(arc[0]), FadeIn(arc[1]))
+        self.show_caption(self.tr("induction" + weak, **values))
         self.end_step()
         return arc
 
@@ -112,29 +127,47 @@ class InContextCopying(GPTScene):
                                label_width=3.2)
         head = label(self.tr("p_next", next=quoted(s.tokens[ex.first + 1])), th.SMALL_SIZE, th.DIM)
         group = VGroup(head, bars).arrange(DOWN, buff=0.25).move_to([0, -2.3, 0])
-        self.show_caption(self.tr("jump", first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}"))
+        values = dict(next=quoted(s.tokens[ex.first + 1]), first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}")
+        claim = copy_claim(ex)
+        self.say(f"say_compare_probabilities_{claim}", **values)
         self.play(FadeIn(group))
+        self.show_caption(self.tr(f"jump_{claim}", **values))
         self.end_step()
         self.play(*[FadeOut(m) for m in (group, induction, marks, s.row)])
         return bars
 
-    def random_tokens(self, heads: CopyHeads) -> None:
-        """The clean case: random tokens, then the same again; the induction head's pattern and the loss per token."""
+    def random_tokens(self, heads: CopyHeads) -> ReadTwice:
+        """The clean case: random tokens, then the same again; the induction head's pattern over them."""
         L, h = heads.induction
         read = read_twice(self.data.model, L, h, N_RANDOM, self.data.settings.seed)
         thumb = PatternThumbnail(read.pattern, 3.6).move_to([-3.6, -0.2, 0])
         thumb_head = label(self.tr("pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
+        stripe = "" if heads.induction_score >= CLEAR_STRIPE else "_faint"
+        self.say("say_random_tokens" + stripe, n=N_RANDOM, score=f"{heads.induction_score:.2f}")
+        self.play(FadeIn(thumb), FadeIn(thumb_head))
+        self.show_caption(self.tr("random" + stripe, n=N_RANDOM, score=f"{heads.induction_score:.2f}"))
+        self.end_step(0.6)
+        return read
+
+    def random_tokens_loss(self, read: ReadTwice) -> None:
+        """The loss per token on both copies: far lower on the repeat if the model copies."""
         strip = LossStrip(read.losses, N_RANDOM).move_to([2.8, 0.4, 0])
         strip_head = label(self.tr("loss_head"), th.SMALL_SIZE, th.DIM).next_to(strip.cells, UP, buff=0.2)
         first, again = read.first_loss, read.repeat_loss
         halves = VGroup(label(self.tr("first_copy", loss=f"{first:.2f}"), th.SMALL_SIZE, th.TEXT),
                         label(self.tr("second_copy", loss=f"{again:.2f}"), th.SMALL_SIZE, th.TEXT))
         halves.arrange(DOWN, aligned_edge=LEFT, buff=0.2).next_to(strip, DOWN, buff=0.4).align_to(strip, LEFT)
-        stripe = heads.induction_score >= CLEAR_STRIPE
-        self.show_caption(self.tr("random" if stripe else "random_faint", n=N_RANDOM,
-                                  score=f"{heads.induction_score:.2f}"))
-        self.play(FadeIn(thumb), FadeIn(thumb_head))
-        self.end_step(0.6)
-        self.show_caption(self.tr("gain" if first - again >= CLEAR_GAIN else "gain_small", gain=f"{first - again:.2f}"))
+        clear = first - again >= CLEAR_GAIN
+        self.say("say_random_tokens_loss" if clear else "say_random_tokens_loss_small", first=f"{first:.2f}",
+                 again=f"{again:.2f}", gain=f"{first - again:.2f}")
         self.play(FadeIn(strip), FadeIn(strip_head), FadeIn(halves))
+        self.show_caption(self.tr("gain" if clear else "gain_small", gain=f"{first - again:.2f}"))
         self.end_step(2)
+
+def copy_claim(ex: CopyExample) -> str:
+    """What the copied token's two probabilities show: "copies" (unlikely the first time, likely after the repeat:
+    at least COPY_MIN and COPY_RATIO times as likely), "already" (expected the first time already, from the words
+    before it: ALREADY_EXPECTED), else "no_copy"."""
+    if ex.p_again >= COPY_MIN and ex.p_again >= COPY_RATIO * ex.p_first:
+        return "copies"
+    return "already" if ex.p_first >= ALREADY_EXPECTED else "no_copy"

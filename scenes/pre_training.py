@@ -8,18 +8,20 @@ from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, Indicate, LaggedStart, S
 from gptmath import GptMathError
 from gptmath.cache import GradientStep
 from gptmath.checkpoints import Checkpoint, checkpoints
-from gptmath.history import Prediction, Sample, predictions, samples
+from gptmath.history import Prediction, Sample, chance_loss, predictions, samples
+from gptmath.params import parameter_tally, total
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.mobjects import AreaComparison, LossCurve, NextTokenBars, TokenText, before_after, fit, label
+from scenes.mobjects import AreaComparison, LossCurve, NextTokenBars, TokenText, before_after, fit, label, quoted
 
 T = "pretraining"  # this module's catalogue: scenes/locales/pretraining.toml
 N_BARS = 5
 N_SAMPLE = 12
 MIN_SIDE = 0.06  # the smallest square drawn: a smaller one would vanish at 480p
 GPT3_TOKENS = 300e9  # tokens GPT-3 was trained on (Brown et al. 2020, "Language Models are Few-Shot Learners")
+EVEN_LIFT = 4.0  # the likeliest token at most this many times an even share (1 / vocabulary): "about equally likely"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Training:
     predictions: list[Prediction]
     samples: list[Sample]
     step: GradientStep
+    n_params: int  # the model's parameters, counted as ParameterCount counts them
 
     @property
     def tokens_seen(self) -> int:
@@ -59,13 +62,13 @@ class PreTraining(GPTScene):
         self.show_title(self.tr("title"))
         self.training = t = self.lay_out()
         if t.history:
-            self.curve = self.show_curve(t.history)
+            self.curve = self.show_curve(t.history, t.n_params)
             self.bars_through_training(t.predictions, self.curve)
             self.samples_through_training(t.samples)
         else:
-            self.show_caption(self.tr("no_history"))
-            self.end_step()
-        self.one_step(t.step)
+            self.no_history(t.n_params)
+        example = self.one_step(t.step)
+        self.one_step_update(t.step, example)
         self.show_scale(t.tokens_seen)
 
     def lay_out(self) -> Training:
@@ -79,34 +82,53 @@ class PreTraining(GPTScene):
         n = len(history)
         picks = sorted({history[n // 3], history[2 * n // 3], history[-1]}, key=lambda c: c.step) if n else []
         return Training(history, predictions(history, s.prompt, N_BARS),
-                        samples(picks, s.prompt, N_SAMPLE, s.temperature, s.seed, s.top_k), self.data.gradient_step())
+                        samples(picks, s.prompt, N_SAMPLE, s.temperature, s.seed, s.top_k), self.data.gradient_step(),
+                        total(parameter_tally(self.data.model.config)))
 
-    def show_curve(self, history: list[Checkpoint]) -> LossCurve:
+    def no_history(self, n_params: int) -> None:
+        """A model without a training history: only the step below can be shown."""
+        self.say("say_bridge", total=f"{n_params:,}")
+        self.say("say_no_history")
+        self.show_caption(self.tr("no_history"))
+        self.end_step()
+
+    def show_curve(self, history: list[Checkpoint], n_params: int) -> LossCurve:
         """The held-out loss at each saved step, on a log scale of steps."""
         c = LossCurve([c.step for c in history], [c.nats_per_token for c in history], width=5.4, height=3.6,
                       x_label=self.tr("steps"), y_label=self.tr("loss")).move_to([-3.4, 0.1, 0])
-        last = history[-1]
-        self.show_caption(self.tr("curve", steps=f"{last.step:,}", tokens=f"{last.tokens_seen / 1e6:.0f}",
-                                  loss=f"{last.nats_per_token:.2f}"))
+        last, v = history[-1], self.data.model.config.vocab_size
+        values = dict(steps=f"{last.step:,}", tokens=millions(last.tokens_seen), loss=f"{last.nats_per_token:.2f}")
+        self.say("say_bridge", total=f"{n_params:,}")
+        self.say("say_show_curve", **values, v=f"{v:,}", chance=f"{chance_loss(v):.2f}")
+        fell = len(history) > 1 and last.nats_per_token < history[0].nats_per_token
         self.play(Create(c.axes), FadeIn(VGroup(c.ticks, c.axis_break, c.x_name, c.y_name)))
         self.play(Create(c.line), LaggedStart(*[FadeIn(d) for d in c.dots], lag_ratio=0.2), run_time=1.5)
+        self.show_caption(self.tr("curve" if fell else "curve_at", **values))
         self.end_step()
         return c
 
     def bars_through_training(self, found: list[Prediction], curve: LossCurve) -> None:
         """The next-token bars for the prompt at every saved step, the curve's dot for that step marked."""
         prompt = self.data.settings.prompt
+        last = found[-1]
+        self.say(bars_narration(found), n=f"{last.vocab_size:,}", step=f"{last.checkpoint.step:,}",
+                 token=quoted(last.top.texts[0]), p=f"{last.top.probs[0]:.0%}")
         head = label(f"“…{' '.join(prompt.split()[-3:])}”", th.SMALL_SIZE, th.DIM).move_to([3.3, 2.6, 0])
         self.play(FadeIn(head))
         shown = None
         for i, p in enumerate(found):
             middle = 0 < i < len(found) - 1
             new = self.readout(p, curve)
-            self.say_what_changed(i, len(found), p)
+            key = bars_caption(i, found)
+            if key is not None:  # its caption replaces one that must be read first: the bars wait with it
+                self.wait_until(self.caption_read_by)
             if shown is not None:
                 self.play(FadeOut(shown.bars), FadeOut(shown.name), FadeOut(shown.marker),
                           run_time=0.3 if middle else 0.5)
             self.play(FadeIn(new.bars), FadeIn(new.name), Create(new.marker), run_time=0.3 if middle else 0.5)
+            if key is not None:
+                self.show_caption(self.tr(key, n=f"{p.vocab_size:,}", step=f"{p.checkpoint.step:,}",
+                                          token=quoted(p.top.texts[0]), p=f"{p.top.probs[0]:.0%}"))
             self.wait(0.5 if middle else 1.0)
             shown = new
         self.end_step()
@@ -120,19 +142,14 @@ class PreTraining(GPTScene):
         marker = Square(0.22, color=th.HIGHLIGHT, stroke_width=3).move_to(curve.point(p.checkpoint.step))
         return CheckpointBars(bars, name.next_to(bars, UP, 0.3), marker)
 
-    def say_what_changed(self, i: int, n: int, p: Prediction) -> None:
-        """The caption at the first, second and last saved step (the others keep the second's)."""
-        if i == 0:
-            self.show_caption(self.tr("untrained", n=f"{p.vocab_size:,}"))
-        elif i == n - 1:
-            self.show_caption(self.tr("trained", step=f"{p.checkpoint.step:,}",
-                                      token=f"“{th.show_spaces(p.top.texts[0])}”", p=f"{p.top.probs[0]:.0%}"))
-        elif i == 1:
-            self.show_caption(self.tr("shaping"))
-
     def samples_through_training(self, found: list[Sample]) -> None:
-        """A sampled continuation (same seed) at three saved steps."""
+        """A sampled continuation (same seed) at up to three saved steps."""
         s = self.data.settings
+        first, last = (f"{x.checkpoint.step:,}" for x in (found[0], found[-1]))
+        if len(found) > 1:
+            self.say("say_samples_through_training", first=first, last=last, k=s.top_k)
+        else:
+            self.say("say_samples_through_training_one", last=last, seed=s.seed, k=s.top_k)
         rows = VGroup()
         for sample in found:
             colors = [th.DIM] * len(sample.prompt_tokens) + [th.HIGHLIGHT] * len(sample.sampled_tokens)
@@ -142,31 +159,42 @@ class PreTraining(GPTScene):
             rows.add(VGroup(name, text).arrange(RIGHT, buff=0.4, aligned_edge=UP))
         rows.arrange(DOWN, buff=0.5, aligned_edge=LEFT).move_to(0.2 * DOWN)
         fit(rows, th.CONTENT_WIDTH)
-        self.show_caption(self.tr("samples", seed=s.seed, k=s.top_k))
         self.play(LaggedStart(*[FadeIn(r, shift=0.2 * UP) for r in rows], lag_ratio=0.4))
+        self.show_caption(self.tr("samples" if len(found) > 1 else "samples_one", n=len(found), step=last, seed=s.seed,
+                                  k=s.top_k))
         self.end_step()
         self.play(FadeOut(rows))
 
-    def one_step(self, step: GradientStep) -> None:
-        """One real step of gradient descent on one example: loss and probability before and after."""
+    def one_step(self, step: GradientStep) -> TokenText:
+        """One training example: the words the model reads and the token it should predict."""
         strings = self.data.model.token_strings(step.ids)
         example = TokenText(strings, max_width=th.CONTENT_WIDTH - 1,
                             colors=[th.TEXT] * (len(strings) - 1) + [th.HIGHLIGHT], font_size=th.LABEL_SIZE + 2,
                             max_lines=2).move_to(1.8 * UP)
-        target = f"“{th.show_spaces(strings[-1])}”"
+        target = quoted(strings[-1])
+        self.say("say_one_step", token=target)
+        self.play(FadeIn(example))
+        self.show_caption(self.tr("example", token=target))
+        self.end_step(0.5)
+        return example
+
+    def one_step_update(self, step: GradientStep, example: TokenText) -> None:
+        """One real step of gradient descent on the example: loss and probability before and after, and how many
+        of the model's numbers it changed (every one only if each had a gradient big enough to show)."""
+        target = quoted(self.data.model.token_strings(step.ids)[-1])
         rows = VGroup(before_after(self.tr("loss_row", n=len(step.ids) - 1), f"{step.loss_before:.3f}",
                                    f"{step.loss_after:.3f}"),
                       before_after(self.tr("p_row", token=target), f"{step.p_before:.1%}", f"{step.p_after:.1%}"))
         rows.arrange(DOWN, buff=0.35, aligned_edge=LEFT).next_to(example, DOWN, buff=0.7)
-        changed = label(self.tr("changed", n=f"{step.n_changed:,}", total=f"{step.n_params:,}"), th.LABEL_SIZE - 2)
-        changed.next_to(rows, DOWN, buff=0.5)
+        values = dict(n=f"{step.n_changed:,}", total=f"{step.n_params:,}", lr=f"{step.lr:g}")
+        changed = label(self.tr("changed", **values), th.LABEL_SIZE - 2).next_to(rows, DOWN, buff=0.5)
         fit(changed, th.CONTENT_WIDTH)
-        self.show_caption(self.tr("example", token=target))
-        self.play(FadeIn(example))
-        self.end_step(0.5)
-        self.show_caption(self.tr("step", lr=f"{step.lr:g}"))
+        every = "_all" if step.n_changed == step.n_params else ""
+        self.say("say_one_step_update" + every, **values, token=target, loss_before=f"{step.loss_before:.3f}",
+                 loss_after=f"{step.loss_after:.3f}", p_before=f"{step.p_before:.1%}", p_after=f"{step.p_after:.1%}")
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.5))
         self.play(FadeIn(changed))
+        self.show_caption(self.tr("step" + every, **values))
         self.play(Indicate(rows[1][3], color=th.HIGHLIGHT))
         self.end_step()
         self.play(FadeOut(example), FadeOut(rows), FadeOut(changed))
@@ -181,7 +209,52 @@ class PreTraining(GPTScene):
         fit(names, areas.big.get_left()[0] + th.FRAME_WIDTH / 2 - th.EDGE - 0.6).next_to(areas.big, LEFT, buff=0.6)
         pointer = Arrow(names[1].get_right(), areas.small.get_left(), buff=0.2, color=th.HIGHLIGHT, stroke_width=3)
         ratio = GPT3_TOKENS / seen if seen else float("inf")
-        self.show_caption(self.tr("scale", ratio=f"{ratio:,.0f}") if seen else self.tr("scale_unknown"))
+        if seen:
+            self.say("say_show_scale", ratio=f"{ratio:,.0f}")
+        else:
+            self.say("say_show_scale_unknown")
         self.play(FadeIn(areas.big), FadeIn(names[0]))
         self.play(FadeIn(areas.small), FadeIn(names[1]), Create(pointer))
+        self.show_caption(self.tr("scale", ratio=f"{ratio:,.0f}") if seen else self.tr("scale_unknown"))
         self.end_step(2)
+
+
+def millions(tokens: int) -> str:
+    """Tokens in millions as the captions write them: whole millions, or enough decimals to show a small run."""
+    return f"{tokens / 1e6:,.{0 if tokens >= 1e7 else 1 if tokens >= 1e5 else 3}f}"
+
+
+def flat(p: Prediction) -> bool:
+    """Whether every token is about equally likely: the likeliest gets at most EVEN_LIFT times an even share."""
+    return p.top_lift <= EVEN_LIFT
+
+
+def bars_narration(found: list[Prediction]) -> str:
+    """The bars step's narration: from random weights only when the first saved step is step 0 and its bars are
+    flat, a single saved step said as such."""
+    if len(found) == 1:
+        return "say_bars_through_training_one"
+    first = found[0]
+    return "say_bars_through_training_from_random" if first.checkpoint.step == 0 and flat(first) else \
+        "say_bars_through_training"
+
+
+def bars_caption(i: int, found: list[Prediction]) -> str | None:
+    """The caption over the i-th saved step's bars (None: the one before stays, true of these bars too).
+
+    The first: "untrained" (random weights, every token about equally likely) only at a flat step 0, else
+    "first_step"; the last: "trained" when its bars have taken shape (not flat, the likeliest token likelier
+    than at the first), else "still_flat"; the second: "shaping" when they take shape and the loss fell, else
+    "middle"; a single saved step: "only_step".
+    """
+    p, first, last = found[i], found[0], found[-1]
+    if len(found) == 1:
+        return "only_step"
+    if i == 0:
+        return "untrained" if p.checkpoint.step == 0 and flat(p) else "first_step"
+    shaped = not flat(last) and last.top.probs[0] > first.top.probs[0]
+    if i == len(found) - 1:
+        return "trained" if shaped else "still_flat"
+    if i == 1:
+        return "shaping" if shaped and last.checkpoint.nats_per_token < first.checkpoint.nats_per_token else "middle"
+    return None

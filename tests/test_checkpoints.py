@@ -10,7 +10,7 @@ import pytest
 from gptmath import GptMathError, generate, load_model
 from gptmath.cache import cached_gradient_step
 from gptmath.checkpoints import checkpoints, mean_loss, probe
-from gptmath.history import predictions, samples
+from gptmath.history import chance_loss, predictions, samples
 from gptmath.readout import top_bars
 from gptmath.load import DEFAULT_MODEL
 from gpttrain.ship import ship, probe_ids
@@ -66,6 +66,23 @@ def test_each_checkpoint_predicts_and_samples_with_its_own_weights(run, tmp_path
     steps = generate(final, "Lily", 4, temperature=1.0, seed=0, top_k_only=5)
     assert sample.prompt_tokens == final.token_strings(final.encode("Lily"))
     assert sample.sampled_tokens == final.token_strings([x.chosen for x in steps])
+
+
+def test_a_flat_prediction_is_near_an_even_share_and_chance_is_ln_vocab(run, tmp_path):
+    """top_lift: the likeliest token over an even share, near 1 for the random weights of step 0 and far above it
+    for the shipped model's last step; chance_loss: the loss of guessing evenly, ln(vocabulary)."""
+    import math
+
+    root, _ = run
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus")
+    first, *_ = predictions(checkpoints(folder), "Lily and the dog", 3)
+    assert first.checkpoint.step == 0 and first.top_lift == pytest.approx(first.top.probs[0] * first.vocab_size)
+    assert first.top_lift < 4  # random weights: no token stands out
+    assert chance_loss(1024) == pytest.approx(math.log(1024)) and chance_loss(1) == 0
+    if (DEFAULT_MODEL / "checkpoints" / "index.json").exists():
+        last, = predictions(checkpoints(DEFAULT_MODEL)[-1:], "Once upon a time, there was a little", 1)
+        assert last.top_lift > 100
 
 
 def test_a_gradient_step_is_taken_once_then_read_back(toy_dir, toy_model, tmp_path, monkeypatch):

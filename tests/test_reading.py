@@ -6,7 +6,7 @@ import pytest
 
 from gptmath import GptMathError, Trace, hooks
 from gptmath.model import softmax
-from gptmath.reading import arcs, copy_example, pick_content_head, pick_copy_heads
+from gptmath.reading import arcs, content_heads, copy_example, pick_content_head, pick_copy_heads
 
 
 def made_up(tokens: list[str], patterns: np.ndarray, logits: np.ndarray | None = None) -> Trace:
@@ -31,7 +31,8 @@ def test_arcs_keep_the_strong_links_strongest_first():
 
 
 def test_content_head_is_the_one_that_picks_a_token_not_a_place():
-    tokens = ["The", " cat", ".", " It", " sat", ".", " A", " dog", " ran", ".", " It", " hid"]
+    tokens = ["The", " cat", ".", " It", " sat", " on", " a", " mat", ".", " A", " dog", " ran", " to", " the", " park",
+              ".", " It", " hid"]
     p = len(tokens)
     uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
     first = np.zeros((p, p))
@@ -45,7 +46,55 @@ def test_content_head_is_the_one_that_picks_a_token_not_a_place():
     trace = made_up(tokens, np.stack([np.stack([uniform, first]), np.stack([dots, uniform])]))
     head = pick_content_head(trace)
     assert (head.layer, head.head, head.token) == (1, 0, ".") and head.lift > 3
+    assert head.count == 3 and head.reads_content()
     assert (pick_content_head(trace, exclude=(1, 0)).layer, pick_content_head(trace, exclude=(1, 0)).head) != (1, 0)
+    assert pick_content_head(made_up(["a", "b", "c"], np.ones((1, 1, 3, 3)) / 3)) is None  # no token two places back
+
+
+def test_a_token_that_occurs_once_is_no_sign_of_reading_by_content():
+    """Head 0 puts its far weight on " cat", which occurs once: a place or a word, no one can tell; head 1 puts
+    less of it on ".", which occurs three times: that is reading by content, and it is the head picked."""
+    tokens = ["The", " cat", ".", " It", " sat", " on", " a", " mat", ".", " A", " dog", " ran", " to", " the", " park",
+              ".", " It", " hid"]
+    p = len(tokens)
+    uniform = np.tril(np.ones((p, p))) / np.arange(1, p + 1)[:, None]
+    cat, dots = uniform.copy(), uniform.copy()
+    for q in range(3, p):
+        cat[q] = 0
+        cat[q, 1] = 1
+        seen = [k for k, t in enumerate(tokens) if t == "." and k <= q - 2]
+        if seen:
+            dots[q] = 0.5 * uniform[q]
+            dots[q, seen] += 0.5 / len(seen)
+    trace = made_up(tokens, np.stack([cat, dots])[None])
+    once, repeated = content_heads(trace)
+    assert (once.token, once.count) == (" cat", 1) and once.lift > 3 and not once.reads_content()
+    assert (repeated.token, repeated.count) == (".", 3) and repeated.reads_content() and repeated.share < once.share
+    assert (pick_content_head(trace).layer, pick_content_head(trace).head) == (0, 1)
+    only_once = pick_content_head(trace, exclude=(0, 1))
+    assert only_once.token == " cat" and not only_once.reads_content()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_content_heads_on_the_shipped_models_are_told_by_the_numbers(lang):
+    """Whatever model ships: a head is said to read by content exactly when its token occurs twice or more among
+    the keys and gets at least MIN_LIFT times its share; the English example has such a head, the English example
+    of issue 27 (Max named once, no token two or more places back twice) has none."""
+    from gptmath import load_model
+    from gptmath.reading import MIN_LIFT
+    from scenes.i18n import catalogue
+    from scenes.settings import Settings
+
+    model = load_model(Settings(lang=lang).model_source)
+    trace = model.trace(catalogue("reading")[lang]["arc_example"])
+    for c in content_heads(trace):
+        far = trace.token_strings[1:-2]
+        assert c.count == far.count(c.token) and c.reads_content() == (c.count >= 2 and c.lift >= MIN_LIFT)
+    if lang == "en":
+        assert pick_content_head(trace).reads_content()
+        old = model.trace("Lily found a red ball. She gave it to her dog, Max.")
+        assert not any(c.reads_content() for c in content_heads(old))
+        assert pick_content_head(old).count == 1  # the head that favours " found" most: once in the text
 
 
 def test_copy_example_finds_the_repeat_and_both_probabilities():
@@ -63,6 +112,22 @@ def test_copy_example_finds_the_repeat_and_both_probabilities():
     p = len(tokens)
     ex = copy_example(made_up(tokens, np.ones((1, 1, p, p)) / p, np.zeros((p, 5))))
     assert (ex.query, ex.first) == (5, 1)
+
+
+def test_copy_example_prefers_the_copy_the_model_did_not_expect_the_first_time():
+    """Two real copies: " d" "ra" (a word the model completes from " d" the first time already) and " saw" " d"
+    (unexpected the first time, expected after the repeat): the second shows copying, and it is the one picked;
+    with its first occurrence off the row, the word completion is."""
+    tokens = ["x", " saw", " d", " y", " saw", " d", "ra", " z", " d", "ra"]
+    p = len(tokens)
+    ids = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    logits = np.zeros((p, len(ids)))
+    logits[4, ids[" d"]] = logits[5, ids["ra"]] = logits[8, ids["ra"]] = 10.0
+    trace = made_up(tokens, np.ones((1, 1, p, p)) / p, logits)
+    ex = copy_example(trace)
+    assert (ex.query, ex.first) == (4, 1) and ex.p_first < 0.2 and ex.p_again > 0.99 and ex.rise > 0.8
+    later = copy_example(trace, shown=[0, *range(2, p)])
+    assert (later.query, later.first) == (8, 5) and later.p_first > 0.99 and abs(later.rise) < 0.01
 
 
 def test_copy_heads_put_the_previous_token_head_before_the_induction_head(toy_dirs):

@@ -1,7 +1,7 @@
 """Scenes IV: AttentionArcs, InContextCopying, Chat, PreTraining draw the model's own numbers and fit at 480p."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -14,15 +14,24 @@ from gptmath.cache import GradientStep
 from gpttrain.step import gradient_step
 from scenes.chat import Chat
 from scenes.data import STEP_LR
-from scenes.i18n import catalogue
-from scenes.pre_training import PreTraining
-from scenes.attention_arcs import MIN_WEIGHT, AttentionArcs
-from scenes.in_context_copying import InContextCopying
+from gptmath.reading import MIN_LIFT
+from scenes.data import SceneData
+from scenes.i18n import catalogue, tr
+from scenes import pre_training as scene_module
+from scenes.pre_training import EVEN_LIFT, PreTraining, bars_caption
+from scenes.attention_arcs import MIN_WEIGHT, PREVIOUS_HEAD, AttentionArcs, content_variant
+from scenes.in_context_copying import ALREADY_EXPECTED, CLEAR_LINK, COPY_MIN, COPY_RATIO, InContextCopying, copy_claim
+from scenes.mobjects import quoted
 from scenes.settings import Settings
-from tests.scene_harness import LONG, check_layout, compare_golden, render
+from tests.scene_harness import LONG, check_layout, check_reading, compare_golden, render
 from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)
 
 TOY = "3L5H-gelu-n_inner"
+ONCE = "Lily found a red ball. She gave it to her dog, Max."  # no token occurs twice two or more places back
+DRAGON = "The dragon looked at the knight and the knight looked at the dragon"
+ALREADY = "Once upon a time. Once upon a time"  # every repeat continues a phrase the model expects anyway
+BRIDGES = {AttentionArcs: "say_bridge_attention_arcs", InContextCopying: "say_bridge_in_context_copying",
+           PreTraining: "say_bridge"}
 ARC_PROMPT, COPY_PROMPT = catalogue("reading")["en"]["arc_example"], catalogue("reading")["en"]["copy_example"]
 REQUEST, EXAMPLE = catalogue("chat")["en"]["request"], catalogue("pretraining")["en"]["example_text"]
 
@@ -30,6 +39,98 @@ REQUEST, EXAMPLE = catalogue("chat")["en"]["request"], catalogue("pretraining")[
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     return tmp_path_factory.mktemp("media")
+
+
+def on_screen(scene) -> str:
+    """Every caption shown, pages joined, without spaces or line breaks (pages break lines anywhere)."""
+    return "".join(text for _, text in scene.captions).replace("\n", "").replace(" ", "")
+
+
+def shown(scene, module: str, key: str, **values) -> bool:
+    """Whether the caption `key` of the catalogue, filled with `values`, was shown (over one or more pages)."""
+    return tr(module, key, scene.settings.lang, **values).replace(" ", "") in on_screen(scene)
+
+
+def said(scene, module: str, key: str, **values) -> bool:
+    return tr(module, key, scene.settings.lang, **values) in [line for _, line in scene.narration]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("scene_cls", [AttentionArcs, InContextCopying, PreTraining], ids=lambda c: c.__name__)
+def test_every_step_of_the_scene_says_its_narration(scene_cls, lang, media):
+    """Each step says its narration, placeholders filled, the bridge first; every line is up long enough to read."""
+    scene, _ = render(scene_cls, Settings(lang=lang), media)
+    check_reading(scene)
+    lines = [line for _, line in scene.narration]
+    assert lines[0] == catalogue(scene_cls.catalogue)[lang][BRIDGES[scene_cls]].format(
+        total=f"{scene.training.n_params:,}" if scene_cls is PreTraining else "")
+    assert len(scene.step_ends) >= 5 and len(lines) > len(scene.step_ends)  # the bridge, then one a step or more
+
+
+@pytest.mark.parametrize("lang, prompt", [("en", None), ("en", ONCE), ("ja", None)])
+def test_arcs_call_a_head_content_reading_only_when_its_token_comes_twice(lang, prompt, media):
+    """The English example has a head that favours " a", twice among the keys, with a lift of at least
+    MIN_LIFT: reading by content; in ONCE every head's favourite occurs once (place and content cannot be told
+    apart), and the scene says so. Whatever the Japanese model, the words follow its numbers."""
+    scene, _ = render(AttentionArcs, Settings(lang=lang, prompt=prompt), media)
+    c, s = scene.content_head, scene.sentence
+    variant = content_variant(c)
+    assert variant == ("" if c.count >= 2 and c.lift >= MIN_LIFT else "_once" if c.count < 2 else "_weak")
+    assert c.count == s.tokens[1:-2].count(c.token)
+    values = dict(token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}")
+    assert shown(scene, "reading", "content" + variant, **values)
+    assert said(scene, "reading", "say_switch_to_content_head" + variant, **values)
+    for other in {"", "_once", "_weak"} - {variant}:
+        assert not shown(scene, "reading", "content" + other, **values)
+    if lang == "en":
+        assert variant == ("" if prompt is None else "_once"), c
+    from gptmath.heads import previous_token_scores
+
+    score = previous_token_scores(s.trace)[s.layer, s.head]
+    habit = said(scene, "reading", "say_show_all_links_previous", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
+    assert habit == (score >= PREVIOUS_HEAD) and habit != said(scene, "reading", "say_show_all_links",
+                                                               w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
+    check_reading(scene)
+
+
+@pytest.mark.parametrize("lang, prompt, toy, claim", [
+    ("en", None, False, "copies"),  # "u" → "ri": 0.2 % the first time, 96.6 % after the repeat
+    ("en", DRAGON, False, "copies"),  # not "g" → "on" (98 % → 99.9 %: completing a word) but " d" → "ra"
+    ("en", ALREADY, False, "already"),  # " a" → " time": 99.9 % the first time already
+    ("en", None, True, "no_copy"),  # a random model copies nothing
+    ("ja", None, False, None),  # whatever the Japanese model does: the words follow its numbers
+])
+def test_copying_is_claimed_only_when_the_first_time_was_unlikely_and_the_repeat_likely(lang, prompt, toy, claim,
+                                                                                         toy_dirs, media):
+    model = str(toy_dirs[TOY]) if toy else None
+    scene, _ = render(InContextCopying, Settings(lang=lang, prompt=prompt, model=model), media)
+    s, ex = scene.story, scene.story.example
+    got = copy_claim(ex)
+    copies = ex.p_again >= COPY_MIN and ex.p_again >= COPY_RATIO * ex.p_first
+    assert got == ("copies" if copies else "already" if ex.p_first >= ALREADY_EXPECTED else "no_copy")
+    if claim is not None:
+        assert got == claim, ex
+    values = dict(next=quoted(s.tokens[ex.first + 1]), first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}")
+    assert shown(scene, "reading", f"jump_{got}", **values)
+    assert said(scene, "reading", f"say_compare_probabilities_{got}", **values)
+    for other in {"copies", "already", "no_copy"} - {got}:
+        assert not shown(scene, "reading", f"jump_{other}", **values)
+    (pL, ph), (iL, ih) = s.heads.previous, s.heads.induction
+    links = {"previous": dict(layer=pL, head=ph, token=quoted(s.tokens[ex.first + 1]), before=quoted(s.tokens[ex.first]),
+                              w=s.weight(s.heads.previous, ex.first + 1, ex.first)),
+             "induction": dict(layer=iL, head=ih, token=quoted(s.tokens[ex.query]), next=quoted(s.tokens[ex.first + 1]),
+                               w=s.weight(s.heads.induction, ex.query, ex.first + 1))}
+    for step, values in links.items():
+        weak = "" if values["w"] >= CLEAR_LINK else "_weak"
+        values["w"] = f"{values['w']:.2f}"
+        assert shown(scene, "reading", step + weak, **values), (step + weak, values)
+        assert said(scene, "reading", f"say_{step}{'_token' if step == 'previous' else ''}_head{weak}", **values)
+        assert not shown(scene, "reading", step + ("_weak" if weak == "" else ""), **values)
+        if toy:  # random attention spreads thinly: neither link is strong
+            assert weak == "_weak", (step, values)
+        if lang == "en" and not toy and prompt is None:
+            assert weak == "", (step, values)
+    check_reading(scene)
 
 
 @pytest.mark.parametrize("prompt", [None, LONG, "Once upon a time"])
@@ -116,6 +217,53 @@ def test_chat_without_a_template_says_so(tmp_path, media):
     shutil.rmtree(folder)
 
 
+def check_training_words(scene) -> list[str]:
+    """The words PreTraining chose, checked against its numbers; returns the bars' caption keys.
+
+    Random weights only over a step-0 checkpoint whose bars are flat; "three steps" only when it shows three;
+    "every weight moves" only when the step changed every number; the loss "fell" only over two or more steps.
+    """
+    t, lang = scene.training, scene.settings.lang
+    keys = [bars_caption(i, t.predictions) for i in range(len(t.predictions))]
+    for i, (key, p) in enumerate(zip(keys, t.predictions)):
+        if key is None:
+            continue
+        assert shown(scene, "pretraining", key, n=f"{p.vocab_size:,}", step=f"{p.checkpoint.step:,}",
+                     token=quoted(p.top.texts[0]), p=f"{p.top.probs[0]:.0%}"), key
+        flat = p.top_lift <= EVEN_LIFT
+        assert (key == "untrained") == (i == 0 and p.checkpoint.step == 0 and flat and len(keys) > 1)
+    random_words = catalogue("pretraining")[lang]["untrained"].split("{")[0].replace(" ", "")  # "At step 0 the..."
+    assert (random_words in on_screen(scene)) == ("untrained" in keys)
+    if t.history:
+        last = t.history[-1]
+        fell = len(t.history) > 1 and last.nats_per_token < t.history[0].nats_per_token
+        assert shown(scene, "pretraining", "curve" if fell else "curve_at", steps=f"{last.step:,}",
+                     tokens=scene_module.millions(last.tokens_seen), loss=f"{last.nats_per_token:.2f}")
+        seed, k, step = scene.settings.seed, scene.settings.top_k, f"{t.samples[-1].checkpoint.step:,}"
+        assert shown(scene, "pretraining", "samples" if len(t.samples) > 1 else "samples_one", n=len(t.samples),
+                     seed=seed, k=k, step=step)
+    every = t.step.n_changed == t.step.n_params
+    assert shown(scene, "pretraining", "step_all" if every else "step", lr=f"{t.step.lr:g}")
+    assert not shown(scene, "pretraining", "step" if every else "step_all", lr=f"{t.step.lr:g}")
+    check_reading(scene)
+    return keys
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_pretraining_says_what_its_checkpoints_show(lang, media):
+    """English: step 0 is saved and flat (random weights), eight steps, three samples, and the step leaves some
+    numbers unchanged (1,902,766 of 2,025,600): not "every weight". Japanese: whatever its checkpoints are, the
+    words follow them (its first model saved only step 9,000: no "random", one sample)."""
+    scene, _ = render(PreTraining, Settings(lang=lang), media)
+    keys = check_training_words(scene)
+    t = scene.training
+    assert t.step.n_changed < t.step.n_params  # positions past the example get no gradient
+    if lang == "en":
+        assert keys[0] == "untrained" and keys[-1] == "trained" and len(t.samples) == 3
+    if t.history[0].step != 0:
+        assert "ランダム" not in on_screen(scene) and "random" not in on_screen(scene)
+
+
 def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media):  # noqa: F811
     from gpttrain.ship import ship
 
@@ -131,12 +279,47 @@ def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media)
     assert t.predictions[-1].top == want
     step = gradient_step(str(folder), "Lily and the dog", STEP_LR)  # torch, here in the test: the scene read the cache
     assert t.step == GradientStep(**asdict(step)) and step.n_changed > 0 and step.loss_after < step.loss_before
+    assert check_training_words(scene)[0] == "untrained"  # step 0 of a real run: random weights, flat bars
     check_layout(scene)
 
 
-def test_pretraining_without_history_still_takes_a_step(toy_dir, media):
+def test_pretraining_without_step_0_never_says_random(run, tmp_path, media):  # noqa: F811
+    """The same run with its step-0 snapshot left out of the index: its first bars are trained ones."""
+    import json
+
+    from gpttrain.ship import ship
+
+    root, _ = run
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus")
+    index = folder / "checkpoints" / "index.json"
+    entries = json.loads(index.read_text())
+    entries["checkpoints"] = [e for e in entries["checkpoints"] if e["step"] != 0]
+    index.write_text(json.dumps(entries))
+    scene, _ = render(PreTraining, Settings(model=str(folder), prompt="Lily and the dog"), media)
+    assert [c.step for c in scene.training.history] == [4, 12]
+    keys = check_training_words(scene)
+    assert keys[0] == "first_step" and "random" not in on_screen(scene) and len(scene.training.samples) == 2
+    assert shown(scene, "pretraining", "samples", n=2, seed=0, k=5, step="12")
+
+
+def test_pretraining_without_history_still_takes_a_step(toy_dir, media, monkeypatch):
+    """No history: the bridge, "no history" and the step; a step that changed every number says "every weight"."""
+    real = SceneData.gradient_step
+    monkeypatch.setattr(SceneData, "gradient_step", lambda self: replace(real(self), n_changed=real(self).n_params))
     scene, _ = render(PreTraining, Settings(model=str(toy_dir)), media)
     assert scene.training.history == [] and scene.training.step.ids == load_model(toy_dir).encode(EXAMPLE)
+    assert said(scene, "pretraining", "say_no_history") and check_training_words(scene) == []
+    assert shown(scene, "pretraining", "step_all", lr=f"{STEP_LR:g}")
+    assert said(scene, "pretraining", "say_one_step_update_all", **_update_values(scene))
+
+
+def _update_values(scene) -> dict:
+    step = scene.training.step
+    token = quoted(scene.data.model.token_strings(step.ids)[-1])
+    return dict(lr=f"{step.lr:g}", loss_before=f"{step.loss_before:.3f}", loss_after=f"{step.loss_after:.3f}",
+                token=token, p_before=f"{step.p_before:.1%}", p_after=f"{step.p_after:.1%}", n=f"{step.n_changed:,}",
+                total=f"{step.n_params:,}")
 
 
 @pytest.mark.parametrize("scene_cls", [AttentionArcs, InContextCopying, Chat, PreTraining], ids=lambda c: c.__name__)

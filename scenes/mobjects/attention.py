@@ -233,7 +233,7 @@ class ArcDiagram(VGroup):
 
     def write_weight(self, query: int, key: int, weight: float, color=th.QUERY) -> VMobject:
         """The weight of one link written beside it (two decimals, `place_label`)."""
-        return self.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE - 2, color, mono=True))
+        return self.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE, color, mono=True))
 
     def from_query(self, query: int) -> VGroup:
         """Every drawn arc leaving one query token."""
