@@ -239,8 +239,8 @@ def test_golden(scene_cls, media, update_golden):
 
 # seconds into each scene at its default settings (regenerate with --update-golden when the timeline changes)
 MOMENTS = {
-    Introduction: {"bars": 18.2},  # the answer's bars half grown
-    Recap: {"softmax": 64.8, "pick": 76.7},  # the probability bars half grown; the answer arriving after the pick
+    Introduction: {"bars": 15.0},  # the answer's bars half grown
+    Recap: {"softmax": 48.8, "pick": 57.3},  # the probability bars half grown; the answer arriving after the pick
 }
 
 
