@@ -54,3 +54,16 @@ def strongest_neurons(trace: Trace, layer: int, position: int = -1, k: int = 5) 
     post = trace[hooks.mlp(layer, "post")][check_position(trace.n_positions, position)]
     return np.argsort(-post, kind="stable")[:min(k, len(post))]
 
+
+def settled_from(guesses: Sequence[Candidate]) -> int:
+    """The index of the first guess from which every later guess is the last one's token (0: all the same).
+
+    With `logit_lens`'s guesses, index 0 is the embedding alone and index L + 1 the stream after layer L.
+    """
+    if not guesses:
+        raise GptMathError("no guesses: the logit lens reads at least the embedding")
+    last = guesses[-1].token_id
+    i = len(guesses) - 1
+    while i > 0 and guesses[i - 1].token_id == last:
+        i -= 1
+    return i

@@ -13,9 +13,11 @@ matrix). For `GPT3` it gives 175,181,291,520 parameters in 27,938 matrices.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from .model import Config
+import numpy as np
+
+from .model import Config, Weights
 
 GPT3 = Config(n_layer=96, n_head=96, d_model=12_288, d_mlp=4 * 12_288, n_ctx=2048, vocab_size=50_257,
               tied_embeddings=False)
@@ -94,3 +96,12 @@ def weight_matrix_tally(cfg: Config) -> list[ParamGroup]:
         ParamGroup("unembedding", (d, V), 1),
     ]
     return [g for g in groups if g is not None]
+
+
+def stored_count(weights: Weights) -> int:
+    """How many numbers the loaded weights hold, array by array (a tied unembedding, the embedding's transpose,
+    once): what `parameter_tally`'s total must equal when it counts every parameter."""
+    arrays = [weights.W_E, weights.W_pos, weights.ln_f_w, weights.ln_f_b]
+    arrays += [] if weights.config.tied_embeddings else [weights.W_U]
+    arrays += [getattr(block, f.name) for block in weights.blocks for f in fields(block)]
+    return sum(a.size for a in arrays if isinstance(a, np.ndarray))

@@ -1,11 +1,15 @@
 """Scene: a chatbot is the same next-token machine, reading a script with a system line and turns."""
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
-from manim import DOWN, UP, Create, LaggedStart, SurroundingRectangle, VGroup, VMobject
+from manim import UP, Create, LaggedStart, SurroundingRectangle, VGroup, VMobject
 
+from gptmath import hooks
 from gptmath.chat import END, chat_prompt, split_markers
+from gptmath.history import chance_loss
+from gptmath.ops import next_token_losses
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
@@ -15,6 +19,17 @@ from scenes.mobjects import ChatTranscript, TokenRow, fit, label
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml
 N_ROUNDS = 4  # rounds shown with their bars; the rest of the answer is written straight after
 N_ANSWER = 40  # tokens at most in the answer
+TOKEN_SIZE = th.LABEL_SIZE  # the script's tokens; their ids, at 0.7 of it, stay above th.MIN_NUMBER_SIZE (~10 px)
+TOKEN_LINES = 4  # lines of tokens at most; a longer script shows its start and end around "…"
+LEARNED = 0.5  # a model whose loss on the script is at most this share of chance_loss has learned such scripts
+
+
+def marker_key(tokens: list[str], markers: list[str]) -> str:
+    """How the script's role markers come out as tokens: "tokens" (each one a single token), "tokens_split"
+    (cut into pieces) or "tokens_plain" (the template uses no markers this scene knows)."""
+    if not markers:
+        return "tokens_plain"
+    return "tokens" if sum(t in markers for t in tokens) == len(markers) else "tokens_split"
 
 
 class Chat(Generation):
@@ -24,21 +39,26 @@ class Chat(Generation):
 
     def construct(self) -> None:
         self.show_title(self.tr("title"))
+        self.say("say_bridge")  # over the title, before the first step
         if self.data.model.chat_template is None:
             self.note = self.no_template()
             return
         request = self.data.text_for(self.tr("request")).text
         self.prompt = chat_prompt(self.data.model.chat_template, [{"role": "user", "content": request}])
         script = self.show_script(self.prompt)
-        prompt_tokens = self.show_tokens(self.prompt, script)
+        prompt_tokens, self.token_row = self.show_tokens(self.prompt, script)
         rounds, loop = self.answer(self.prompt, prompt_tokens)
         self.steps = rounds.steps
         self.transcript = self.show_transcript(self.prompt, rounds, loop)
 
     def no_template(self) -> VMobject:
-        """Say so: a model without a chat template was not trained to chat."""
+        """Say so: a model without a chat template was not trained to chat (the user reads how to get one on
+        stderr; the film speaks to its viewer)."""
+        print(f"Chat: {self.data.model.name} has no chat template, so the scene only says so; for a chat, render it "
+              "with a chat-trained model (--model), such as the English one this project ships", file=sys.stderr)
         note = fit(label(self.tr("no_template"), th.LABEL_SIZE + 6))
-        self.show_caption(self.tr("no_template_hint"))
+        self.show_caption(self.tr("no_template_caption"))
+        self.say("say_no_template")
         self.play(FadeIn(note))
         self.end_step(2)
         return note
@@ -49,28 +69,33 @@ class Chat(Generation):
                                 font_size=th.LABEL_SIZE - 2).move_to(0.6 * UP)
         fit(script, th.CONTENT_WIDTH)
         self.show_caption(self.tr("script"))
+        self.say("say_show_script")
         self.play(FadeIn(script.lines[0]))
         self.play(LaggedStart(*[FadeIn(line) for line in script.lines[1:]], lag_ratio=0.4))
         self.end_step()
         return script
 
-    def show_tokens(self, prompt: str, script: ChatTranscript) -> list[str]:
-        """The same script as tokens: each role marker is one token with its own id. Returns the tokens."""
+    def show_tokens(self, prompt: str, script: ChatTranscript) -> tuple[list[str], TokenRow]:
+        """The same script as tokens, in its place: each role marker framed. Returns the tokens and their row."""
         model = self.data.model
         ids = model.encode(prompt)
         tokens = model.token_strings(ids)
-        row = TokenRow(tokens, ids, max_lines=4, font_size=th.SMALL_SIZE)
-        fit(row, th.CONTENT_WIDTH).next_to(script, DOWN, buff=0.5)
-        fit(row, height=max(0.5, row.get_top()[1] + th.FRAME_HEIGHT / 2 - th.EDGE - 0.9))
-        markers = [i for i, t in enumerate(tokens) if t.startswith("<|") and i in row.shown_indices]
-        frames = VGroup(*[SurroundingRectangle(row.cell(i), color=th.HIGHLIGHT, buff=0.04) for i in markers])
-        first = tokens[markers[0]] if markers else ""
-        self.show_caption(self.tr("tokens", n=len(ids), marker=first, id=ids[markers[0]] if markers else ""))
-        self.play(FadeIn(row))
-        self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
+        row = TokenRow(tokens, ids, max_lines=TOKEN_LINES, font_size=TOKEN_SIZE).move_to(0.3 * UP)
+        markers = [piece for piece, is_marker in split_markers(prompt) if is_marker]
+        framed = [i for i, t in enumerate(tokens) if t in markers and i in row.shown_indices]
+        frames = VGroup(*[SurroundingRectangle(row.cell(i), color=th.HIGHLIGHT, buff=0.04) for i in framed])
+        key = marker_key(tokens, markers)
+        first = markers[0] if markers else ""
+        values = dict(n=len(ids), marker=first, id=ids[tokens.index(first)] if key == "tokens" else "",
+                      k=len(model.encode(first)) if first else 0)
+        self.show_caption(self.tr(key, **values))
+        self.say(f"say_show_{key}", **values)
+        self.play(FadeOut(script), FadeIn(row))
+        if len(frames):
+            self.play(LaggedStart(*[Create(f) for f in frames], lag_ratio=0.15))
         self.end_step()
-        self.play(FadeOut(row), FadeOut(frames), FadeOut(script))
-        return tokens
+        self.play(FadeOut(row), FadeOut(frames))
+        return tokens, row
 
     def answer(self, prompt: str, prompt_tokens: list[str]) -> tuple[Rounds, Loop]:
         """The model continues the script after <|assistant|>: a few rounds with bars, then the rest at once."""
@@ -79,7 +104,10 @@ class Chat(Generation):
         for i in range(min(N_ROUNDS, len(rounds.steps))):
             loop = self.run_round(rounds, loop, i)
         rest = self.loop_text(rounds, len(rounds.steps))
-        self.show_caption(self.tr("continue" if self.ended(rounds) else "continue_cut", n=len(rounds.steps)))
+        ended = self.ended(rounds)
+        n = len(rounds.steps) - 1 if ended else len(rounds.steps)  # the answer's tokens before <|end|>
+        self.show_caption(self.tr("continue" if ended else "continue_cut", n=n))
+        self.say("say_answer" if ended else "say_answer_cut", n=n)
         self.play(FadeOut(loop.bars), FadeOut(loop.text), FadeIn(rest), run_time=1.0)
         self.end_step()
         return rounds, replace(loop, text=rest)
@@ -90,7 +118,9 @@ class Chat(Generation):
         transcript = ChatTranscript(split_markers(prompt + answer), max_width=th.CONTENT_WIDTH - 1,
                                     font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
         fit(transcript, th.CONTENT_WIDTH, height=5.6)
-        self.show_caption(self.tr("same_machine"))
+        learned = self.script_loss(rounds) <= LEARNED * chance_loss(self.data.model.config.vocab_size)
+        self.show_caption(self.tr("same_machine" if learned else "same_machine_untrained"))
+        self.say("say_show_transcript" if learned else "say_show_transcript_untrained")
         self.play(FadeOut(loop.text), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeOut(loop.arrow_out),
                   FadeIn(transcript))
         self.end_step(2)
@@ -104,3 +134,10 @@ class Chat(Generation):
     def ended(self, rounds: Rounds) -> bool:
         """Whether the answer ended with the end marker (else it was cut at N_ANSWER tokens)."""
         return bool(rounds.steps) and rounds.steps[-1].chosen == self.end_id()
+
+    @staticmethod
+    def script_loss(rounds: Rounds) -> float:
+        """Nats per token the model lost reading the script (its first round's trace: the script, or its last
+        n_ctx tokens): far below chance_loss for a model trained on such scripts."""
+        trace = rounds.steps[0].trace
+        return float(next_token_losses(trace[hooks.LOGITS], trace.tokens).mean())

@@ -7,13 +7,14 @@ import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Create, GrowFromEdge, Indicate, LaggedStart, Line, Rectangle, VGroup, VMobject
 
 from gptmath import hooks
-from gptmath.lens import change_sizes, logit_lens
+from gptmath.lens import change_sizes, logit_lens, settled_from
 from gptmath.sampling import Candidate, softmax_with_temperature, top_k
 
 from scenes import theme as th
 from scenes.animations import FadeIn
 from scenes.base import GPTScene
-from scenes.mobjects import HeatMap, ProbabilityBars, StreamBlock, even_labels, fit, label, number
+from scenes.mobjects import HeatMap, ProbabilityBars, StreamBlock, even_labels, fit, label, number, quoted
+from scenes.mobjects.charts import percent
 
 T = "overview"  # this module's catalogue: scenes/locales/overview.toml
 ATTN_COLOR, MLP_COLOR, OTHER_COLOR = th.KEY, th.TOKEN_COLORS[4], th.DIM
@@ -102,7 +103,9 @@ class ForwardPass(GPTScene):
         stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)
         box = self.block(EMBED_X, "embed_box", OTHER_COLOR, layout)
         snapshot = self.snapshot(layout, hooks.resid(0, "pre"), sum(EMBED_X) / 2)
+        self.say("say_bridge", layers=layout.n_layer)  # over the title, before the first drawing
         self.show_caption(self.tr("embed", n=n, d=cfg.d_model) if n > 1 else self.tr("embed_one", d=cfg.d_model))
+        self.say("say_show_embeddings" if n > 1 else "say_show_embeddings_one", n=n, d=cfg.d_model)
         self.play(FadeIn(names), FadeIn(box), Create(stream))
         self.play(FadeIn(snapshot, shift=0.3 * DOWN))
         self.end_step()
@@ -113,8 +116,9 @@ class ForwardPass(GPTScene):
         sizes = change_sizes(self.data.trace, layout.position)  # [n_layer, 2]
         top = float(sizes.max()) or 1.0
         blocks, change_bars, snapshots = VGroup(), VGroup(), []
-        self.show_caption(self.tr("blocks_parallel" if self.data.model.config.parallel else "blocks",
-                                  layers=layout.n_layer))
+        parallel = self.data.model.config.parallel
+        self.show_caption(self.tr("blocks_parallel" if parallel else "blocks", layers=layout.n_layer))
+        self.say("say_run_blocks_parallel" if parallel else "say_run_blocks", layers=layout.n_layer)
         for L in range(layout.n_layer):
             (attn, mlp), bars, name = self.layer(layout, L, sizes[L], top)
             blocks.add(VGroup(attn, mlp))
@@ -134,7 +138,10 @@ class ForwardPass(GPTScene):
         for bars, values in zip(layers.change_bars, layers.sizes):
             for bar, v in zip(bars, values):
                 numbers.add(fit(number(v, 1, th.NUMBER_SIZE, th.TEXT), layout.slot).next_to(bar, UP, buff=0.06))
+        L, part = np.unravel_index(int(np.argmax(layers.sizes)), layers.sizes.shape)  # the largest change
         self.show_caption(self.tr("sizes", token=layout.token))
+        self.say(f"say_show_change_sizes_{('attn', 'mlp')[part]}", token=quoted(self.data.tokens[layout.position]),
+                 layer=int(L), size=f"{layers.sizes[L, part]:.1f}")
         self.play(LaggedStart(*[FadeIn(n) for n in numbers], lag_ratio=0.1))
         self.end_step()
         return numbers
@@ -153,7 +160,10 @@ class ForwardPass(GPTScene):
         heading = fit(label(self.tr("next_token", token=layout.token), th.SMALL_SIZE, th.DIM),
                       th.FRAME_WIDTH / 2 - th.EDGE - BARS_LEFT)
         heading.next_to(bars, UP, buff=0.25).align_to(bars, LEFT)
-        self.show_caption(self.tr("final", v=f"{model.config.vocab_size:,}", norm=th.norm_name(model.config.norm)))
+        v, norm = f"{model.config.vocab_size:,}", th.norm_name(model.config.norm)
+        self.show_caption(self.tr("final", v=v, norm=norm))
+        self.say("say_predict", norm=norm, v=v, token=quoted(self.data.tokens[layout.position]),
+                 top=quoted(next_tokens[0].text), p=percent(next_tokens[0].prob))
         self.play(FadeIn(boxes[0]), FadeIn(boxes[1]))
         self.play(FadeIn(heading), FadeIn(bars, shift=0.2 * RIGHT))
         self.end_step()
@@ -169,7 +179,11 @@ class ForwardPass(GPTScene):
             text = fit(label(th.show_spaces(guess.text), th.SMALL_SIZE, th.HIGHLIGHT, mono=True), width)
             pct = label(f"{100 * guess.prob:.0f}%", th.NUMBER_SIZE, th.DIM, mono=True)
             cells.add(VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0]))
-        self.show_caption(self.tr("lens_caption"))
+        settled = settled_from(lens)  # 0: the embedding alone guesses the final token; L + 1: from layer L on
+        same = lens[0].token_id == lens[-1].token_id
+        self.show_caption(self.tr("lens_caption_same" if same else "lens_caption", last=quoted(lens[-1].text)))
+        self.say("say_show_logit_lens_same" if same else "say_show_logit_lens", first=quoted(lens[0].text),
+                 last=quoted(lens[-1].text), p=percent(lens[-1].prob), settled=settled - 1)
         self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in cells], lag_ratio=0.25))
         self.end_step(2)
         return lens

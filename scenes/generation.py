@@ -14,7 +14,8 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import SceneData
-from scenes.mobjects import ModelBox, NextTokenBars, TokenText, continued_text
+from scenes.mobjects import ModelBox, NextTokenBars, TokenText, continued_text, quoted
+from scenes.mobjects.charts import percent
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -65,6 +66,7 @@ class Generation(GPTScene):
     def construct(self) -> None:
         self.show_title(self.tr("gen_title"))
         rounds = Rounds.sample(self.data, self.data.settings.prompt, self.data.tokens, N_GENERATE)
+        self.say("say_bridge_generation")  # over the title, before the first step (Chat says its own bridge)
         loop = self.show_loop(rounds)
         for i in range(len(rounds.steps)):
             loop = self.run_round(rounds, loop, i)
@@ -81,6 +83,7 @@ class Generation(GPTScene):
         bars = self.round_bars(rounds, 0)
         arrow_out = Arrow(box.box.get_right(), bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
         self.show_caption(self.tr("read_caption"))
+        self.say("say_show_loop", layers=cfg.n_layer)
         self.play(FadeIn(text))
         self.play(Create(arrow_in), FadeIn(box))
         self.end_step(0.5)
@@ -89,19 +92,25 @@ class Generation(GPTScene):
     def run_round(self, rounds: Rounds, loop: Loop, i: int) -> Loop:
         """Show round i's probabilities, pick one token, append it to the text."""
         bars = self.show_bars(rounds, loop, i)
-        row = bars.rows[bars.top.ids.index(rounds.steps[i].chosen)]
-        pick = SurroundingRectangle(row, color=th.HIGHLIGHT, buff=0.06)
+        at = bars.top.ids.index(rounds.steps[i].chosen)  # the picked token's row
+        pick = SurroundingRectangle(bars.rows[at], color=th.HIGHLIGHT, buff=0.06)
         if i == 0:
-            s = self.data.settings
-            self.show_caption(self.tr("pick_caption", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed))
+            self.announce_pick(rounds.chosen[0], bars.top.probs[at])
         self.play(Create(pick), run_time=0.4 if i > 1 else 0.8)
         if i == 0:
             self.end_step(0.5)
             self.show_caption(self.tr("append_caption"))
-        text = self.append(rounds, loop.text, row[0], pick, i)
+            self.say("say_run_round_append", token=quoted(rounds.chosen[0]))
+        text = self.append(rounds, loop.text, bars.rows[at][0], pick, i)
         if i == 0:
             self.end_step(0.5)
         return replace(loop, text=text, bars=bars)
+
+    def announce_pick(self, token: str, p: float) -> None:
+        """Say and caption how the first round picks: top-k sampling at the settings' T and seed, and what won."""
+        s = self.data.settings
+        self.show_caption(self.tr("pick_caption", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed))
+        self.say("say_run_round", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed, token=quoted(token), p=percent(p))
 
     def show_bars(self, rounds: Rounds, loop: Loop, i: int) -> NextTokenBars:
         """Round i's bars in place of the last round's (morphing would blend their numbers)."""
@@ -135,6 +144,7 @@ class Generation(GPTScene):
         result = continued_text(rounds.prompt_tokens, rounds.chosen, max_width=th.CONTENT_WIDTH - 1,
                                 font_size=th.LABEL_SIZE + 4).move_to(0.2 * UP)
         self.show_caption(self.tr("done_caption", n=len(rounds.steps)))
+        self.say("say_show_result", n=len(rounds.steps))
         self.play(FadeOut(loop.bars), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeOut(loop.arrow_out),
                   ReplacementTransform(loop.text, result))
         self.end_step(2)

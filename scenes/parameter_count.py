@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from manim import DOWN, LEFT, RIGHT, UP, GrowFromEdge, VGroup, VMobject
 
-from gptmath.model import Config
-from gptmath.params import GPT3, ParamGroup, n_matrices, parameter_tally, total, weight_matrix_tally
+from gptmath.model import Config, Weights
+from gptmath.params import GPT3, ParamGroup, n_matrices, parameter_tally, stored_count, total, weight_matrix_tally
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
@@ -17,6 +17,7 @@ T = "params"  # this module's catalogue: scenes/locales/params.toml
 LEFT_X = -th.FRAME_WIDTH / 2 + th.EDGE
 WIDTH = th.CONTENT_WIDTH
 HEADER_Y = 2.8
+MOSTLY_MATRICES = 0.95  # the matrices' share of the parameters from which biases and norms count as "tiny"
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,39 @@ class Counts:
     gpt3: list[ParamGroup]  # GPT-3's weight matrices, as 3Blue1Brown counts them
     ours_like_gpt3: list[ParamGroup]  # the loaded model's weight matrices, counted the same way
     gpt3_all: int  # every GPT-3 parameter, biases and norms included
+    stored: int  # the numbers the loaded weights hold, array by array
 
     @classmethod
-    def of(cls, cfg: Config) -> Counts:
+    def of(cls, weights: Weights) -> Counts:
+        cfg = weights.config
         return cls(parameter_tally(cfg), weight_matrix_tally(GPT3), weight_matrix_tally(cfg),
-                   total(parameter_tally(GPT3)))
+                   total(parameter_tally(GPT3)), stored_count(weights))
+
+    @property
+    def every(self) -> bool:
+        """Whether the tally counts every number the loaded weights hold, no more and no fewer."""
+        return total(self.ours) == self.stored
+
+    @property
+    def matrix_share(self) -> float:
+        """The share of the loaded model's parameters that sit in matrices (not biases or norms)."""
+        return sum(g.count for g in self.ours if len(g.shape) == 2) / total(self.ours)
+
+    @property
+    def ratio(self) -> float:
+        """GPT-3's weight matrices over the loaded model's, counted the same way."""
+        return total(self.gpt3) / total(self.ours_like_gpt3)
+
+
+def tally_variant(counts: Counts, tied: bool) -> str:
+    """The tally's words (the suffix of their keys): "_spread" when biases and norms are not tiny (matrices hold
+    less than MOSTLY_MATRICES), else "" (a tied unembedding, reusing the embedding) or "_untied"."""
+    return "_spread" if counts.matrix_share < MOSTLY_MATRICES else "" if tied else "_untied"
+
+
+def times(ratio: float) -> str:
+    """How many times as many: a whole number with thousands separators, one decimal under 10."""
+    return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.1f}"
 
 
 @dataclass(frozen=True)
@@ -55,19 +84,23 @@ class ParameterCount(GPTScene):
 
     def construct(self) -> None:
         self.show_title(self.tr("title"))
-        counts = Counts.of(self.data.model.config)
-        ours = self.tally_ours(counts, self.introduce())
+        counts = Counts.of(self.data.model.weights)
+        ours = self.tally_ours(counts, self.introduce(counts))
         self.ours, self.total_mob = ours.tally, ours.total
-        check = self.check_ours(ours)
+        check = self.check_ours(counts, ours)
         gpt3, self.gpt3_matrices_mob = self.tally_gpt3(counts, [*ours.mobjects(), check])
         self.gpt3, self.gpt3_total_mob = gpt3.tally, gpt3.total
         self.compare(counts, gpt3)
 
     # -- steps ------------------------------------------------------------
-    def introduce(self) -> tuple[VMobject, VGroup]:
+    def introduce(self, counts: Counts) -> tuple[VMobject, VGroup]:
         """The loaded model's name and shape; returns them."""
-        header, config = self.heading(self.tr("ours_header", model=self.data.model.name), self.data.model.config)
+        name = self.data.model.name
+        header, config = self.heading(self.tr("ours_header" if counts.every else "ours_header_shape", model=name),
+                                      self.data.model.config)
+        self.say("say_bridge")  # over the title, before the first drawing
         self.show_caption(self.tr("intro"))
+        self.say("say_introduce", model=name)
         self.play(FadeIn(header), FadeIn(config))
         self.end_step()
         return header, config
@@ -77,16 +110,22 @@ class ParameterCount(GPTScene):
         cfg = self.data.model.config
         formulas = [self.tr("tied") if g.copies == 0 else ParameterTally.formula(g) for g in counts.ours]
         tally = ParameterTally(counts.ours, [self.kind_name(g.kind, cfg) for g in counts.ours], formulas)
+        variant, share = tally_variant(counts, cfg.tied_embeddings), f"{1 - counts.matrix_share:.1%}"
         self.show_caption(self.tr("blocks_caption"))
+        self.say("say_tally_ours")
         name, total_mob = self.add_up(tally)
-        self.show_caption(self.tr("ours_caption" if cfg.tied_embeddings else "ours_untied_caption",
-                                  norm=th.norm_name(cfg.norm)))
+        self.say(f"say_tally_ours_total{variant}", model=self.data.model.name, total=f"{total(counts.ours):,}",
+                 share=share)  # once the total stands
+        self.show_caption(self.tr(f"ours{variant}_caption", norm=th.norm_name(cfg.norm), share=share))
         self.end_step()
         return Panel(*heading, tally, name, total_mob)
 
-    def check_ours(self, ours: Panel) -> VMobject:
-        """A note under the total: transformers counts the same."""
-        check = fit(label(self.tr("check"), th.SMALL_SIZE, th.DIM), WIDTH)
+    def check_ours(self, counts: Counts, ours: Panel) -> VMobject:
+        """A note under the total: the loaded weights hold as many numbers (or how many more or fewer)."""
+        values = dict(n=f"{counts.stored:,}", diff=f"{abs(counts.stored - total(counts.ours)):,}")
+        self.say("say_check_ours" if counts.every else "say_check_ours_differs", **values)
+        check = fit(label(self.tr("check" if counts.every else "check_differs", **values), th.SMALL_SIZE, th.DIM),
+                    WIDTH)
         check.next_to(ours.total, DOWN, buff=0.12).align_to(ours.total, RIGHT)
         self.play(FadeIn(check))
         self.end_step()
@@ -95,6 +134,7 @@ class ParameterCount(GPTScene):
     def tally_gpt3(self, counts: Counts, ours: list[VMobject]) -> tuple[Panel, VMobject]:
         """GPT-3's weight matrices in place of `ours`, kind by kind; returns the panel and the matrices' count."""
         self.show_caption(self.tr("gpt3_caption"))
+        self.say("say_tally_gpt3")
         self.play(*[FadeOut(m) for m in ours])
         header, config = self.heading(self.tr("gpt3_header"), GPT3)
         self.play(FadeIn(header), FadeIn(config))
@@ -104,6 +144,7 @@ class ParameterCount(GPTScene):
         matrices = label(self.tr("matrices", n=f"{n_matrices(counts.gpt3):,}"), th.NUMBER_SIZE, th.DIM, mono=True)
         matrices.move_to([tally.formula_x, tally.total_y, 0], aligned_edge=RIGHT)
         self.play(FadeIn(matrices))
+        self.say("say_tally_gpt3_total", n=f"{total(counts.gpt3):,}", k=f"{n_matrices(counts.gpt3):,}")
         self.end_step()
         return Panel(header, config, tally, name, total_mob), matrices
 
@@ -117,8 +158,10 @@ class ParameterCount(GPTScene):
                                  all=f"{total(counts.ours):,}"), th.SMALL_SIZE, th.DIM), WIDTH)
         notes = VGroup(full, ours).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(gpt3.total, DOWN, buff=0.15).align_to(gpt3.header, LEFT)
-        ratio = total(counts.gpt3) / total(like)  # the same basis: weight matrices, each counted once
-        self.show_caption(self.tr("end_caption", ratio=f"{ratio:,.0f}", model=model.name))
+        bigger = counts.ratio < 1  # the same basis: weight matrices, each counted once
+        ratio = times(1 / counts.ratio if bigger else counts.ratio)
+        self.show_caption(self.tr("end_caption_bigger" if bigger else "end_caption", ratio=ratio, model=model.name))
+        self.say("say_compare_bigger" if bigger else "say_compare", ratio=ratio, model=model.name)
         self.play(FadeIn(full, shift=0.1 * UP), FadeIn(ours, shift=0.1 * UP))
         self.end_step(2)
 

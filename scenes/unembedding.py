@@ -13,7 +13,8 @@ from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
 from scenes.data import SceneData
-from scenes.mobjects import LogitProduct, NextTokenBars, label
+from scenes.mobjects import LogitProduct, NextTokenBars, label, quoted
+from scenes.mobjects.charts import percent
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -59,7 +60,9 @@ class Unembedding(GPTScene):
                                self.tr("tokens"), self.tr("dims"), self.tr("logits_head", v=f"{V:,}"),
                                self.tr("final_vector", token=token, norm=th.norm_name(model.config.norm)))
         product.shift(0.1 * DOWN)
+        self.say("say_bridge_unembedding")  # over the title, before the first drawing
         self.show_caption(self.tr("product_caption", v=f"{V:,}"))
+        self.say("say_show_product", v=f"{V:,}", token=quoted(self.data.tokens[-1]))
         self.play(FadeIn(product.matrix), FadeIn(product.times))
         self.play(FadeIn(product.vector, shift=0.2 * LEFT), FadeIn(product.vector_head))
         self.play(FadeIn(product.equals), FadeIn(product.logit_column), FadeIn(product.logit_labels),
@@ -67,6 +70,7 @@ class Unembedding(GPTScene):
         if model.config.tied_embeddings:
             self.end_step()
             self.show_caption(self.tr("tied_caption"))
+            self.say("say_show_product_tied")
         self.end_step()
         return product
 
@@ -76,7 +80,10 @@ class Unembedding(GPTScene):
         bars = NextTokenBars(readout.top, self.tr("rest", n=f"{n_rest:,}")).move_to(BARS_AT)
         logits = bars.numbers_beside(readout.top.logits)
         header = label(self.tr("logit"), th.SMALL_SIZE, th.DIM).next_to(logits, UP, buff=0.25)
-        self.show_caption(self.tr("top_caption", k=len(readout.top.ids)))
+        top = readout.top
+        self.show_caption(self.tr("top_caption", k=len(top.ids)))
+        self.say("say_show_top_logits", k=len(top.ids), top=quoted(top.texts[0]),
+                 z=f"{top.logits[0]:.2f}".replace("-", "−"))
         self.play(FadeOut(product))
         self.play(FadeIn(header), LaggedStart(*[FadeIn(VGroup(z, row[0]), shift=0.2 * UP)
                                                 for z, row in zip(logits, bars.rows)], lag_ratio=0.08))
@@ -90,7 +97,9 @@ class Unembedding(GPTScene):
         header = label(self.tr("probability"), th.SMALL_SIZE, th.DIM)
         header.next_to(bars.rows[0][1], UP, buff=0.25).align_to(bars.rows[0][1], LEFT)
         logit_header.align_to(header, DOWN)
-        self.show_caption(self.tr("softmax_caption", v=f"{self.data.model.config.vocab_size:,}"))
+        v, top = f"{self.data.model.config.vocab_size:,}", bars.top
+        self.show_caption(self.tr("softmax_caption", v=v))
+        self.say("say_show_softmax", v=v, top=quoted(top.texts[0]), p=percent(top.probs[0]), rest=percent(top.rest))
         self.play(Write(formula))
         self.play(FadeIn(header), FadeIn(bars.rows[-1][0]), *[FadeIn(row[1]) for row in bars.rows])
         self.play(*[GrowFromEdge(row[2], LEFT) for row in bars.rows],

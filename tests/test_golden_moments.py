@@ -16,9 +16,9 @@ from scenes.temperature import Temperature
 from tests.scene_harness import compare_golden, frame_difference, frames_at
 
 MOMENTS = {
-    Temperature: {"sweep": 7.6},  # the bars mid-way through the sweep to T ≈ 0
+    Temperature: {"sweep": 19.3},  # the bars mid-way through the sweep to T ≈ 0
     AttentionHead: {"mask": 67.8, "softmax": 79.2},  # the causal mask arriving; softmax running down the columns
-    Generation: {"round": 15.0},  # a round of the loop: bars, pick, appended token
+    Generation: {"round": 37.4},  # a round of the loop: bars, pick, appended token
     MLPBlock: {"gelu": 33.0},  # the neurons' dots landing on the GELU curve
 }
 

@@ -49,3 +49,28 @@ def test_strongest_neurons(traced):
         strongest_neurons(trace, 5)
     with pytest.raises(GptMathError, match="position"):
         change_sizes(trace, 99)
+
+
+def test_settled_from_is_where_the_guess_stops_changing():
+    from gptmath.lens import settled_from
+    from gptmath.sampling import Candidate
+
+    def guesses(*ids):
+        return [Candidate(i, str(i), 0.0, 0.5) for i in ids]
+
+    assert settled_from(guesses(7, 3, 3, 9, 9)) == 3  # after layer 2 (index 3) on: 9
+    assert settled_from(guesses(9, 3, 9)) == 2  # an early agreement that does not last does not count
+    assert settled_from(guesses(9, 9, 9)) == 0  # the embedding alone already guesses it
+    assert settled_from(guesses(4)) == 0
+    with pytest.raises(GptMathError):
+        settled_from([])
+
+
+def test_settled_from_on_a_real_lens(traced):
+    from gptmath.lens import settled_from
+
+    model, trace = traced
+    lens = logit_lens(model.weights, trace, model.token_strings)
+    i = settled_from(lens)
+    assert all(g.token_id == lens[-1].token_id for g in lens[i:])
+    assert i == 0 or lens[i - 1].token_id != lens[-1].token_id

@@ -56,3 +56,35 @@ def test_weight_matrices_are_the_full_tally_less_vectors_and_positions(toy_model
     untied_unembedding = cfg.d_model * cfg.vocab_size
     vectors = full["biases"] + full["layer_norms"] + full["position_embedding"] + full["unembedding"]
     assert total(weight_matrix_tally(cfg)) == total(parameter_tally(cfg)) - vectors + untied_unembedding
+
+
+@pytest.mark.parametrize("name", sorted(TOY_SHAPES))
+def test_stored_count_is_every_number_in_the_checkpoint(name, toy_dirs):
+    """stored_count counts the loaded arrays one by one: transformers' numel() total, and the tally's."""
+    from gptmath.params import stored_count
+
+    folder = toy_dirs[name]
+    weights = load_model(folder).weights
+    assert stored_count(weights) == _hf_count(folder) == total(parameter_tally(weights.config))
+
+
+@pytest.mark.parametrize("name", ["neox-3H-rot25-padded", "llama-4H-gqa2-untied", "neo-3H-local4"])
+def test_stored_count_for_other_families(name, family_dirs):
+    """Padded vocabularies, untied unembeddings, missing biases: still every stored number once."""
+    from gptmath.params import stored_count
+
+    folder = family_dirs[name]
+    hf = AutoModelForCausalLM.from_pretrained(folder)
+    assert stored_count(load_model(folder).weights) == sum(p.numel() for p in hf.parameters())
+
+
+def test_stored_count_notices_a_missing_array(toy_model):
+    """Drop one bias: the stored count falls below the tally's total (the scene then says so)."""
+    import dataclasses
+
+    from gptmath.params import stored_count
+
+    weights = toy_model.weights
+    block = dataclasses.replace(weights.blocks[0], b_out=None)
+    fewer = dataclasses.replace(weights, blocks=[block, *weights.blocks[1:]])
+    assert stored_count(fewer) == total(parameter_tally(weights.config)) - weights.config.d_model

@@ -60,3 +60,69 @@ def test_other_model_shape(toy_dirs, tmp_path):
     scene, _ = render(ForwardPass, Settings(model=str(toy_dirs["3L5H-gelu-n_inner"])), tmp_path)
     assert len(scene.lens) == 4 and scene.snapshots[0].values.shape[0] == 40
     check_layout(scene)
+
+
+# --- narration and captions chosen by the numbers -------------------------------------------------------------
+
+from gptmath.lens import settled_from  # noqa: E402
+from scenes.i18n import tr  # noqa: E402
+from scenes.mobjects import quoted  # noqa: E402
+from scenes.mobjects.charts import percent  # noqa: E402
+from tests.narration_check import assert_narrated, caption_texts, line, said_keys  # noqa: E402
+
+
+def check_narration(scene) -> None:
+    """The bridge and one line per step, each variant the one the numbers call for, with the numbers drawn."""
+    sizes, lens, n = scene.layers.sizes, scene.lens, len(scene.data.tokens)
+    L, part = divmod(int(np.argmax(sizes)), 2)
+    same = lens[0].token_id == lens[-1].token_id
+    parallel = scene.data.model.config.parallel
+    keys = ["say_bridge", "say_show_embeddings" if n > 1 else "say_show_embeddings_one",
+            "say_run_blocks_parallel" if parallel else "say_run_blocks",
+            f"say_show_change_sizes_{('attn', 'mlp')[part]}", "say_predict",
+            "say_show_logit_lens_same" if same else "say_show_logit_lens"]
+    assert_narrated(scene, keys)
+    said = line(scene, keys[3])
+    assert f"{sizes[L, part]:.1f}" in said and f" {L}" in said
+    top = scene.prediction.next_tokens[0]
+    assert quoted(top.text) in line(scene, "say_predict") and percent(top.prob) in line(scene, "say_predict")
+    lang, last = scene.settings.lang, quoted(lens[-1].text)
+    captions = caption_texts(scene)
+    if same:
+        assert tr("overview", "lens_caption_same", lang, last=last) in captions
+    else:
+        said = line(scene, "say_show_logit_lens")
+        assert quoted(lens[0].text) in said and f" {settled_from(lens) - 1} " in said and last in said
+        assert tr("overview", "lens_caption", lang) in captions
+
+
+def test_narration_default(default_render):
+    """The shipped English model: the MLP of layer 3 changes "␣little" most; the guess settles on "␣girl"."""
+    scene, _ = default_render
+    check_narration(scene)
+    assert "say_show_change_sizes_mlp" in said_keys(scene)
+
+
+def test_narration_japanese(tmp_path):
+    """The Japanese model: attention makes the largest change (the other variant)."""
+    scene, _ = render(ForwardPass, Settings(lang="ja"), tmp_path)
+    check_narration(scene)
+    assert "say_show_change_sizes_attn" in said_keys(scene)
+
+
+def test_narration_random_model_guesses_the_same_from_the_start(toy_dirs, tmp_path):
+    """A random model: the embedding alone already guesses the final token, so no "taking shape"."""
+    scene, _ = render(ForwardPass, Settings(model=str(toy_dirs["2L3H"])), tmp_path)
+    assert scene.lens[0].token_id == scene.lens[-1].token_id
+    check_narration(scene)
+
+
+def test_narration_one_token_and_parallel_blocks(tmp_path):
+    """A one-token prompt on a GPT-NeoX-style model, whose attention and MLP read the same input side by side."""
+    from tests.families import FAMILY_SHAPES, make_family_model
+
+    model_type, kw = FAMILY_SHAPES["neox-3H-rot25-padded"]
+    folder = make_family_model(tmp_path / "neox", model_type, **kw)
+    scene, _ = render(ForwardPass, Settings(model=str(folder), prompt="The"), tmp_path)
+    assert scene.data.model.config.parallel and len(scene.data.tokens) == 1
+    check_narration(scene)

@@ -6,14 +6,21 @@ import pytest
 
 from gptmath import generate, hooks, softmax_with_temperature
 from gptmath.readout import bar_values
+from scenes.i18n import tr
+from scenes.mobjects import quoted
+from scenes.mobjects.charts import percent
 from scenes.theme import show_spaces
 from scenes.settings import Settings
 from scenes.generation import N_GENERATE, Generation
-from scenes.temperature import HIGH_T, LOW_T, N_SAMPLE, T_MAX, Temperature
+from scenes.temperature import (
+    HIGH_T, LOW_T, N_SAMPLE, NEARLY_ALL, PEAKED, T_MAX, T_MIN, Temperature, cold_key, hot_key,
+)
 from scenes.unembedding import Unembedding
-from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
+from tests.narration_check import assert_narrated, caption_texts, line
+from tests.scene_harness import LONG, ONE_TOKEN, after_each_frame, check_layout, compare_golden, render, shown
 
 TOY = "3L5H-gelu-n_inner"
+CLOSE = "2L3H"  # with ONE_TOKEN, its top logits are so close that even T = 0.01 leaves the top token 62 %
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,8 @@ def media(tmp_path_factory):
 def settings_for(toy_dirs):
     """default, long prompt, and a one-token prompt on a random model of another shape."""
     return {"default": Settings(), "long": Settings(prompt=LONG),
-            "toy": Settings(prompt=ONE_TOKEN, model=str(toy_dirs[TOY]))}
+            "toy": Settings(prompt=ONE_TOKEN, model=str(toy_dirs[TOY])), "ja": Settings(lang="ja"),
+            "close": Settings(prompt=ONE_TOKEN, model=str(toy_dirs[CLOSE]))}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +138,108 @@ def test_text_widths_are_measured_per_language(tmp_path):
     scene_en, frame = render(Temperature, Settings(), tmp_path / "en")
     assert text_width("Once upon", 20.0, "DejaVu Sans") > 0
     compare_golden(frame, "Temperature", False)
+
+
+# --- narration and captions chosen by the numbers -------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["default", "ja"])
+def test_unembedding_narrates_every_step(case, rendered):
+    scene, _ = rendered(Unembedding, case)
+    top = scene.bars.top
+    assert_narrated(scene, ["say_bridge_unembedding", "say_show_product", "say_show_product_tied",
+                            "say_show_top_logits", "say_show_softmax"])  # both shipped models are tied
+    assert quoted(scene.data.tokens[-1]) in line(scene, "say_show_product")
+    assert quoted(top.texts[0]) in line(scene, "say_show_top_logits")
+    assert shown(top.logits[0]) in line(scene, "say_show_top_logits")
+    said, v = line(scene, "say_show_softmax"), f"{scene.data.model.config.vocab_size:,}"
+    assert percent(top.probs[0]) in said and percent(top.rest) in said and v in said
+    assert tr("softmax", "tied_caption", scene.settings.lang) in caption_texts(scene)
+
+
+def test_unembedding_of_an_untied_model_says_nothing_of_tied_weights(tmp_path, media):
+    from gpttrain.toy import make_toy_model
+
+    folder = make_toy_model(tmp_path / "untied", n_layer=1, n_head=2, d_model=16, tie_word_embeddings=False)
+    scene, _ = render(Unembedding, Settings(model=str(folder), prompt=ONE_TOKEN), media)
+    assert_narrated(scene, ["say_bridge_unembedding", "say_show_product", "say_show_top_logits", "say_show_softmax"])
+    assert tr("softmax", "tied_caption", "en") not in caption_texts(scene)
+
+
+@pytest.mark.parametrize("case, cold, hot", [("default", "cold", "hot"), ("ja", "cold", "hot_flat"),
+                                             ("close", "cold_close", "hot_flat")])
+def test_temperature_says_what_the_sweep_does_to_these_bars(case, cold, hot, rendered):
+    """The shipped English model is peaked and goes to ~100 % at T = 0.01; the Japanese one is flat already at
+    T = 1; a random model's top logits can be so close that even T = 0.01 leaves the top token short of 99 %."""
+    scene, _ = rendered(Temperature, case)
+    logits, ids = scene.data.trace[hooks.LOGITS][-1], scene.bars.top.ids
+    p_one, p_cold, p_hot = bar_values(logits, 1.0, ids)[0], bar_values(logits, T_MIN, ids)[0], \
+        bar_values(logits, T_MAX, ids)
+    assert (p_cold >= NEARLY_ALL) == (cold == "cold") and (p_one >= PEAKED) == (hot == "hot")
+    assert_narrated(scene, ["say_bridge_temperature", "say_show_bars", f"say_sweep_{cold}", f"say_sweep_{hot}",
+                            "say_show_samples"])
+    assert percent(p_cold) in line(scene, f"say_sweep_{cold}")
+    assert percent(p_hot[0]) in line(scene, f"say_sweep_{hot}")
+    lang, top = scene.settings.lang, quoted(scene.bars.top.texts[0])
+    values = dict(top=top, n=f"{scene.data.model.config.vocab_size - len(ids):,}", rest=percent(p_hot[-1]))
+    captions = caption_texts(scene)
+    for key in ("cold", "cold_close"):
+        assert (tr("softmax", f"{key}_caption", lang, t="0.01", p=percent(p_cold), **values) in captions) == (key == cold)
+    for key in ("hot", "hot_flat", "hot_still"):
+        assert (tr("softmax", f"{key}_caption", lang, t="5", p=percent(p_hot[0]), **values) in captions) == (key == hot)
+
+
+def test_temperature_variants_follow_the_thresholds():
+    """A very sure model stays peaked at T = 5 ("hot_still"); the cut-offs are the named constants."""
+    sure = np.zeros(1024)
+    sure[0] = 50.0  # at T = 5 still e^10 against 1,023 others: 96 %
+    p = bar_values(sure, 1.0, [0])[0], bar_values(sure, T_MAX, [0])[0]
+    assert hot_key(*p) == "hot_still"
+    mild = sure.copy()
+    mild[0] = 20.0  # at T = 5, e^4 against 1,023: 5 %
+    assert hot_key(bar_values(mild, 1.0, [0])[0], bar_values(mild, T_MAX, [0])[0]) == "hot"
+    assert hot_key(PEAKED - 1e-6, 0.0) == "hot_flat" and hot_key(PEAKED, PEAKED - 1e-6) == "hot"
+    assert cold_key(NEARLY_ALL) == "cold" and cold_key(NEARLY_ALL - 1e-6) == "cold_close"
+
+
+def test_temperature_captions_come_with_the_part_of_the_sweep_they_describe(tmp_path):
+    """Animated: while "Lowering T" is up, T only falls; while the cold caption is up, T is at T_MIN; while
+    "Raising T" is up, T only rises; while the hot caption is up, T is at T_MAX (within a frame's step at 4 fps)."""
+    seen: list[tuple[float, float]] = []
+
+    def record(renderer, scene) -> None:
+        if hasattr(scene, "readout"):
+            seen.append((renderer.time, scene.readout.temperature))
+
+    with after_each_frame(record):
+        scene, _ = render(Temperature, Settings(), tmp_path, width=320, height=180, animate=True, frame_rate=4)
+    en = {k: tr("softmax", k, "en").split("{")[0] for k in ("cooling_caption", "warming_caption")}
+    starts = [t for t, _ in scene.captions] + [scene.renderer.time]
+    checked = set()
+    for (start, text), end in zip(scene.captions, starts[1:]):
+        temps = [T for t, T in seen if start <= t < end]
+        if text == en["cooling_caption"]:
+            assert temps == sorted(temps, reverse=True) and temps[-1] == pytest.approx(T_MIN, rel=0.05), text
+        elif text == en["warming_caption"]:
+            assert temps == sorted(temps) and temps[-1] == pytest.approx(T_MAX, rel=0.05), text
+        elif text.startswith("At T = 0.01"):
+            assert temps and max(temps) == pytest.approx(T_MIN, rel=0.05), text
+        elif text.startswith("At T = 5"):
+            assert temps and min(temps) == pytest.approx(T_MAX, rel=0.05), text
+        else:
+            continue
+        checked.add(text[:12])
+    assert len(checked) == 4, checked
+
+
+@pytest.mark.parametrize("case", ["default", "ja"])
+def test_generation_narrates_the_real_pick(case, rendered):
+    scene, _ = rendered(Generation, case)
+    assert_narrated(scene, ["say_bridge_generation", "say_show_loop", "say_run_round", "say_run_round_append",
+                            "say_show_result"])
+    first = scene.steps[0]
+    token = quoted(scene.data.model.token_strings([first.chosen])[0])
+    p = softmax_with_temperature(first.trace[hooks.LOGITS][-1], scene.data.settings.temperature)[first.chosen]
+    said = line(scene, "say_run_round")
+    assert token in said and percent(p) in said  # the picked token at its bar's percentage
+    assert token in line(scene, "say_run_round_append")
+    assert f"{N_GENERATE}" in line(scene, "say_show_result")

@@ -16,6 +16,14 @@ from scenes.mobjects.numbers import HeatMap
 from scenes.mobjects.text import GlyphText, fit, label, number
 
 
+REST_WIDTH = 3.6  # room for NextTokenBars' last row name ("other 1,019 (not drawn)") at th.SMALL_SIZE, unshrunk
+
+
+def percent(p: float) -> str:
+    """A probability as the bars write it: one decimal and a percent sign (0.6219 -> "62.2%")."""
+    return f"{100 * p:.1f}%"
+
+
 class ProbabilityBars(VGroup):
     """Horizontal bars: token label, bar length ∝ probability, percentage; updatable in place (`set_probs`).
 
@@ -77,7 +85,7 @@ class ProbabilityBars(VGroup):
             track = row[1]
             bar.stretch_to_fit_width(max(p, 1e-4) * self.bar_length)
             bar.move_to(track.get_left(), LEFT)
-            text = f"{100 * p:.1f}%"
+            text = percent(p)
             if getattr(self.percents[i], "text", None) == text:
                 continue  # the same percentage, already written
             pct = GlyphText(text, self.font_size * 0.9)
@@ -187,7 +195,7 @@ class NextTokenBars(ProbabilityBars):
                          bar_height=bar_height, font_size=min(th.LABEL_SIZE - 2, 62 * bar_height))
         self.top = top
         row = self.rows[-1]
-        rest = fit(label(rest_text, th.SMALL_SIZE, th.DIM), 2.2)
+        rest = fit(label(rest_text, th.SMALL_SIZE, th.DIM), REST_WIDTH)  # may reach left of the token labels
         rest.move_to(row[1]).align_to(row[0], RIGHT)
         row.submobjects[0] = self.label_mobs.submobjects[-1] = rest
         self.bars[-1].set_fill(th.DIM)

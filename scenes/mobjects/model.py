@@ -49,14 +49,14 @@ class LogitProduct(VGroup):
         rows = elide(len(logits), 6, up_to=7)
         names = iter(token_strings([r for r in rows if r is not None]))
         self.logit_labels = VGroup(*[
-            fit(label(th.show_spaces(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3), 1.6)
+            fit(label(th.show_spaces(next(names)), th.SMALL_SIZE, mono=True).next_to(cell, RIGHT, buff=0.3), 2.1)
             for r, cell in zip(rows, self.logit_column.cells) if r is not None])
         self.times, self.equals = label("×", th.TITLE_SIZE), label("=", th.TITLE_SIZE)
         logit_group = VGroup(self.logit_column, self.logit_labels)
         row = VGroup(self.matrix, self.times, self.vector, self.equals, logit_group).arrange(RIGHT, buff=0.35)
         fit(row.move_to(ORIGIN), th.CONTENT_WIDTH)
         self.logits_head = label(logits_head, th.SMALL_SIZE, th.DIM).next_to(logit_group, UP, buff=0.25)
-        self.vector_head = fit(label(vector_head, th.SMALL_SIZE, th.DIM), 4.5)
+        self.vector_head = fit(label(vector_head, th.SMALL_SIZE, th.DIM), 6.5)
         self.vector_head.next_to(row, DOWN, buff=0.3).set_x(self.vector.get_x())
         self.add(row, self.logits_head, self.vector_head)
 

@@ -1,0 +1,58 @@
+"""Which narration keys a rendered scene said: each spoken line matched back to its say_<step> template."""
+from __future__ import annotations
+
+import re
+import string
+
+from scenes.i18n import catalogue
+
+
+def _pattern(template: str) -> str:
+    """A template as a regular expression: its text literally, each {placeholder} any non-empty text."""
+    return "".join(re.escape(text) + ("(.+?)" if field is not None else "")
+                   for text, field, _, _ in string.Formatter().parse(template))
+
+
+def templates(scene) -> dict[str, str]:
+    """The say_ templates the scene can use, in its language: its own catalogue's over those of the scenes it
+    extends (as GPTScene.tr looks them up)."""
+    names = [c.__dict__["catalogue"] for c in type(scene).__mro__ if c.__dict__.get("catalogue")]
+    found: dict[str, str] = {}
+    for name in reversed(names):
+        found.update({k: v for k, v in catalogue(name)[scene.settings.lang].items() if k.startswith("say_")})
+    return found
+
+
+def said_keys(scene) -> list[str]:
+    """The key of each line the scene said, in order; every line must match exactly one template, with no
+    placeholder left unfilled."""
+    keys = []
+    for _, line in scene.narration:
+        assert "{" not in line and "}" not in line, f"placeholder left in {line!r}"
+        matches = [k for k, t in templates(scene).items() if re.fullmatch(_pattern(t), line, re.S)]
+        assert len(matches) == 1, f"{line!r} matches {matches}"
+        keys.append(matches[0])
+    return keys
+
+
+def assert_narrated(scene, keys: list[str]) -> None:
+    """The scene said exactly these keys (the bridge, then one per step), each step at least one line."""
+    assert said_keys(scene) == keys
+    times = [t for t, _ in scene.narration]
+    assert times == sorted(times)
+    assert len(keys) >= scene.steps_done
+    starts = [0.0, *scene.step_ends[:-1]]
+    for i, (a, b) in enumerate(zip(starts, scene.step_ends)):
+        assert any(a - 1e-6 <= t <= b + 1e-6 for t in times), f"step {i + 1} says nothing"
+
+
+def line(scene, key: str) -> str:
+    """The line said for `key` (the first, if several)."""
+    keys = said_keys(scene)
+    return scene.narration[keys.index(key)][1]
+
+
+def caption_texts(scene) -> list[str]:
+    """The captions the scene showed, each as one line of text (a caption wrapped onto two lines joined again)."""
+    joiner = " " if scene.settings.lang == "en" else ""
+    return [text.replace("\n", joiner) for _, text in scene.captions]
