@@ -10,12 +10,12 @@ matches the data. The modules group them by what they draw:
 
 - `text`: label, number, GlyphText, fit, even_labels, line_text, quoted
 - `numbers`: elide, value_cell, VectorColumn, MatrixWithEllipses, HeatMap, brackets, size_brace, labelled
-- `products`: Equation, symbol, VectorRow, TokenVectorRow, Product
+- `products`: Equation, symbol, VectorRow, TokenVectorRow, Product, ResidualSum
 - `neurons`: ActivationPlot, RowCallouts
 - `tokens`: TokenRow, TokenText, token_header, token_slots, SpanBracket
 - `space`: RotatingCloud, clearest_azimuth, dot_legend, SimilarityBars, DotProductLine, round_ticks
 - `attention`: AttentionGrid, PatternThumbnail, ArcDiagram, weighted_link
-- `heads`: RotationDial, ScaledDot, WeightedSum, HeadMap, RoleLegend, ROLE_COLORS
+- `heads`: RotationDial, DialRow, ScaledDot, WeightedSum, HeadMap, HeadGrid, RoleLegend, ROLE_COLORS, readable_grid
 - `charts`: ProbabilityBars, NextTokenBars, TemperatureReadout, temperature_text, LossCurve, before_after,
   AreaComparison, LossStrip
 - `model`: LogitProduct, StreamBlock, ParameterTally, TallyRow
@@ -29,13 +29,15 @@ from scenes.mobjects.charts import (
     temperature_text,
 )
 from scenes.mobjects.chat import ChatTranscript, ModelBox, continued_text
-from scenes.mobjects.heads import ROLE_COLORS, HeadMap, RoleLegend, RotationDial, ScaledDot, WeightedSum, pair_text
+from scenes.mobjects.heads import (
+    ROLE_COLORS, DialRow, HeadGrid, HeadMap, RoleLegend, RotationDial, ScaledDot, WeightedSum, pair_text, readable_grid,
+)
 from scenes.mobjects.model import LogitProduct, ParameterTally, StreamBlock, TallyRow
 from scenes.mobjects.neurons import ActivationPlot, RowCallouts
 from scenes.mobjects.numbers import (
     SMALL_NUMBER, HeatMap, MatrixWithEllipses, VectorColumn, brackets, elide, labelled, size_brace, value_cell,
 )
-from scenes.mobjects.products import Equation, Product, TokenVectorRow, VectorRow, symbol
+from scenes.mobjects.products import Equation, Product, ResidualSum, TokenVectorRow, VectorRow, symbol
 from scenes.mobjects.space import (
     DotProductLine, RotatingCloud, SimilarityBars, clearest_azimuth, dot_legend, round_ticks,
 )
@@ -53,4 +55,5 @@ __all__ = [
     "ActivationPlot", "DotProductLine", "Equation", "RotatingCloud", "RowCallouts", "SimilarityBars",
     "SpanBracket", "clearest_azimuth", "dot_legend", "labelled", "round_ticks", "token_header", "token_slots",
     "AreaComparison", "LossStrip", "before_after", "weighted_link",
+    "DialRow", "HeadGrid", "ResidualSum", "readable_grid",
 ]
