@@ -28,7 +28,8 @@ from gptmath.load import Model, load_model
 from gptmath.params import parameter_tally, total
 from gptmath.sampling import generate, softmax_with_temperature, top_k
 
-from .train import EOT, SYSTEM_PROMPT_JA, UNSEEN_NAMES, UNSEEN_NAMES_JA, TrainConfig, file_split
+from .data import EOT, SYSTEM_PROMPT_JA, UNSEEN_NAMES, UNSEEN_NAMES_JA
+from .train import TrainConfig, file_split
 
 OPENINGS = {
     "en": ["Once upon a time, there was a little", "One day, Lily went to the park and", "The old king had three"],
@@ -348,7 +349,7 @@ def rename_text(cfg: dict) -> str:
     if not cfg.get("rename_share"):
         return ""
     return (f" In {cfg['rename_share']:.0%} of the chats the hero got a made-up name (two or three syllables, "
-            "`gpttrain.train.made_up_name`) in the request and throughout the story, so that the answer must copy "
+            "`gpttrain.data.made_up_name`) in the request and throughout the story, so that the answer must copy "
             "a name from the request rather than recall one.")
 
 
@@ -359,18 +360,18 @@ def chat_data_text(cfg: dict) -> str:
     files = ", ".join(cfg["chat_files"])
     if cfg.get("lang") == "ja":
         renamed = (f" In {cfg['rename_share']:.0%} of the chats the character got a made-up katakana name (two or three "
-                   "syllables, `gpttrain.train.made_up_name_ja`) in the request, in an opening sentence "
+                   "syllables, `gpttrain.data.made_up_name_ja`) in the request, in an opening sentence "
                    "(「むかしむかし、ミロという犬がいました。」) and wherever the passage names it."
                    if cfg.get("rename_share") else "")
         return (f"The works of {files} were cut into passages of whole paragraphs (120 to 320 characters); of a random "
                 f"{cfg['chat_share']:.0%} of them (training and held-out alike), those that name a character (a word of "
-                "`gpttrain.train.NOUNS_JA`: 犬, おじいさん, 王子, …) also became chats, as extra documents: the system line "
+                "`gpttrain.data.NOUNS_JA`: 犬, おじいさん, 王子, …) also became chats, as extra documents: the system line "
                 f"「{SYSTEM_PROMPT_JA}」, a user asking for a story about the character the passage names most, and the "
-                f"passage as the assistant's turn (`gpttrain.train.chat_document_ja`).{renamed}")
+                f"passage as the assistant's turn (`gpttrain.data.chat_document_ja`).{renamed}")
     return (f"A share of {cfg['chat_share']:.0%} of the stories of {files} (training and held-out alike) became chats: "
             "a system line, a user asking for a story with the hero's name and kind or three words the story really "
             "contains (like TinyStories-Instruct's prompts), and the story as the assistant's turn "
-            f"(`gpttrain.train.chat_document`).{rename_text(cfg)}")
+            f"(`gpttrain.data.chat_document`).{rename_text(cfg)}")
 
 
 def echo_text(cfg: dict) -> str:

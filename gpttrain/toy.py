@@ -14,7 +14,7 @@ def write_toy_corpus(path: str | Path, n_stories: int, seed: int = 0) -> Path:
     """A corpus file of `n_stories` made-up stories (TOY_TEXT's sentences shuffled), between <|endoftext|> lines."""
     import random
 
-    from .train import EOT
+    from .data import EOT
 
     sentences = TOY_TEXT.split(". ")
     rng = random.Random(seed)
@@ -30,7 +30,7 @@ def make_toy_model(folder: str | Path, n_layer: int = 2, n_head: int = 3, d_mode
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from .train import EOT, train_tokenizer
+    from .data import EOT, train_tokenizer
 
     folder = Path(folder)
     tokenizer = train_tokenizer([TOY_TEXT] * 4, vocab_size)

@@ -8,7 +8,7 @@ import pytest
 
 from gptmath import GptMathError
 from gptmath.chat import END, ROLE_TOKENS, SYSTEM_PROMPT, chat_prompt, read_chat_template
-from gpttrain.train import chat_document, story_request
+from gpttrain.data import chat_document, story_request
 
 MESSAGES = [{"role": "user", "content": "Tell me a story about a dog named Max."}]
 
@@ -72,7 +72,7 @@ def test_excluded_terms_leave_whole_documents_out_of_both_splits(tmp_path):
 
 def test_renamed_chats_copy_a_made_up_name_never_one_the_card_asks_for():
     from gpttrain.card import CHAT_REQUESTS
-    from gpttrain.train import NAMED, UNSEEN_NAMES, made_up_name
+    from gpttrain.data import NAMED, UNSEEN_NAMES, made_up_name
 
     story = "Once upon a time, there was a little brown dog named Max. Max liked to dig. Maxine watched Max."
     names = set()

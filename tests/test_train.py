@@ -140,7 +140,7 @@ def test_japanese_chats_ask_for_a_made_up_katakana_name_and_the_story_uses_it():
     import random
     import re
 
-    from gpttrain.train import (OPENINGS_JA, SYSTEM_PROMPT_JA, UNSEEN_NAMES_JA, chat_document_ja, chat_template, chats_ja,
+    from gpttrain.data import (OPENINGS_JA, SYSTEM_PROMPT_JA, UNSEEN_NAMES_JA, chat_document_ja, chat_template, chats_ja,
                                 made_up_name_ja, passages)
 
     rng = random.Random(0)
@@ -199,7 +199,7 @@ def test_the_card_template_lays_out_the_measured_facts():
 
 def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
     from gpttrain.card import chat_requests, uses_name
-    from gpttrain.train import UNSEEN_NAMES_JA
+    from gpttrain.data import UNSEEN_NAMES_JA
 
     requests = chat_requests("ja")
     assert len(requests) == 10 and requests[0][2] == "ポチという犬のお話をしてください。"
