@@ -44,8 +44,8 @@ def cached_trace(model, prompt: str, cache_dir: Path | None = None) -> Trace:
 class GradientStep:
     """An example's loss and its last token's probability before and after one plain gradient-descent step.
 
-    The fields of gpttrain.step.GradientStep, which computes them in torch; this copy is what scenes read,
-    so that they never import torch or gpttrain.
+    gpttrain.step.gradient_step computes it in torch; it lives here so that scenes read it without importing
+    torch or gpttrain.
     """
 
     ids: list[int]  # the example's tokens; the step lowers the loss of predicting each from the ones before
@@ -78,7 +78,7 @@ def cached_gradient_step(model, source: str | os.PathLike, text: str, lr: float,
             path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
     from gpttrain.step import gradient_step  # torch and transformers: only where the step is not cached yet
 
-    step = GradientStep(**asdict(gradient_step(str(source), text, lr)))
+    step = gradient_step(str(source), text, lr)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(asdict(step)), encoding="utf-8")

@@ -6,23 +6,8 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gptmath import GptMathError
-
-
-@dataclass(frozen=True)
-class GradientStep:
-    """An example's loss and its last token's probability before and after one plain gradient-descent step."""
-
-    ids: list[int]  # the example's tokens; the step lowers the loss of predicting each from the ones before
-    lr: float
-    loss_before: float  # nats per token over the example
-    loss_after: float
-    p_before: float  # probability of the last token given the others
-    p_after: float
-    n_changed: int  # numbers (parameters) the step changed
-    n_params: int
+from gptmath.cache import GradientStep
 
 
 def gradient_step(model: str, text: str, lr: float = 0.01) -> GradientStep:

@@ -46,3 +46,22 @@ def toy_model(toy_dir):
 def family_dirs(tmp_path_factory) -> dict:
     """tests/families.py's random Llama, Mistral, Qwen2, GPT-NeoX and GPT-Neo checkpoints, by shape name."""
     return make_family_models(tmp_path_factory.mktemp("families"))
+
+
+@pytest.fixture(scope="session")
+def untrained_dir(tmp_path_factory):
+    """The shipped English model's shape and tokenizer with fresh random weights: the example words stay whole
+    tokens, but nothing has taught the model anything."""
+    import shutil
+
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from scenes.settings import DEFAULT_MODELS
+
+    folder = tmp_path_factory.mktemp("untrained")
+    torch.manual_seed(0)
+    GPT2LMHeadModel(GPT2Config.from_pretrained(DEFAULT_MODELS["en"])).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(DEFAULT_MODELS["en"] / name, folder / name)
+    return folder

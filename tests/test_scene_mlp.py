@@ -77,24 +77,6 @@ def shown_caption(scene, key: str, **values) -> bool:
 
 
 @pytest.fixture(scope="module")
-def untrained_dir(tmp_path_factory):
-    """The shipped English model's shape and tokenizer with fresh random weights."""
-    import shutil
-
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    from scenes.settings import DEFAULT_MODELS
-
-    folder = tmp_path_factory.mktemp("untrained")
-    torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config.from_pretrained(DEFAULT_MODELS["en"])).save_pretrained(folder)
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(DEFAULT_MODELS["en"] / name, folder / name)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def family(tmp_path_factory):
     """A gated MLP (Llama) and a parallel block (GPT-NeoX), random."""
     from tests.families import FAMILY_SHAPES, make_family_model
