@@ -49,8 +49,13 @@ def _unembedding(state: State, W_E: np.ndarray, tied: bool, *names: str) -> np.n
     return _linear(state[name])
 
 
-def _rope(c: dict, default_fraction: float = 1.0) -> tuple[float, float]:
-    """(base, fraction of each head rotated) from either the new `rope_parameters` or the older keys."""
+def _rope(c: dict, d_head: int, default_fraction: float = 1.0) -> tuple[float, float]:
+    """(base, fraction of each head rotated) from either the new `rope_parameters` or the older keys.
+
+    An odd share r = int(d_head × fraction) (head size 12, 0.25 -> 3) is what transformers turns as r + 1
+    coordinates with the frequencies of r: 1/base^(2i/r) = 1/(base^((r+1)/r))^(2i/(r+1)), so the base returned
+    is base^((r+1)/r) and Config.rotary_dims rounds r up.
+    """
     params = c.get("rope_parameters") or c.get("rope_scaling") or {}
     kind = params.get("rope_type", params.get("type", "default"))
     if kind != "default":
@@ -58,6 +63,9 @@ def _rope(c: dict, default_fraction: float = 1.0) -> tuple[float, float]:
     base = params.get("rope_theta", c.get("rope_theta", c.get("rotary_emb_base", 10_000.0)))
     fraction = params.get("partial_rotary_factor",
                           c.get("partial_rotary_factor", c.get("rotary_pct", default_fraction)))
+    r = int(d_head * fraction)
+    if r % 2:
+        base = base ** ((r + 1) / r)
     return float(base), float(fraction)
 
 
@@ -148,7 +156,7 @@ def gpt_neo(c: dict, state: State) -> Weights:
 
 def gpt_neox(c: dict, state: State) -> Weights:
     d, h, L = c.get("hidden_size", 6144), c.get("num_attention_heads", 64), c.get("num_hidden_layers", 44)
-    base, fraction = _rope(c, default_fraction=0.25)
+    base, fraction = _rope(c, c.get("head_dim") or d // h, default_fraction=0.25)
     sd = _strip(state, "gpt_neox.")
     cfg = Config(
         n_layer=L, n_head=h, d_model=d, d_mlp=c.get("intermediate_size", 4 * d),
@@ -204,7 +212,7 @@ def llama(c: dict, state: State) -> Weights:
     d, h, L = c.get("hidden_size", 4096), c.get("num_attention_heads", 32), c.get("num_hidden_layers", 32)
     if c.get("mlp_bias"):
         raise GptMathError("MLP biases (mlp_bias=true) are not supported by gptmath for Llama-style models")
-    base, fraction = _rope(c)
+    base, fraction = _rope(c, c.get("head_dim") or d // h)
     sd = _strip(state, "model.")
     cfg = Config(
         n_layer=L, n_head=h, d_model=d, d_mlp=c.get("intermediate_size", 11008),

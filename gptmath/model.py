@@ -62,7 +62,7 @@ class Config:
         object.__setattr__(self, "n_kv_head", self.n_kv_head or self.n_head)
         object.__setattr__(self, "d_head", self.d_head or self.d_model // self.n_head)
         object.__setattr__(self, "windows", tuple(self.windows) or (None,) * self.n_layer)
-        if self.n_head % self.n_kv_head or len(self.windows) != self.n_layer or self.rotary_dims % 2:
+        if self.n_head % self.n_kv_head or len(self.windows) != self.n_layer or self.rotary_dims > self.d_head:
             raise GptMathError(f"inconsistent model config ({self.n_head} query heads over {self.n_kv_head} key/value "
                                f"heads, {len(self.windows)} windows for {self.n_layer} layers, {self.rotary_dims} "
                                "rotary dims): check config.json")
@@ -72,8 +72,10 @@ class Config:
 
     @property
     def rotary_dims(self) -> int:
-        """How many coordinates of each query/key head rotary turns (the rest pass through)."""
-        return int(self.d_head * self.rotary_fraction) if self.positions == "rotary" else 0
+        """How many coordinates of each query/key head rotary turns (the rest pass through): int(d_head × fraction)
+        as in transformers, which turns one more when that is odd (3 -> 4; convert.py's `_rope` sets the base)."""
+        r = int(self.d_head * self.rotary_fraction) if self.positions == "rotary" else 0
+        return r + r % 2
 
 
 @dataclass

@@ -11,7 +11,7 @@ from transformers import AutoModelForCausalLM
 from gptmath import hooks, load_model
 from gptmath.__main__ import main
 from gptmath.load import _read_folder, _read_with_transformers
-from tests.families import FAMILY_SHAPES
+from tests.families import FAMILY_SHAPES, make_family_model
 from tests.test_parity import PROMPT, assert_matches
 
 LLAMA = dict(base="model", layers="layers", embed="embed_tokens", final="norm", ln1="input_layernorm",
@@ -246,6 +246,21 @@ def test_one_heads_pieces_rebuild_the_layer(name, family_dirs):
         np.testing.assert_allclose(step.z, trace[hooks.attn(L, "z")][-1, head], atol=1e-5)
     attn_out = combine_heads(head_outputs(trace, model.weights, L, -1), model.weights.blocks[L].b_O)
     np.testing.assert_allclose(attn_out, trace[hooks.out(L, "attn")][-1], atol=1e-5)
+
+
+def test_odd_rotary_share_matches_transformers(tmp_path):
+    """Head size 12 with rotary_pct 0.25 gives 3 rotary dims: transformers turns the first 4 coordinates with the
+    frequencies of 3 (1/base^(2i/3)), and so does gptmath."""
+    folder = make_family_model(tmp_path / "neox-odd", "gpt_neox", num_hidden_layers=2, num_attention_heads=3,
+                               hidden_size=36, intermediate_size=48, rotary_pct=0.25)
+    model = load_model(folder)
+    assert (model.config.d_head, model.config.rotary_dims) == (12, 4)
+    trace = model.trace_ids(prompt_ids(model))
+    ref = reference(folder, trace.tokens)
+    assert hooks.attn(1, "rot_q") in ref
+    assert_matches(trace, ref)
+    q, rot_q = trace[hooks.attn(0, "q")], trace[hooks.attn(0, "rot_q")]
+    assert np.all(rot_q[1:, :, :4] != q[1:, :, :4]) and np.array_equal(rot_q[..., 4:], q[..., 4:])
 
 
 def test_rotary_turns_coordinate_pairs_by_position_angles():
