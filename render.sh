@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # chromium: the test that opens the HTML slides with no network (tests/test_slides.py)
-SYSTEM_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core fonts-noto-cjk chromium)
+# espeak-ng: the offline voice that speaks the narration (scenes/voice.py)
+SYSTEM_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core fonts-noto-cjk chromium espeak-ng)
 VENV=.venv
 PY="$VENV/bin/python"
 

@@ -1,6 +1,7 @@
 """The base class of every scene: theme, data, titles, captions and named steps."""
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from scenes.mobjects import fit, label, text_width
 from scenes.narration import reading_seconds, split_cues
 from scenes.render_speed import FastScene
 from scenes.settings import Settings, load_settings
+from scenes.voice import PAUSE, Clip, Narrator, default_cache, recordings_of, speech_service
 
 
 class GPTScene(FastScene):
@@ -53,11 +55,27 @@ class GPTScene(FastScene):
         self.said_by = 0.0  # when the narration said so far has been read at reading speed
         self.caption_read_by = 0.0  # when the caption on screen has been read
         self.step_ends: list[float] = []  # when each named step ended
+        self.voiced: list[float] = []  # how long each line of the narration is spoken (0: silent)
+        self.script: list[dict] = []  # each line said: step, file name of its recording, text, clip
+        out = self.settings.output
+        folder = Path(out.narration_dir) if out.narration_dir else None
+        self.narrator = Narrator(speech_service(out.voice, Path(out.voice_cache or default_cache())),
+                                 recordings_of(folder, self.settings.lang, type(self).__name__))
+
+    @classmethod
+    def catalogues(cls) -> list[str]:
+        """The catalogues the scene's words come from: its own, then those of the scenes it extends."""
+        return [c.__dict__["catalogue"] for c in cls.__mro__ if "catalogue" in c.__dict__]
+
+    @classmethod
+    def narration_keys(cls, lang: str) -> set[str]:
+        """Every say_ key the scene may say (recordings are named after them)."""
+        return {k for name in cls.catalogues() for k in catalogue(name)[lang] if k.startswith("say_")}
 
     def tr(self, key: str, **values) -> str:
         """The scene's words in the settings' language: from scenes/locales/<catalogue>.toml, or, for a scene
         that extends another (Chat extends Generation), from the catalogue of the scene it extends."""
-        names = [c.__dict__["catalogue"] for c in type(self).__mro__ if "catalogue" in c.__dict__]
+        names = self.catalogues()
         name = next((n for n in names if key in catalogue(n)[self.settings.lang]), names[0])
         return tr(name, key, self.settings.lang, **values)
 
@@ -82,13 +100,21 @@ class GPTScene(FastScene):
         self.play(*moves, *also, run_time=run_time)
         self.play(*[FadeIn(target) for _, target in pairs], run_time=0.5)
 
-    def say(self, key: str, **values) -> str:
-        """The step's narration (`key` of the catalogue, filled with real values): its sentences become the
-        subtitles, one cue after another at reading speed, and the step lasts until they have been read."""
+    def say(self, key: str, /, **values) -> str:
+        """The step's narration (`key` of the catalogue, filled with real values): spoken (a recording or the
+        --voice), and its sentences become the subtitles; the step lasts until they have been read and the
+        voice has finished (plus a short pause), never cutting it off."""
         line = self.tr(key, **values)
         start = max(self.renderer.time, self.said_by)
+        name = f"{self.steps_done + 1:02d}_{key.removeprefix('say_')}"  # the file name of its recording
+        clip = self.narrator.clip(name, line, self.settings.lang)
+        if clip is not None:
+            self.add_sound(str(clip.path), time_offset=start - self.renderer.time)
         self.narration.append((start, line))
-        self.said_by = start + sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
+        self.voiced.append(clip.seconds if clip else 0.0)
+        self.script.append(script_entry(self.steps_done + 1, name, line, clip))
+        reading = sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
+        self.said_by = start + max(reading, clip.seconds + PAUSE if clip else 0.0)
         return line
 
     def show_caption(self, text: str) -> VMobject:
@@ -122,14 +148,28 @@ class GPTScene(FastScene):
 
     def tear_down(self) -> None:
         super().tear_down()
+        writer = getattr(self.renderer, "file_writer", None)
+        if writer is not None and getattr(writer, "includes_sound", False):  # the sound as long as the picture
+            from pydub import AudioSegment
+
+            writer.add_audio_segment(AudioSegment.silent(0), time=self.renderer.time)
+        if self.settings.output.script:
+            folder = Path(self.settings.output.script)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{type(self).__name__}.json").write_text(json.dumps(
+                {"scene": type(self).__name__, "lines": self.script, "seconds": self.renderer.time,
+                 "unused": sorted(set(self.narrator.recordings) - self.narrator.used),
+                 "synthesised": self.narrator.service.synthesised if self.narrator.service else 0,
+                 "synthesis_seconds": self.narrator.service.seconds if self.narrator.service else 0.0},
+                ensure_ascii=False, indent=1), encoding="utf-8")
         if self.settings.output.subtitles and (self.narration or self.captions):
             from scenes.subtitles import cues_from_captions, narration_cues, to_srt
 
             folder = Path(self.settings.output.subtitles)
             folder.mkdir(parents=True, exist_ok=True)
             end = self.renderer.time
-            cues = narration_cues(self.narration, end, self.settings.lang, self.step_ends) if self.narration else \
-                cues_from_captions(self.captions, end)
+            cues = narration_cues(self.narration, end, self.settings.lang, self.step_ends, self.voiced) \
+                if self.narration else cues_from_captions(self.captions, end)
             (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
 
     def end_step(self, pause: float = 1.0) -> None:
@@ -145,7 +185,14 @@ class GPTScene(FastScene):
         if self.settings.output.slides:
             if not hasattr(self, "next_slide"):
                 raise GptMathError("slides need the scene as a manim-slides Slide: render them with --slides")
-            self.next_slide()  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
+            notes = "\n\n".join(e["text"] for e in self.script if e["step"] == self.steps_done)
+            self.next_slide(notes=notes)  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
+
+
+def script_entry(step: int, name: str, text: str, clip: Clip | None) -> dict:
+    """One line of the script as out/narration.md lists it."""
+    return {"step": step, "name": name, "text": text, "seconds": round(clip.seconds, 2) if clip else None,
+            "source": clip.source if clip else None}
 
 
 def caption_pages(text: str, lang: str, width: float = th.CONTENT_WIDTH, size: float = th.CAPTION_SIZE) -> list[str]:

@@ -8,6 +8,7 @@ any scene renders; scenes then render in parallel processes.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from gptmath import GptMathError
 
 from scenes.settings import Output, Settings
 from scenes.slides import build_slides, slide_module
+from scenes.voice import write_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE_DIR = Path(__file__).resolve().parent
@@ -49,7 +51,8 @@ SCENES: list[tuple[str, str]] = [
 SCENE_MODULE = dict((cls, mod) for mod, cls in SCENES)
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
 RUN_OPTIONS = {"scenes": None, "quality": "l", "jobs": os.cpu_count() or 1, "out": "out", "figures": False,
-               "data": False, "slides": False, "video": True}
+               "data": False, "slides": False, "video": True, "voice": "espeak", "narration_dir": "narration",
+               "voice_cache": None}
 
 
 class RenderFailed(GptMathError):
@@ -81,6 +84,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--slides", action="store_true", default=None, help="also build a manim-slides HTML presentation")
     ap.add_argument("--no-video", dest="video", action="store_false", default=None,
                     help="skip the videos (with --figures: only the stills, much faster)")
+    ap.add_argument("--voice", help="who speaks the narration: espeak (default, offline), or none for a silent video; "
+                    "recordings in --narration-dir come first")
+    ap.add_argument("--narration-dir", type=Path, help="folder of your recordings, <lang>/<Scene>/<NN>_<step>.wav|flac|mp3, "
+                    "named as out/narration.md lists them (default: narration)")
+    ap.add_argument("--voice-cache", type=Path, help="folder of synthesised clips, kept between renders "
+                    "(default: ~/.cache/gpt-manim/voice)")
     ap.add_argument("--list", action="store_true", help="list the scenes in story order and exit")
     return ap
 
@@ -138,8 +147,28 @@ def check_run(run: dict) -> None:
         raise GptMathError(f"quality must be one of {', '.join(QUALITY_DIR)} (got {run['quality']!r})")
     if run["jobs"] < 1:
         raise GptMathError(f"--jobs must be at least 1 (got {run['jobs']})")
-    if not (run["video"] or run["figures"] or run["slides"] or run["data"]):
+    if not (run["video"] or run["figures"] or run["slides"] or run["data"] or run.get("script_only")):
         raise GptMathError("--no-video leaves nothing to do: add --figures, --data or --slides")
+
+
+def check_voice(settings: Settings, run: dict) -> list[Path]:
+    """The voice can speak and every recording in the narration folder fits a step (one-line errors otherwise);
+    returns the recordings found."""
+    from scenes.voice import check_recordings, speech_service
+
+    speech_service(run["voice"], voice_cache(run))
+    folder = Path(run["narration_dir"])
+    if not (folder / settings.lang).is_dir():
+        return []
+    keys = {scene: getattr(importlib.import_module(f"scenes.{module}"), scene).narration_keys(settings.lang)
+            for scene, module in SCENE_MODULE.items()}
+    return check_recordings(folder, settings.lang, keys)
+
+
+def voice_cache(run: dict) -> Path:
+    from scenes.voice import default_cache
+
+    return Path(run["voice_cache"]).resolve() if run["voice_cache"] else default_cache()
 
 
 def prepare(settings: Settings, scenes: list[str] | None = None):
@@ -181,7 +210,9 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     media, logs = out / "media" / scene, out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     output = Output(figures=str(out / "figures") if run["figures"] else None,
-                    subtitles=str(out / "subtitles") if run["video"] else None, slides=run["slides"])
+                    subtitles=str(out / "subtitles") if run["video"] else None, slides=run["slides"],
+                    voice=run["voice"], narration_dir=str(Path(run["narration_dir"]).resolve()),
+                    voice_cache=str(voice_cache(run)), script=str(out / "script"))
     env = os.environ | replace(settings, output=output).to_env()  # what the scene process reads, once
     cwd = out / "slides_work" if run["slides"] else out
     cwd.mkdir(parents=True, exist_ok=True)
@@ -189,7 +220,7 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     cmd = [sys.executable, "-m", "manim", "render", f"-q{run['quality']}", "--media_dir", str(media),
            "--progress_bar", "none", "-v", "WARNING", str(source), scene]
     if not run["video"] and not run["slides"]:
-        cmd.insert(4, "-s")  # stills only: skip the animation frames
+        cmd.insert(4, "-s")  # stills (or only the script): skip the animation frames
     log = logs / f"{scene}.log"
     start = time.time()
     with open(log, "w") as f:
@@ -211,20 +242,45 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     return scene, ok, time.time() - start, files, log
 
 
-def join_videos(videos: list[Path], target: Path) -> Path:
-    """Concatenate same-format mp4 files, in order, without re-encoding."""
-    import av
+def report_voice(parts: list[Path], script: Path, recordings: Path) -> None:
+    """How much was synthesised, and any recording no step used (its number does not match the step's)."""
+    scenes = [json.loads(p.read_text(encoding="utf-8")) for p in parts if p.exists()]
+    made, seconds = sum(s["synthesised"] for s in scenes), sum(s["synthesis_seconds"] for s in scenes)
+    print(f"Script: {script} ({made} clip(s) synthesised in {seconds:.1f} s, the rest from the cache)", flush=True)
+    for s in scenes:
+        for name in s["unused"]:
+            print(f"warning: {recordings / s['scene'] / name}.* was not used: no step of {s['scene']} has that "
+                  f"number; see {script} for the names", file=sys.stderr)
 
+
+def join_videos(videos: list[Path], target: Path) -> Path:
+    """Concatenate same-format mp4 files, in order, the pictures without re-encoding; their sound (silence where
+    a scene has none) as one continuous track, each scene's exactly as long as its picture."""
+    import av
+    import numpy as np
+
+    from scenes.voice import RATE, sound_of
+
+    sounds = [(sound_of(v, video_seconds(v)), video_seconds(v)) for v in videos]
+    track = None if all(s is None for s, _ in sounds) else \
+        np.concatenate([np.zeros(round(t * RATE), np.float32) if s is None else s for s, t in sounds])
     listing = target.with_suffix(".txt")
     listing.write_text("".join(f"file 'file:{v.resolve().as_posix()}'\n" for v in videos))
     with av.open(str(listing), format="concat", options={"safe": "0"}) as src, av.open(str(target), "w") as dst:
         stream = dst.add_stream_from_template(template=src.streams.video[0])
+        audio = dst.add_stream("aac", rate=RATE, layout="mono") if track is not None else None
         for packet in src.demux(src.streams.video[0]):
             if packet.dts is None:
                 continue
             packet.dts = None
             packet.stream = stream
             dst.mux(packet)
+        for i in range(0, len(track) if audio else 0, 1024):
+            frame = av.AudioFrame.from_ndarray(track[None, i:i + 1024], format="fltp", layout="mono")
+            frame.rate, frame.pts = RATE, i
+            dst.mux(audio.encode(frame))
+        if audio:
+            dst.mux(audio.encode(None))
     listing.unlink()
     return target
 
@@ -241,11 +297,12 @@ def join_subtitles(videos: list[Path], target: Path) -> Path:
 
 
 def video_seconds(path: Path) -> float:
-    """A video file's length."""
+    """How long a video file's picture lasts."""
     import av
 
     with av.open(str(path)) as f:
-        return float(f.duration / av.time_base)
+        stream = f.streams.video[0]
+        return float(stream.duration * stream.time_base) if stream.duration else float(f.duration / av.time_base)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,9 +337,12 @@ def render(scenes: str | list[str] | None = None, **options) -> list[Path]:
 def produce(settings: Settings, run: dict) -> list[Path]:
     """Check, compute the trace once, then write what `run` asks for; returns the files written."""
     check_run(run)
+    recordings = check_voice(settings, run)
+    if recordings:
+        print(f"{len(recordings)} recording(s) in {Path(run['narration_dir']) / settings.lang}", flush=True)
     out = Path(run["out"]).resolve()
     print(f"Loading {settings.model_source} and running the forward pass once…", flush=True)
-    rendering = run["video"] or run["figures"] or run["slides"]
+    rendering = run["video"] or run["figures"] or run["slides"] or run.get("script_only")
     data = prepare(settings, run["scenes"] if rendering else [])
     print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
           f"position {data.position}", flush=True)
@@ -294,7 +354,7 @@ def produce(settings: Settings, run: dict) -> list[Path]:
 
 def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
     """Render the chosen scenes in parallel, then join videos and build slides; returns the files written."""
-    if not (run["video"] or run["figures"] or run["slides"]):
+    if not (run["video"] or run["figures"] or run["slides"] or run.get("script_only")):
         return []
     scenes = [s for s in SCENE_MODULE if s in run["scenes"]]  # story order
     jobs = min(run["jobs"], len(scenes))
@@ -312,9 +372,17 @@ def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
             if not ok:
                 failed.append(scene)
     print(f"Rendered in {time.time() - start:.0f} s", flush=True)
+    for scene in scenes:  # what a scene tells the user (a line starting with its name) reaches the terminal
+        log = out / "logs" / f"{scene}.log"
+        for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+            if line.startswith(f"{scene}: "):
+                print(line, file=sys.stderr)
     if failed:
         raise RenderFailed(f"{len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
                            f"(logs in {out / 'logs'})")
+    written.append(write_script([out / "script" / f"{s}.json" for s in scenes], out / "narration.md",
+                                settings.lang, Path(run["narration_dir"])))
+    report_voice([out / "script" / f"{s}.json" for s in scenes], written[-1], Path(run["narration_dir"]) / settings.lang)
     if run["video"] and len(scenes) > 1:
         videos = [out / "videos" / f"{list(SCENE_MODULE).index(s) + 1:02d}_{s}.mp4" for s in scenes]
         written += [join_videos(videos, out / "gpt.mp4"), join_subtitles(videos, out / "gpt.srt")]

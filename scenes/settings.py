@@ -29,6 +29,10 @@ class Output:
     figures: str | None = None  # folder for a PNG, SVG and PDF still of every step's end
     subtitles: str | None = None  # folder for <Scene>.srt made of the captions
     slides: bool = False  # each named step ends a manim-slides slide (the scene class must be a Slide)
+    voice: str = "none"  # who speaks the narration: none (silent), espeak (see scenes/voice.py)
+    narration_dir: str | None = None  # folder of the lecturer's recordings, <lang>/<Scene>/<NN>_<step>.wav
+    voice_cache: str | None = None  # folder of synthesised clips (None: scenes.voice.default_cache())
+    script: str | None = None  # folder for <Scene>.json: each line said, its step, file name and clip length
 
 
 @dataclass(frozen=True)

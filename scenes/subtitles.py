@@ -20,23 +20,27 @@ def cues_from_captions(captions: list[tuple[float, str]], end: float) -> list[Cu
 
 
 def narration_cues(narration: list[tuple[float, str]], end: float, lang: str,
-                   step_ends: Sequence[float] = ()) -> list[Cue]:
-    """Each line's sentences one after another at reading speed; a line's last sentence stays until the end of the
-    step that said it (or the next line, or the scene's end), never over the next step's picture."""
+                   step_ends: Sequence[float] = (), voiced: Sequence[float] = ()) -> list[Cue]:
+    """Each line's sentences one after another at reading speed, or, where the line is spoken for longer
+    (`voiced`: each line's clip in seconds), stretched over its voice; a line's last sentence stays until the end
+    of the step that said it (or the next line, or the scene's end), never over the next step's picture."""
     from scenes.narration import reading_seconds, split_cues
 
-    starts, texts, last_of_line = [], [], []
-    for start, line in narration:
+    starts, texts, last_of_line, lengths = [], [], [], []
+    for n, (start, line) in enumerate(narration):
         t = start
         cues = split_cues(line, lang)
+        reading = [reading_seconds(cue, lang) for cue in cues]
+        stretch = max(1.0, (voiced[n] if n < len(voiced) else 0.0) / sum(reading))
         for i, cue in enumerate(cues):
             starts.append(t)
             texts.append(cue)
             last_of_line.append(i == len(cues) - 1)
-            t += reading_seconds(cue, lang)
+            lengths.append(reading[i] * stretch)
+            t += reading[i] * stretch
     ends = [*starts[1:], end]
     for i, (start, last) in enumerate(zip(starts, last_of_line)):
-        step_end = next((e for e in step_ends if e >= start + reading_seconds(texts[i], lang) - 1e-6), None)
+        step_end = next((e for e in step_ends if e >= start + lengths[i] - 1e-6), None)
         if last and step_end is not None:
             ends[i] = min(ends[i], step_end)
     return [(a, max(b, a), text) for a, b, text in zip(starts, ends, texts)]
