@@ -3,7 +3,9 @@
 Each converter reads the transformers names of its family's weights and lays
 them out the way model.py computes: matrices act on row vectors (x @ W), so
 torch `nn.Linear` weights ([out, in]) are transposed, and fused query/key/value
-matrices are split into W_Q, W_K and W_V with heads side by side.
+matrices are split into W_Q, W_K and W_V with heads side by side. Transposes
+and splits are views of the stored tensors (memory-mapped by gptmath.load), not
+copies; each layer's Block is laid out only when asked for (model.Layers).
 
     weights = convert(json.loads(open("config.json").read()), state_dict)
 """
@@ -14,7 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import GptMathError
-from .model import Block, Config, Weights
+from .model import Block, Config, Layers, Weights
+from .ops import widen
 
 State = dict[str, np.ndarray]
 
@@ -25,15 +28,17 @@ def convert(config: dict, state: State) -> Weights:
     if family not in CONVERTERS:
         raise GptMathError(f"model type {family!r} is not supported: gptmath reads {', '.join(CONVERTERS)} checkpoints")
     try:
-        return CONVERTERS[family](config, state)
+        weights = CONVERTERS[family](config, state)
     except KeyError as exc:
         raise GptMathError(f"weight {exc} is missing from the {family} checkpoint: "
                            "re-save it with save_pretrained") from None
+    weights.blocks[-1], weights.blocks[0]  # laid out lazily: a missing name is found now, not halfway through a trace
+    return weights
 
 
 def _linear(W: np.ndarray) -> np.ndarray:
-    """A torch nn.Linear weight [out, in] as a row-vector matrix [in, out]."""
-    return np.ascontiguousarray(W.T)
+    """A torch nn.Linear weight [out, in] as a row-vector matrix [in, out] (a transposed view)."""
+    return W.T
 
 
 def _strip(state: State, prefix: str) -> State:
@@ -44,9 +49,14 @@ def _strip(state: State, prefix: str) -> State:
 def _unembedding(state: State, W_E: np.ndarray, tied: bool, *names: str) -> np.ndarray:
     """[d, V]: the embedding transposed when tied, else the first of `names` the state holds."""
     if tied:
-        return np.ascontiguousarray(W_E.T)
+        return W_E.T
     name = next((n for n in names if n in state), names[0])
     return _linear(state[name])
+
+
+def _small(x: np.ndarray | None) -> np.ndarray | None:
+    """A vector (or position table) in float32 now: small enough to widen once at load."""
+    return None if x is None else widen(x)
 
 
 def _rope(c: dict, d_head: int, default_fraction: float = 1.0) -> tuple[float, float]:
@@ -104,9 +114,9 @@ def gpt2(config: dict, state: State) -> Weights:
         )
 
     W_E = sd["wte.weight"]
-    return Weights(config=cfg, W_E=W_E, W_pos=sd["wpe.weight"], blocks=[blk(i) for i in range(cfg.n_layer)],
-                   ln_f_w=sd["ln_f.weight"], ln_f_b=sd["ln_f.bias"],
-                   W_U=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
+    return Weights(config=cfg, embedding=W_E, W_pos=_small(sd["wpe.weight"]), blocks=Layers(cfg.n_layer, blk),
+                   ln_f_w=_small(sd["ln_f.weight"]), ln_f_b=_small(sd["ln_f.bias"]),
+                   unembedding=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
 
 
 # --------------------------------------------------------------------------
@@ -145,9 +155,9 @@ def gpt_neo(c: dict, state: State) -> Weights:
         )
 
     W_E = sd["wte.weight"]
-    return Weights(config=cfg, W_E=W_E, W_pos=sd["wpe.weight"], blocks=[blk(i) for i in range(L)],
-                   ln_f_w=sd["ln_f.weight"], ln_f_b=sd["ln_f.bias"],
-                   W_U=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
+    return Weights(config=cfg, embedding=W_E, W_pos=_small(sd["wpe.weight"]), blocks=Layers(L, blk),
+                   ln_f_w=_small(sd["ln_f.weight"]), ln_f_b=_small(sd["ln_f.bias"]),
+                   unembedding=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
 
 
 # --------------------------------------------------------------------------
@@ -175,8 +185,8 @@ def gpt_neox(c: dict, state: State) -> Weights:
         W = g("attention.query_key_value.weight").reshape(h, 3, dh, d)
         b = opt("attention.query_key_value.bias")
         b = b.reshape(h, 3, dh) if b is not None else None
-        W_part = lambda j: np.ascontiguousarray(W[:, j].reshape(h * dh, d).T)  # noqa: E731  [d, h*dh]
-        b_part = lambda j: None if b is None else b[:, j].reshape(h * dh).copy()  # noqa: E731
+        W_part = lambda j: W[:, j].reshape(h * dh, d).T  # noqa: E731  [d, h*dh]  (the reshape copies: heads interleave)
+        b_part = lambda j: None if b is None else b[:, j].reshape(h * dh)  # noqa: E731
         return Block(
             ln1_w=g("input_layernorm.weight"), ln1_b=g("input_layernorm.bias"),
             W_Q=W_part(0), W_K=W_part(1), W_V=W_part(2), b_Q=b_part(0), b_K=b_part(1), b_V=b_part(2),
@@ -187,9 +197,9 @@ def gpt_neox(c: dict, state: State) -> Weights:
         )
 
     W_E = sd["embed_in.weight"]
-    return Weights(config=cfg, W_E=W_E, W_pos=None, blocks=[blk(i) for i in range(L)],
-                   ln_f_w=sd["final_layer_norm.weight"], ln_f_b=sd["final_layer_norm.bias"],
-                   W_U=_unembedding(sd, W_E, cfg.tied_embeddings, "embed_out.weight", "lm_head.weight"))
+    return Weights(config=cfg, embedding=W_E, W_pos=None, blocks=Layers(L, blk),
+                   ln_f_w=_small(sd["final_layer_norm.weight"]), ln_f_b=_small(sd["final_layer_norm.bias"]),
+                   unembedding=_unembedding(sd, W_E, cfg.tied_embeddings, "embed_out.weight", "lm_head.weight"))
 
 
 # --------------------------------------------------------------------------
@@ -240,9 +250,9 @@ def llama(c: dict, state: State) -> Weights:
         )
 
     W_E = sd["embed_tokens.weight"]
-    return Weights(config=cfg, W_E=W_E, W_pos=None, blocks=[blk(i) for i in range(L)],
-                   ln_f_w=sd["norm.weight"], ln_f_b=None,
-                   W_U=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
+    return Weights(config=cfg, embedding=W_E, W_pos=None, blocks=Layers(L, blk),
+                   ln_f_w=_small(sd["norm.weight"]), ln_f_b=None,
+                   unembedding=_unembedding(sd, W_E, cfg.tied_embeddings, "lm_head.weight"))
 
 
 CONVERTERS: dict[str, Callable[[dict, State], Weights]] = {

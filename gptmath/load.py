@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +18,7 @@ from .convert import convert
 from .chat import read_chat_template
 from .errors import GptMathError
 from .model import Config, Weights, forward
+from .ops import BFLOAT16
 from .tokens import byte_pieces
 from .trace import Trace
 
@@ -144,25 +146,27 @@ def safetensors_header(file: Path) -> tuple[dict, int]:
         return json.loads(f.read(n)), 8 + n
 
 
-_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "F64": np.float64}
+_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": BFLOAT16, "F64": np.float64}
 
 
 def read_safetensors(file: Path) -> dict[str, np.ndarray]:
-    """Every floating-point tensor of a safetensors file as float32 numpy (bfloat16 widened by hand: numpy has none).
+    """Every floating-point tensor of a safetensors file, memory-mapped: read-only views of the file that the
+    operating system reads from disk only where they are used (and may drop again), never a copy of the model.
 
-    Other tensors (boolean masks, integer buffers old checkpoints carry) are skipped: no converter reads them.
+    Tensors keep the file's dtype (bfloat16 as ops.BFLOAT16's raw bytes: numpy has none); ops.widen gives
+    float32. Other tensors (boolean masks, integer buffers old checkpoints carry) are skipped: no converter
+    reads them.
     """
     header, start = safetensors_header(file)
-    data = file.read_bytes()
+    with open(file, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # stays open while any view of it lives
     state = {}
     for name, info in header.items():
         if name == "__metadata__" or info["dtype"] not in _DTYPES:
             continue
         dtype, (begin, end) = np.dtype(_DTYPES[info["dtype"]]), info["data_offsets"]
         raw = np.frombuffer(data, dtype, offset=start + begin, count=(end - begin) // dtype.itemsize)
-        if info["dtype"] == "BF16":  # bfloat16 is the top half of a float32
-            raw = (raw.astype(np.uint32) << 16).view(np.float32)
-        state[name] = raw.astype(np.float32).reshape(info["shape"])  # a writable copy
+        state[name] = raw.reshape(info["shape"])
     return state
 
 

@@ -13,16 +13,18 @@ dh head size, m MLP width, V vocabulary (embedding rows).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from . import hooks
 from .errors import GptMathError
-from .ops import activation, layer_norm, linear, rms, rms_norm, rotary, softmax
+from .ops import activation, layer_norm, linear, product, rms, rms_norm, rotary, softmax, widen
 from .trace import Trace
 
-__all__ = ["Block", "Config", "Weights", "activation", "attention_scale", "forward", "softmax", "unembed"]
+__all__ = ["Block", "Config", "Layers", "Weights", "activation", "attention_scale", "forward", "softmax", "unembed"]
 
 
 _KINDS = {(n, p, m) for n in ("layernorm", "rmsnorm") for p in ("learned", "rotary") for m in ("plain", "gated")}
@@ -101,17 +103,57 @@ class Block:
     W_gate: np.ndarray | None = None  # [d, m]  gated MLPs only
 
 
+class Layers(Sequence[Block]):
+    """A model's blocks, each built from the checkpoint when asked for: the converter's `build(layer)` lays out
+    views of the stored tensors, and each is widened to float32 then (free for float32 files; a half-precision
+    model is in float32 one layer at a time). The last block asked for is kept, so asking twice costs nothing."""
+
+    def __init__(self, n_layer: int, build: Callable[[int], Block]) -> None:
+        self._n, self._build, self._last = n_layer, build, (-1, None)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, layer: int | slice) -> Block | list[Block]:
+        if isinstance(layer, slice):
+            return [self[i] for i in range(self._n)[layer]]
+        layer = range(self._n)[layer]  # negative indices count from the end; out of range raises IndexError
+        if self._last[0] != layer:
+            stored = self.stored(layer)
+            self._last = layer, Block(**{k: None if v is None else widen(v) for k, v in vars(stored).items()})
+        return self._last[1]
+
+    def stored(self, layer: int) -> Block:
+        """The block as the checkpoint stores it: views of the file, in its dtype."""
+        try:
+            return self._build(layer)
+        except KeyError as exc:
+            raise GptMathError(f"weight {exc} is missing from the checkpoint: re-save it with save_pretrained") \
+                from None
+
+
 @dataclass
 class Weights:
-    """All of a model's parameters as float32 numpy arrays."""
+    """All of a model's parameters, as float32 numpy arrays when read (W_E, W_U, the blocks' matrices); what the
+    checkpoint stores stays in its memory-mapped file until then (see gptmath.load)."""
 
     config: Config
-    W_E: np.ndarray  # [V, d]  token embedding
+    embedding: np.ndarray  # [V, d]  token embedding as stored: float32, float16 or bfloat16 (ops.widen)
     W_pos: np.ndarray | None  # [n_ctx, d]  position embedding (None for rotary models)
-    blocks: list[Block]
+    blocks: Sequence[Block]  # a list, or Layers
     ln_f_w: np.ndarray  # [d]
     ln_f_b: np.ndarray | None  # [d]  (None for RMSNorm)
-    W_U: np.ndarray  # [d, V]  unembedding (W_E transposed when tied)
+    unembedding: np.ndarray  # [d, V]  as stored (the embedding transposed when tied)
+
+    @cached_property
+    def W_E(self) -> np.ndarray:
+        """[V, d] the token embedding in float32 (a view of the file when it stores float32)."""
+        return widen(self.embedding)
+
+    @cached_property
+    def W_U(self) -> np.ndarray:
+        """[d, V] the unembedding in float32 (W_E transposed when tied)."""
+        return self.W_E.T if self.config.tied_embeddings else widen(self.unembedding)
 
 
 # --------------------------------------------------------------------------
@@ -220,17 +262,17 @@ def forward(W: Weights, ids: np.ndarray | list[int], token_strings: list[str] | 
     if ids.min() < 0 or ids.max() >= cfg.vocab_size:
         raise GptMathError(f"token ids must lie in 0..{cfg.vocab_size - 1}")
     cache: dict[str, np.ndarray] = {}
-    x = cache[hooks.EMBED] = W.W_E[ids]  # [p, d]
+    x = cache[hooks.EMBED] = widen(W.embedding[ids])  # [p, d]  only the prompt's rows are read
     if W.W_pos is not None:  # learned positions are added here; rotary models turn q and k instead
         cache[hooks.POS_EMBED] = pos = W.W_pos[np.arange(len(ids))]  # [p, d]
         x = x + pos
     for layer, blk in enumerate(W.blocks):
         x = block(x, blk, cfg, layer, cache)
     x = normalize(x, W.ln_f_w, W.ln_f_b, cfg, cache, hooks.LN_FINAL)
-    cache[hooks.LOGITS] = x @ W.W_U  # [p, V]
+    cache[hooks.LOGITS] = product(x, W.unembedding)  # [p, V]
     return Trace(tokens=ids, token_strings=token_strings or [str(i) for i in ids], cache=cache)
 
 
 def unembed(W: Weights, resid: np.ndarray) -> np.ndarray:
     """Final norm then unembedding of any residual vectors [..., d] -> logits [..., V]."""
-    return norm(resid, W.ln_f_w, W.ln_f_b, W.config) @ W.W_U
+    return product(norm(resid, W.ln_f_w, W.ln_f_b, W.config), W.unembedding)

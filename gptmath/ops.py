@@ -12,6 +12,31 @@ import numpy as np
 from .errors import GptMathError
 
 
+BFLOAT16 = np.dtype("V2")
+"""How gptmath holds bfloat16 weights: numpy has no bfloat16, so each number stays two raw bytes until `widen`."""
+
+
+def widen(a: np.ndarray) -> np.ndarray:
+    """A weight as float32: itself when it is float32 already (a view, no copy), else a row-major float32 copy
+    of it (bfloat16 is the top half of a float32, so its bits shift up by 16)."""
+    if a.dtype == np.float32:
+        return a
+    if a.dtype == BFLOAT16:
+        return (a.view(np.uint16).astype(np.uint32, order="C") << 16).view(np.float32)
+    return a.astype(np.float32, order="C")
+
+
+def product(x: np.ndarray, W: np.ndarray, columns: int = 8192) -> np.ndarray:
+    """x [p, n] @ W [n, m] for W as stored: float32 in one product, half precision widened `columns` at a time
+    (a vocabulary-wide matrix is never all in float32 at once)."""
+    if W.dtype == np.float32:
+        return x @ W
+    out = np.empty((*x.shape[:-1], W.shape[1]), dtype=np.float32)
+    for c in range(0, W.shape[1], columns):
+        out[..., c:c + columns] = x @ widen(W[:, c:c + columns])
+    return out
+
+
 def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """x @ W, plus the bias when the model has one (row vectors: x [..., n_in], W [n_in, n_out])."""
     return x @ W if b is None else x @ W + b

@@ -12,7 +12,7 @@ from gptmath import hooks, load_model
 from gptmath.__main__ import main
 from gptmath.load import _read_folder, _read_with_transformers
 from tests.families import FAMILY_SHAPES, make_family_model
-from tests.test_parity import PROMPT, assert_matches
+from tests.test_parity import PROMPT, assert_matches, nudged
 
 LLAMA = dict(base="model", layers="layers", embed="embed_tokens", final="norm", ln1="input_layernorm",
              ln2="post_attention_layernorm", attn="self_attn", q="self_attn.q_proj", k="self_attn.k_proj",
@@ -114,8 +114,7 @@ def test_every_stage_matches_transformers(name, family_dirs):
 @pytest.mark.parametrize("name", ["llama-3H-gqa3-tied", "neox-3H-rot25-padded", "neo-3H-local4", "qwen2-5H-tied"])
 def test_comparison_uses_gptmaths_own_arithmetic(name, family_dirs):
     """Guard: nudge one up-projection weight inside gptmath only, and the comparison must fail."""
-    model = load_model(family_dirs[name])
-    model.weights.blocks[-1].W_in[0, 0] += 0.5
+    model = nudged(load_model(family_dirs[name]))
     trace = model.trace(PROMPT)
     with pytest.raises(AssertionError, match="mlp.hook_pre"):
         assert_matches(trace, reference(family_dirs[name], trace.tokens))
@@ -221,7 +220,7 @@ def test_cache_key_follows_the_files_without_reading_the_weights(family_dirs, tm
         m.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read all of {self.name}"))
         assert _fingerprint(str(folder)) == model.fingerprint
     weights = folder / "model.safetensors"
-    state = read_safetensors(weights)
+    state = {name: np.array(x) for name, x in read_safetensors(weights).items()}  # writable copies of the file's
     state["model.norm.weight"][0] += 1.0  # same names, shapes and size: only the mtime tells
     save_file(state, weights, metadata={"format": "pt"})
     after = trace_key(load_model(folder), PROMPT)

@@ -1,6 +1,8 @@
 """gptmath's forward pass equals transformers' (eager attention), stage by stage."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -78,10 +80,20 @@ def test_default_model_matches_transformers():
     assert_matches(trace, reference(DEFAULT_MODEL, trace.tokens))
 
 
+def nudged(model):
+    """The model with one up-projection weight of its last block nudged by 0.5, inside gptmath only (one entry: a
+    whole column would cancel, LayerNorm's output sums to 0); the loaded weights are read-only views of the file,
+    so the nudged block is a copy."""
+    blocks = list(model.weights.blocks)
+    W_in = blocks[-1].W_in.copy()
+    W_in[0, 0] += 0.5
+    blocks[-1] = dataclasses.replace(blocks[-1], W_in=W_in)
+    return dataclasses.replace(model, weights=dataclasses.replace(model.weights, blocks=blocks))
+
+
 def test_comparison_uses_gptmaths_own_arithmetic(toy_dir):
     """Guard: nudge one MLP weight inside gptmath only, and the comparison must fail."""
-    model = load_model(toy_dir)
-    model.weights.blocks[-1].W_in[0, 0] += 0.5  # one entry (a whole column would cancel: LayerNorm output sums to 0)
+    model = nudged(load_model(toy_dir))
     trace = model.trace(PROMPT)
     with pytest.raises(AssertionError, match="mlp.hook_pre"):
         assert_matches(trace, reference(toy_dir, trace.tokens))
