@@ -7,7 +7,8 @@ import pytest
 from gptmath import hooks
 from gptmath.model import unembed
 from scenes import theme as th
-from scenes.forward_pass import ForwardPass
+from scenes.forward_pass import ForwardPass, change_decimals
+from scenes.mobjects import number, number_text
 from scenes.settings import Settings
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
@@ -27,7 +28,7 @@ def test_drawn_values_are_the_trace(default_render):
         for k, part in enumerate(("attn", "mlp")):
             want = np.linalg.norm(trace[hooks.out(L, part)][P])
             assert np.isclose(scene.layers.sizes[L, k], want, rtol=1e-5)
-            assert scene.change_numbers[2 * L + k].text == f"{want:.1f}"
+            assert scene.change_numbers[2 * L + k].text == number_text(want, scene.layout.decimals)
     for L, guess in enumerate(scene.lens):
         resid = trace[hooks.resid(0, "pre")][P] if L == 0 else trace[hooks.resid(L - 1, "post")][P]
         assert guess.token_id == int(np.argmax(unembed(model.weights, resid)))
@@ -62,6 +63,28 @@ def test_other_model_shape(toy_dirs, tmp_path):
     check_layout(scene)
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_deep_model_keeps_every_label_readable(lang, tmp_path):
+    """A random 12-layer model: its blocks are too narrow for their names (a legend names the colours), every
+    third layer is named with its logit-lens guess, the change sizes stand turned a quarter, two significant
+    digits: no word is drawn under SMALL_SIZE and no number under MIN_NUMBER_SIZE (both shrank before)."""
+    from manim import Text
+
+    from gpttrain.toy import make_toy_model
+
+    folder = make_toy_model(tmp_path / "deep", n_layer=12, n_head=1, d_model=24)
+    scene, _ = render(ForwardPass, Settings(model=str(folder), lang=lang), tmp_path)
+    assert not scene.layout.named_layers and scene.layout.stride > 1 and scene.layout.numbers == "turned"
+    words = [t for mob in scene.mobjects for t in mob.get_family() if isinstance(t, Text) and t.submobjects]
+    least = [th.SMALL_SIZE if any(c.isalpha() for c in t.text) else th.MIN_NUMBER_SIZE for t in words]
+    assert not [(t.text, round(t.font_size, 1)) for t, size in zip(words, least) if t.font_size < size - 0.05]
+    digit = number(0).height  # a digit's height at NUMBER_SIZE
+    assert len(scene.change_numbers) == 24
+    assert min(min(n.width, n.height) for n in scene.change_numbers) >= digit * th.MIN_NUMBER_SIZE / th.NUMBER_SIZE
+    assert len({n.text for n in scene.change_numbers}) > 1  # not all "0.0": the small sizes get their digits
+    check_layout(scene)
+
+
 # --- narration and captions chosen by the numbers -------------------------------------------------------------
 
 from gptmath.lens import settled_from  # noqa: E402
@@ -83,7 +106,7 @@ def check_narration(scene) -> None:
             "say_show_logit_lens_same" if same else "say_show_logit_lens"]
     assert_narrated(scene, keys)
     said = line(scene, keys[3])
-    assert f"{sizes[L, part]:.1f}" in said and f" {L}" in said
+    assert number_text(sizes[L, part], change_decimals(float(sizes.max()))) in said and f" {L}" in said
     top = scene.prediction.next_tokens[0]
     assert quoted(top.text) in line(scene, "say_predict") and percent(top.prob) in line(scene, "say_predict")
     lang, last = scene.settings.lang, quoted(lens[-1].text)

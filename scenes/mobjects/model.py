@@ -69,7 +69,7 @@ class StreamBlock(VGroup):
     x : (float, float)
         Left and right edge.
     text : str
-        The block's name.
+        The block's name ("": none, for a box too narrow to hold one).
     color : ManimColor
         Its outline and, faintly, its fill.
     font_size : float
@@ -87,7 +87,7 @@ class StreamBlock(VGroup):
         rect = RoundedRectangle(corner_radius=0.08, width=x[1] - x[0], height=height, stroke_color=color,
                                 stroke_width=2, fill_color=interpolate_color(th.BACKGROUND, color, 0.25),
                                 fill_opacity=1).move_to([(x[0] + x[1]) / 2, y, 0])
-        super().__init__(rect, label(text, font_size, th.TEXT).move_to(rect))
+        super().__init__(rect, *([label(text, font_size, th.TEXT).move_to(rect)] if text else []))
 
     @staticmethod
     def font_size_for(boxes: Sequence[tuple[float, str]], pad: float = 0.1) -> float:
