@@ -1,6 +1,7 @@
 """Scene: writing text one token at a time; its rounds (Rounds, show_loop, run_round) are Chat's too."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from scenes.base import GPTScene
 from scenes.data import SceneData
 from scenes.mobjects import ModelBox, NextTokenBars, TokenText, continued_text, quoted
 from scenes.mobjects.charts import percent
+from scenes.subtitles import narration_cues
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -64,17 +66,18 @@ class Generation(GPTScene):
     catalogue = T
 
     def construct(self) -> None:
-        self.show_title(self.tr("gen_title"))
         rounds = Rounds.sample(self.data, self.data.settings.prompt, self.data.tokens, N_GENERATE)
-        self.say("say_bridge_generation")  # over the title, before the first step (Chat says its own bridge)
+        self.say("say_bridge_generation")  # from the first frame, over the title (Chat says its own bridge)
+        self.show_title(self.tr("gen_title"))
         loop = self.show_loop(rounds)
         for i in range(len(rounds.steps)):
             loop = self.run_round(rounds, loop, i)
+        self.end_step(0.5)  # the rounds after the first: one step, under say_run_more_rounds
         self.steps, self.bars = rounds.steps, loop.bars
         self.result = self.show_result(rounds, loop)
 
     def show_loop(self, rounds: Rounds) -> Loop:
-        """Text, model box, arrow into it."""
+        """Text, model box, arrow into it, and out of it the first round's probabilities."""
         cfg = self.data.model.config
         text = self.loop_text(rounds, 0)
         box = ModelBox(self.tr("model_box", model=self.data.model.name, layers=cfg.n_layer, heads=cfg.n_head))
@@ -82,15 +85,19 @@ class Generation(GPTScene):
         arrow_in = Arrow([BOX_AT[0], 0.3, 0], box.box.get_top(), buff=0.1, color=th.DIM)
         bars = self.round_bars(rounds, 0)
         arrow_out = Arrow(box.box.get_right(), bars.get_left() + 0.3 * LEFT, buff=0.1, color=th.DIM)
-        self.show_caption(self.tr("read_caption"))
         self.say("say_show_loop", layers=cfg.n_layer)
+        self.show_caption(self.tr("read_caption"))
         self.play(FadeIn(text))
         self.play(Create(arrow_in), FadeIn(box))
+        self.play(Create(arrow_out), FadeIn(bars))
         self.end_step(0.5)
         return Loop(box, arrow_in, arrow_out, text, bars)
 
     def run_round(self, rounds: Rounds, loop: Loop, i: int) -> Loop:
-        """Show round i's probabilities, pick one token, append it to the text."""
+        """Show round i's probabilities, pick one token, append it to the text. The first round is two steps, its
+        pick and its append, each said; the rounds after it run under one line, said as the second begins."""
+        if i == 1:
+            self.say("say_run_more_rounds")
         bars = self.show_bars(rounds, loop, i)
         at = bars.top.ids.index(rounds.steps[i].chosen)  # the picked token's row
         pick = SurroundingRectangle(bars.rows[at], color=th.HIGHLIGHT, buff=0.06)
@@ -99,23 +106,27 @@ class Generation(GPTScene):
         self.play(Create(pick), run_time=0.4 if i > 1 else 0.8)
         if i == 0:
             self.end_step(0.5)
-            self.show_caption(self.tr("append_caption"))
             self.say("say_run_round_append", token=quoted(rounds.chosen[0]))
+            self.show_caption(self.tr("append_caption"))
         text = self.append(rounds, loop.text, bars.rows[at][0], pick, i)
         if i == 0:
             self.end_step(0.5)
         return replace(loop, text=text, bars=bars)
 
     def announce_pick(self, token: str, p: float) -> None:
-        """Say and caption how the first round picks: top-k sampling at the settings' T and seed, and what won."""
+        """Say and caption how the first round picks: top-k sampling at the settings' T and seed, and what won;
+        the frame holds until the line's last sentence, the one that names the pick, comes up."""
         s = self.data.settings
+        self.say("say_run_round", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed, token=quoted(token),
+                        p=percent(p))
         self.show_caption(self.tr("pick_caption", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed))
-        self.say("say_run_round", k=s.top_k, t=f"{s.temperature:g}", seed=s.seed, token=quoted(token), p=percent(p))
+        last_cue = narration_cues(self.narration[-1:], math.inf, self.settings.lang, voiced=self.voiced[-1:])[-1]
+        self.wait_until(last_cue[0])
 
     def show_bars(self, rounds: Rounds, loop: Loop, i: int) -> NextTokenBars:
-        """Round i's bars in place of the last round's (morphing would blend their numbers)."""
+        """Round i's bars in place of the last round's (morphing would blend their numbers); the first round's
+        came with the loop."""
         if i == 0:
-            self.play(Create(loop.arrow_out), FadeIn(loop.bars))
             return loop.bars
         bars = self.round_bars(rounds, i)
         self.play(FadeOut(loop.bars), run_time=0.3 if i > 1 else 0.5)
@@ -143,8 +154,8 @@ class Generation(GPTScene):
         """The generated continuation on its own, large."""
         result = continued_text(rounds.prompt_tokens, rounds.chosen, max_width=th.CONTENT_WIDTH - 1,
                                 font_size=th.LABEL_SIZE + 4).move_to(0.2 * UP)
-        self.show_caption(self.tr("done_caption", n=len(rounds.steps)))
         self.say("say_show_result", n=len(rounds.steps))
+        self.show_caption(self.tr("done_caption", n=len(rounds.steps)))
         self.play(FadeOut(loop.bars), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeOut(loop.arrow_out),
                   ReplacementTransform(loop.text, result))
         self.end_step(2)

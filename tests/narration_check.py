@@ -1,10 +1,12 @@
-"""Which narration keys a rendered scene said: each spoken line matched back to its say_<step> template."""
+"""What a rendered scene said and when: each spoken line matched back to its say_<step> template, and its
+subtitles' times."""
 from __future__ import annotations
 
 import re
 import string
 
 from scenes.i18n import catalogue
+from scenes.subtitles import Cue, narration_cues
 
 
 def _pattern(template: str) -> str:
@@ -56,3 +58,30 @@ def caption_texts(scene) -> list[str]:
     """The captions the scene showed, each as one line of text (a caption wrapped onto two lines joined again)."""
     joiner = " " if scene.settings.lang == "en" else ""
     return [text.replace("\n", joiner) for _, text in scene.captions]
+
+
+def said(scene, key: str, **values) -> bool:
+    """Whether the scene said the catalogue's line `key` (looked up as the scene does), filled with these values."""
+    return scene.tr(key, **values) in [text for _, text in scene.narration]
+
+
+def subtitles(scene) -> list[Cue]:
+    """The scene's subtitle cues (start, end, text), timed as its .srt file has them."""
+    return narration_cues(scene.narration, scene.renderer.time, scene.settings.lang, scene.step_ends, scene.voiced)
+
+
+def unsubtitled(scene, tolerance: float = 1e-3) -> list[tuple[float, float]]:
+    """The stretches of the scene, from its first frame to its last, with no subtitle up."""
+    gaps, covered = [], 0.0
+    for start, end, _ in sorted(subtitles(scene)):
+        if start > covered + tolerance:
+            gaps.append((covered, start))
+        covered = max(covered, end)
+    if scene.renderer.time > covered + tolerance:
+        gaps.append((covered, scene.renderer.time))
+    return gaps
+
+
+def subtitle_at(scene, t: float) -> str:
+    """The subtitle up at time t ("" if none)."""
+    return next((text for start, end, text in subtitles(scene) if start - 1e-6 <= t < end), "")

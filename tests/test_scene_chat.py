@@ -17,7 +17,7 @@ from tests.scene_harness import HEIGHT, check_layout, render
 
 TOY = "3L5H-gelu-n_inner"  # random weights, the toy tokenizer's role markers, a chat template
 SPLIT = "llama-3H-gqa3-tied"  # a tokenizer without the role markers: given the template, it cuts them up
-ROUNDS = ["say_show_loop", "say_run_round", "say_run_round_append"]
+ROUNDS = ["say_show_loop", "say_run_round", "say_run_round_append", "say_run_more_rounds"]
 PX_PER_UNIT = HEIGHT / th.FRAME_HEIGHT  # at 480p
 
 

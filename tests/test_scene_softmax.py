@@ -16,7 +16,7 @@ from scenes.temperature import (
     HIGH_T, LOW_T, N_SAMPLE, NEARLY_ALL, PEAKED, T_MAX, T_MIN, Temperature, cold_key, hot_key,
 )
 from scenes.unembedding import Unembedding
-from tests.narration_check import assert_narrated, caption_texts, line
+from tests.narration_check import assert_narrated, caption_texts, line, subtitle_at, unsubtitled
 from tests.scene_harness import LONG, ONE_TOKEN, after_each_frame, check_layout, compare_golden, render, shown
 
 TOY = "3L5H-gelu-n_inner"
@@ -235,7 +235,7 @@ def test_temperature_captions_come_with_the_part_of_the_sweep_they_describe(tmp_
 def test_generation_narrates_the_real_pick(case, rendered):
     scene, _ = rendered(Generation, case)
     assert_narrated(scene, ["say_bridge_generation", "say_show_loop", "say_run_round", "say_run_round_append",
-                            "say_show_result"])
+                            "say_run_more_rounds", "say_show_result"])
     first = scene.steps[0]
     token = quoted(scene.data.model.token_strings([first.chosen])[0])
     p = softmax_with_temperature(first.trace[hooks.LOGITS][-1], scene.data.settings.temperature)[first.chosen]
@@ -243,3 +243,27 @@ def test_generation_narrates_the_real_pick(case, rendered):
     assert token in said and percent(p) in said  # the picked token at its bar's percentage
     assert token in line(scene, "say_run_round_append")
     assert f"{N_GENERATE}" in line(scene, "say_show_result")
+
+
+class PickTimes(Generation):
+    """Generation that notes when each round's pick frame starts to be drawn."""
+
+    def play(self, *animations, **kwargs) -> None:
+        from manim import Create, SurroundingRectangle
+
+        if any(isinstance(a, Create) and isinstance(a.mobject, SurroundingRectangle) for a in animations):
+            self.pick_times = [*getattr(self, "pick_times", []), self.renderer.time]
+        super().play(*animations, **kwargs)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_generation_always_has_the_subtitle_of_what_moves(lang, media):
+    """From the first frame to the last a subtitle is up (rounds 2-8 ran 13 s without one), and the first pick is
+    framed only once the subtitle naming it is up (it came 7 s before "This time it picks ...")."""
+    scene, _ = render(PickTimes, Settings(lang=lang), media)
+    assert unsubtitled(scene) == []
+    assert len(scene.pick_times) == N_GENERATE
+    token = quoted(scene.data.model.token_strings([scene.steps[0].chosen])[0])
+    assert token in subtitle_at(scene, scene.pick_times[0])
+    more = scene.tr("say_run_more_rounds")
+    assert all(subtitle_at(scene, t) and subtitle_at(scene, t) in more for t in scene.pick_times[1:])
