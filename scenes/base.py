@@ -65,7 +65,7 @@ class GPTScene(FastScene):
     @classmethod
     def catalogues(cls) -> list[str]:
         """The catalogues the scene's words come from: its own, then those of the scenes it extends."""
-        return [c.__dict__["catalogue"] for c in cls.__mro__ if "catalogue" in c.__dict__]
+        return [c.__dict__["catalogue"] for c in cls.__mro__ if c.__dict__.get("catalogue")]
 
     @classmethod
     def narration_keys(cls, lang: str) -> set[str]:
@@ -112,7 +112,7 @@ class GPTScene(FastScene):
             self.add_sound(str(clip.path), time_offset=start - self.renderer.time)
         self.narration.append((start, line))
         self.voiced.append(clip.seconds if clip else 0.0)
-        self.script.append(script_entry(self.steps_done + 1, name, line, clip))
+        self.script.append(script_entry(self.steps_done + 1, name, line, clip, start))
         reading = sum(reading_seconds(cue, self.settings.lang) for cue in split_cues(line, self.settings.lang))
         self.said_by = start + max(reading, clip.seconds + PAUSE if clip else 0.0)
         return line
@@ -158,6 +158,7 @@ class GPTScene(FastScene):
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{type(self).__name__}.json").write_text(json.dumps(
                 {"scene": type(self).__name__, "lines": self.script, "seconds": self.renderer.time,
+                 "step_ends": self.step_ends,
                  "unused": sorted(set(self.narrator.recordings) - self.narrator.used),
                  "synthesised": self.narrator.service.synthesised if self.narrator.service else 0,
                  "synthesis_seconds": self.narrator.service.seconds if self.narrator.service else 0.0},
@@ -189,10 +190,10 @@ class GPTScene(FastScene):
             self.next_slide(notes=notes)  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
 
 
-def script_entry(step: int, name: str, text: str, clip: Clip | None) -> dict:
-    """One line of the script as out/narration.md lists it."""
-    return {"step": step, "name": name, "text": text, "seconds": round(clip.seconds, 2) if clip else None,
-            "source": clip.source if clip else None}
+def script_entry(step: int, name: str, text: str, clip: Clip | None, start: float) -> dict:
+    """One line of the script as out/narration.md lists it, and when the scene says it."""
+    return {"step": step, "name": name, "text": text, "seconds": clip.seconds if clip else None,
+            "source": clip.source if clip else None, "start": start}
 
 
 def caption_pages(text: str, lang: str, width: float = th.CONTENT_WIDTH, size: float = th.CAPTION_SIZE) -> list[str]:

@@ -63,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     d = Settings()
     ap = argparse.ArgumentParser(prog="./render.sh", description=(
         "Render the scenes of a real GPT-2 forward pass. With no options: every scene with the shipped model, "
-        "at preview quality, joined into one video."))
+        "at preview quality, joined into one video. `%(prog)s narration [OPTIONS]` writes only the script, "
+        "out/narration.md."))
     ap.add_argument("scenes", nargs="*", metavar="SCENE", help=f"scenes to render (default: all): {', '.join(SCENE_MODULE)}")
     ap.add_argument("-q", "--quality", choices=list(QUALITY_DIR), help="l 480p15 (default), m 720p30, h 1080p60, p 1440p60, k 2160p60")
     ap.add_argument("--prompt", help=f"the text the model reads (default: {d.prompt!r}, or the --lang's own)")
@@ -306,12 +307,19 @@ def video_seconds(path: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """`python -m scenes [OPTIONS] [SCENE...]` renders; `python -m scenes narration [OPTIONS] [SCENE...]` only
+    writes out/narration.md, the script with its real numbers and clip lengths (no frames drawn)."""
+    argv = sys.argv[1:] if argv is None else argv
+    script_only = argv[:1] == ["narration"]
+    args = parser().parse_args(argv[1:] if script_only else argv)
     if args.list:
         print("\n".join(f"{i:2d}. {cls}  (scenes/{mod}.py)" for i, (mod, cls) in enumerate(SCENES, 1)))
         return 0
     try:
-        produce(*merge_options(args))
+        settings, run = merge_options(args)
+        if script_only:
+            run.update(video=False, figures=False, slides=False, data=False, script_only=True)
+        produce(settings, run)
     except GptMathError as exc:
         print(f"render: error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, RenderFailed) else 2
