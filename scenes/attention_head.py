@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
-    DOWN, LEFT, RIGHT, UP, WHITE, Animation, Create, LaggedStart, Mobject, ReplacementTransform, Succession,
-    SurroundingRectangle, TransformFromCopy, VGroup, VMobject,
+    DOWN, LEFT, RIGHT, UP, WHITE, Create, LaggedStart, ReplacementTransform, Succession, SurroundingRectangle,
+    TransformFromCopy, VGroup, VMobject,
 )
 
 from gptmath import hooks
@@ -26,6 +26,7 @@ from scenes.mobjects import (
 )
 from scenes.mobjects.heads import DialRow, readable_grid
 from scenes.mobjects.products import ResidualSum
+from scenes.staging import below, fade_all_but, right_of, show_only
 
 T = "attention"  # this module's catalogue: scenes/locales/attention.toml
 MAX_SLOTS = 9  # token columns drawn side by side before the middle ones give way to ⋯
@@ -33,18 +34,6 @@ TOP = 2.95  # below the title
 BOTTOM = -3.1  # above the caption
 SOFTMAX_EVEN_LIFT = 1.5  # a query whose largest weight is at most this times an even share 1/n "spreads evenly"
 MIN_LABEL_PX = 9.5  # about 10 px: grid labels whose capitals (or kana) are less tall at 480p are left out
-
-
-def show_only(scene: GPTScene, *mobs: Mobject) -> None:
-    """After animating parts one by one, leave exactly these (plus title and caption) as the scene's mobjects."""
-    scene.clear()
-    scene.add(*[m for m in (scene.title_mob, *mobs, scene.caption_mob) if m is not None])
-
-
-def fade_all_but(scene: GPTScene, *keep: Mobject) -> list[Animation]:
-    """Fade-out animations for everything on screen except the title, the caption and `keep`."""
-    kept = {scene.title_mob, scene.caption_mob, *keep}
-    return [FadeOut(m) for m in scene.mobjects if m not in kept]
 
 
 def score_divisor(cfg: Config, layer: int) -> str:
@@ -148,7 +137,7 @@ class AttentionHead(GPTScene):
         product = Product(matrix.T, x, bias, result, (f"W_{big}", "x", f"b_{big}", which),
                           (colour, WHITE, colour, colour), (self.tr("rows"), self.tr("columns")))
         if replacing is None:  # the query: x taken from its column into the product
-            self.place_below_inputs(product, inputs)
+            below(product, inputs, BOTTOM)
             focus = SurroundingRectangle(inputs.row.columns[i].brackets, color=th.HIGHLIGHT, buff=0.06)
             self.show_caption(self.tr("query_product", dh=cfg.d_head))
             self.say("say_show_product_query", query=quoted(d.tokens[i]), dh=cfg.d_head)
@@ -180,7 +169,7 @@ class AttentionHead(GPTScene):
         rows = VGroup(q_row, k_row).arrange(DOWN, buff=0.3)
         for row in rows:
             row.shift(RIGHT * (inputs.row.slots.get_center()[0] - row.slots.get_center()[0]))
-        self.place_below_inputs(rows, inputs)
+        below(rows, inputs, BOTTOM)
         self.show_caption(self.tr("all_qk"))
         self.say("say_show_all_queries_and_keys")
         self.play(FadeOut(key_product))
@@ -188,10 +177,6 @@ class AttentionHead(GPTScene):
         show_only(self, inputs, q_row, k_row)
         self.end_step()
         return q_row, k_row
-
-    def place_below_inputs(self, mob: VMobject, inputs: TokenVectorRow) -> None:
-        fit(mob, height=inputs.get_bottom()[1] - 0.3 - BOTTOM)
-        mob.move_to([0, (inputs.get_bottom()[1] - 0.3 + BOTTOM) / 2, 0])
 
     def turn_pairs(self, head: HeadLayout, inputs: TokenVectorRow, q_row: VectorRow,
                    k_row: VectorRow) -> tuple[dict[int, RotationDial], DialRow]:
@@ -291,10 +276,8 @@ class AttentionHead(GPTScene):
         return self.in_side_panel(VGroup(layout, formula, example, worked).arrange(DOWN, buff=0.35), grid)
 
     def in_side_panel(self, panel: VMobject, grid: AttentionGrid) -> VMobject:
-        left = grid.get_right()[0] + 0.4
-        width = th.FRAME_WIDTH / 2 - th.EDGE - left
-        fit(panel, width=width, height=TOP - BOTTOM - 0.2)
-        return panel.move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
+        """The panel right of the grid, as tall as the room between title and caption allows."""
+        return right_of(panel, grid, height=TOP - BOTTOM - 0.2, y=(TOP + BOTTOM) / 2)
 
     def apply_mask(self, raw_grid: AttentionGrid, panel: VMobject, cell: VMobject) -> AttentionGrid:
         """Keys after the query (and, in a local layer, beyond its window) greyed out: −∞."""
@@ -356,9 +339,7 @@ class AttentionHead(GPTScene):
         factor = 0.62
         to = [-th.FRAME_WIDTH / 2 + th.EDGE + heat_grid.width * factor / 2, (TOP + BOTTOM) / 2, 0]
         self.play(MoveScale(VGroup(heat_grid, frame), factor, to))
-        left = heat_grid.get_right()[0] + 0.4
-        width = th.FRAME_WIDTH / 2 - th.EDGE - left
-        fit(values, width=width, height=TOP - BOTTOM).move_to([left + width / 2, (TOP + BOTTOM) / 2, 0])
+        right_of(values, heat_grid, height=TOP - BOTTOM, y=(TOP + BOTTOM) / 2)
         self.play(FadeIn(formula), LaggedStart(*[FadeIn(t) for t in weighted.terms], lag_ratio=0.1))
         show_only(self, heat_grid, frame, formula, weighted.terms)
         self.end_step()

@@ -17,13 +17,14 @@ from gptmath.model import Config
 
 from scenes import theme as th
 from scenes.animations import FadeIn
-from scenes.attention_head import BOTTOM, TOP, T, fade_all_but, show_only
+from scenes.attention_head import BOTTOM, TOP, T
 from scenes.base import GPTScene
 from scenes.mobjects import (
     ROLE_COLORS, SMALL_NUMBER, HeadMap, PatternThumbnail, RoleLegend, VectorColumn, elide, fit, label, quoted,
     size_brace, symbol,
 )
 from scenes.mobjects.heads import NAME_GAP, HeadGrid
+from scenes.staging import fade_all_but, show_only
 
 MIN_THUMBNAIL = 0.45  # smallest pattern thumbnail in the model view (about 27 px at 480p); smaller: a head map
 NAME_ROOM = 0.5  # under each row of the model view's thumbnails: a name at the words' size and the gap to the next row
@@ -148,10 +149,11 @@ class MultiHeadAttention(GPTScene):
         shift = LEFT * (heads.get_center()[0] + (0 if layout.sum_below else 0.8))  # room for the sum beside
         heads.shift(shift)
         brackets.shift(shift)
-        self.show_caption(self.tr("heads", n=n) if cfg.n_kv_head == n else
+        one = "_one" if n == 1 else ""  # a model with one head a layer: no "several heads", no "all 1 heads"
+        self.show_caption(self.tr(f"heads{one}", n=n) if cfg.n_kv_head == n else
                           self.tr("shared_caption", h=n, kv=cfg.n_kv_head))
-        self.say("say_bridge_multi_head_attention")
-        self.say("say_show_heads" if cfg.n_kv_head == n else "say_show_heads_shared", layer=d.layer, n=n, h=n,
+        self.say(f"say_bridge_multi_head_attention{one}")
+        self.say(f"say_show_heads{one}" if cfg.n_kv_head == n else "say_show_heads_shared", layer=d.layer, n=n, h=n,
                  kv=cfg.n_kv_head)
         self.play(LaggedStart(*[FadeIn(h) for h in heads], lag_ratio=0.15), FadeIn(brackets))
         show_only(self, brackets, heads)
@@ -196,9 +198,10 @@ class MultiHeadAttention(GPTScene):
         total = VGroup(terms, links, pluses, plus_b, b_name, token)
         self.fit_layer(layout, heads, brackets, total)
         result_name = self.result_name(result, VGroup(result, b_name, links))
-        self.show_caption(self.tr("combine" if bias is not None else "combine_no_bias", query=quoted(d.tokens[i])))
-        self.say("say_combine_outputs" if bias is not None else "say_combine_outputs_no_bias",
-                 query=quoted(d.tokens[i]), n=len(outputs), layer=d.layer)
+        key = ("combine" if bias is not None else "combine_no_bias") + ("_one" if len(outputs) == 1 else "")
+        self.show_caption(self.tr(key, query=quoted(d.tokens[i])))
+        self.say(f"say_{key.replace('combine', 'combine_outputs')}", query=quoted(d.tokens[i]), n=len(outputs),
+                 layer=d.layer)
         self.play(FadeIn(links), LaggedStart(*[FadeIn(t, shift=0.2 * DOWN) for t in terms], lag_ratio=0.1),
                   FadeIn(token))
         self.play(FadeIn(pluses), *[FadeIn(m) for m in added], FadeIn(b_name))
@@ -238,7 +241,8 @@ class MultiHeadAttention(GPTScene):
             else:
                 name = label(self.tr("head_name", head=h), th.SMALL_SIZE, th.HIGHLIGHT if h == d.head else th.DIM)
                 names.add(fit(name, term.width + 0.3).next_to([term.get_x(), top, 0], UP, buff=0.1))
-        every = size_brace(terms, DOWN, self.tr("heads_summed", n=len(outputs)))
+        every = size_brace(terms, DOWN, self.tr("heads_summed_one" if len(outputs) == 1 else "heads_summed",
+                                                n=len(outputs)))
         return terms, VGroup(names, every)
 
     def fit_layer(self, layout: HeadsLayout, heads: Group, brackets: VGroup, total: VGroup) -> None:

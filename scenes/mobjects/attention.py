@@ -66,59 +66,72 @@ class AttentionGrid(VGroup):
             self.masked = np.asarray(masked, dtype=bool)
         else:
             self.masked = np.triu(np.ones((p, p), dtype=bool), k=1) if causal else np.zeros((p, p), dtype=bool)
+        shown = np.where(self.masked, -np.inf if mode == "scores" else 0.0, self.values)  # what each cell writes
+        self.decimals, self.number_size = grid_numbers(shown, cell, decimals, min_size)
+        readable = min_size is None or self.number_size >= min_size
+        self.show_numbers = show_numbers if show_numbers is not None else p <= 12 and readable
         self.shown_values = np.full((p, p), np.nan)
+        self.cells = {}
+        self.grid = self._cells(shown, mode)
+        self.add(self.grid)
+        self.query_labels, self.key_labels = VGroup(), VGroup()
+        if show_labels:
+            self._label(tokens)
+            self.add(self.query_labels, self.key_labels)
+
+    def _cells(self, shown: np.ndarray, mode: str) -> VGroup:
+        """The value cells in rows of keys, columns of queries (a heat map's cells bare squares); fills `cells` and
+        `shown_values`."""
+        p, cell, decimals = self.values.shape[0], self.cell_size, self.decimals
         finite = self.values[np.isfinite(self.values) & ~self.masked]
         scale = float(np.abs(finite).max()) if finite.size else 1.0
-        self.cells = {}
         grid = VGroup()
-        shown_all = np.where(self.masked, -np.inf if mode == "scores" else 0.0, self.values)
-
-        def size_for(decimals: int) -> float:  # one size for all: monospaced widths
-            widest = max(len(number_text(v, decimals)) for v in shown_all.ravel())
-            size = min(th.NUMBER_SIZE, cell * 26)
-            return min(size, size * cell * 0.86 / (widest * glyph_advance(size)))
-
-        while min_size is not None and decimals > 0 and size_for(decimals) < min_size:
-            decimals -= 1
-        size = size_for(decimals)
-        self.decimals, self.number_size = decimals, size
-        readable = min_size is None or size >= min_size
-        self.show_numbers = show_numbers if show_numbers is not None else p <= 12 and readable
         for k in range(p):  # rows: keys
             for q in range(p):  # columns: queries
-                v = self.values[q, k]
                 masked = bool(self.masked[q, k])
-                fill = th.FAINT if masked else (th.weight_color(v) if mode == "pattern" else None)
-                shown = shown_all[q, k]
-                made = value_cell(shown, scale, cell * 0.94, cell * 0.94, decimals, size, self.show_numbers,
-                                  fill_color=fill, fill_opacity=0.35 if masked else 1,
+                fill = th.FAINT if masked else (th.weight_color(self.values[q, k]) if mode == "pattern" else None)
+                made = value_cell(shown[q, k], scale, cell * 0.94, cell * 0.94, decimals, self.number_size,
+                                  self.show_numbers, fill_color=fill, fill_opacity=0.35 if masked else 1,
                                   number_color=th.DIM if masked else th.TEXT)
                 box = made if self.show_numbers else made[0]  # a heat map's cells are bare squares
                 if self.show_numbers:
-                    self.shown_values[q, k] = shown if np.isinf(shown) else round(shown, decimals)
+                    self.shown_values[q, k] = shown[q, k] if np.isinf(shown[q, k]) else round(shown[q, k], decimals)
                 self.cells[(q, k)] = box
                 grid.add(box)
-        grid.arrange_in_grid(rows=p, cols=p, buff=cell * 0.06)
-        self.grid = grid
-        self.add(grid)
-        self.query_labels, self.key_labels = VGroup(), VGroup()
-        if show_labels:
-            size = min(th.SMALL_SIZE, max(8.0, cell * 30))
-            for i, tok in enumerate(tokens):
-                top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
-                fit(top, cell * 0.9, height=1.1)
-                top.next_to(self.cells[(i, 0)], UP, buff=0.08)
-                left = label(th.show_spaces(tok), size, th.KEY)
-                fit(left, 1.3, height=cell * 0.9)
-                left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
-                self.query_labels.add(top)
-                self.key_labels.add(left)
-            self.add(self.query_labels, self.key_labels)
+        return grid.arrange_in_grid(rows=p, cols=p, buff=cell * 0.06)
+
+    def _label(self, tokens: Sequence[str]) -> None:
+        """Each token above its query column (turned upright) and left of its key row, shrunk to the cells."""
+        cell = self.cell_size
+        size = min(th.SMALL_SIZE, max(8.0, cell * 30))
+        for i, tok in enumerate(tokens):
+            top = label(th.show_spaces(tok), size, th.QUERY).rotate(np.pi / 2)
+            fit(top, cell * 0.9, height=1.1)
+            top.next_to(self.cells[(i, 0)], UP, buff=0.08)
+            left = label(th.show_spaces(tok), size, th.KEY)
+            fit(left, 1.3, height=cell * 0.9)
+            left.next_to(self.cells[(0, i)], LEFT, buff=0.08)
+            self.query_labels.add(top)
+            self.key_labels.add(left)
 
     def column(self, query: int, masked: bool | None = None) -> VGroup:
         """The cells of one query's column, top (first key) to bottom; only the (un)masked ones if `masked` is set."""
         keys = range(self.values.shape[0])
         return VGroup(*[self.cells[(query, k)] for k in keys if masked is None or self.masked[query, k] == masked])
+
+
+def grid_numbers(shown: np.ndarray, cell: float, decimals: int, min_size: float | None) -> tuple[int, float]:
+    """(decimals, font size) of a grid's numbers: one size for all (monospaced widths), as big as the widest of
+    `shown` allows in a cell of side `cell`; with `min_size`, decimals are dropped (down to none) until the numbers
+    can be drawn that big."""
+    def size_for(decimals: int) -> float:
+        widest = max(len(number_text(v, decimals)) for v in shown.ravel())
+        size = min(th.NUMBER_SIZE, cell * 26)
+        return min(size, size * cell * 0.86 / (widest * glyph_advance(size)))
+
+    while min_size is not None and decimals > 0 and size_for(decimals) < min_size:
+        decimals -= 1
+    return decimals, size_for(decimals)
 
 
 class PatternThumbnail(Group):

@@ -190,17 +190,22 @@ class MatrixWithEllipses(VGroup):
         self.add(grid, self.brackets)
         self.col_label_mobs = VGroup()
         if col_labels is not None:
-            for j, c in enumerate(cols):
-                text = "⋯" if c is None else th.show_spaces(col_labels[j])
-                mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
-                fit(mob, cell_width * 1.05)
-                mob.next_to(grid[j], UP, buff=0.22)
-                self.col_label_mobs.add(mob)
+            self.col_label_mobs = self._column_labels(col_labels, cols, cell_width)
             self.add(self.col_label_mobs)
         n_r, n_c = self.values.shape
         self.row_brace = size_brace(self.brackets, LEFT, f"{n_r:,} {row_name}")
         self.col_brace = size_brace(VGroup(self.brackets, self.col_label_mobs), UP, f"{n_c:,} {col_name}")
         self.add(self.row_brace, self.col_brace)
+
+    def _column_labels(self, col_labels: Sequence[str], cols: list[int | None], cell_width: float) -> VGroup:
+        """Above each drawn column its label (a vocabulary token, say); ⋯ above the skipped columns."""
+        mobs = VGroup()
+        for j, c in enumerate(cols):
+            text = "⋯" if c is None else th.show_spaces(col_labels[j])
+            mob = label(text, th.SMALL_SIZE, th.DIM if c is None else th.TEXT)
+            fit(mob, cell_width * 1.05)
+            mobs.add(mob.next_to(self.grid[j], UP, buff=0.22))
+        return mobs
 
 
 class HeatMap(Group):

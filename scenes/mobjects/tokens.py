@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from manim import DOWN, LEFT, RIGHT, UP, Line, RoundedRectangle, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Line, RoundedRectangle, VGroup, VMobject
 
 from scenes import theme as th
 from scenes.i18n import font_for
@@ -139,41 +139,50 @@ class TokenText(VGroup):
         self.tokens = list(tokens)
         shown = [th.show_spaces(t).replace("␣", " ") for t in self.tokens]
         colors = list(colors) if colors is not None else [th.TEXT] * len(shown)
-        # Wrap by estimated widths: one long Text would itself be wrapped by Pango at the frame's pixel width.
-        # Lines break before a token that starts with a space, so words split into several tokens stay whole.
         face = font_for("".join(shown))  # one font for every line, so the widths measured are the widths drawn
-        space = text_width("x x", font_size, face) - text_width("xx", font_size, face)
-        words = [t.lstrip(" ") for t in shown]
-        advance = [text_width("x" + w, font_size, face) - text_width("x", font_size, face) if w else 0.0
-                   for w in words]
-        lead = [space * (len(t) - len(w)) for t, w in zip(shown, words)]
-        lines: list[list[int]] = [[]]
-        for i in range(len(shown)):
-            line = lines[-1]
-            if line and words[i] and sum(lead[j] + advance[j] for j in line[1:]) + advance[line[0]] \
-                    + lead[i] + advance[i] > max_width:
-                starts = [k for k, j in enumerate(line) if k > 0 and lead[j] > 0]
-                cut = starts[-1] if starts and not lead[i] else len(line)  # mid-word: carry the word's start over
-                lines[-1:] = [line[:cut], line[cut:]]
-            lines[-1].append(i)
+        lines = wrapped_tokens(shown, max_width, font_size, face)
         if max_lines is not None and len(lines) > max_lines:
             lines = lines[-max_lines:]
         self.shown_indices = [i for line in lines for i in line]
         self.token_mobs: dict[int, VGroup] = {}
-        self.lines = VGroup()
-        for n, line in enumerate(lines):
-            prefix = "…" if n == 0 and self.shown_indices[0] > 0 else ""
-            texts = [shown[i].lstrip(" ") if k == 0 else shown[i] for k, i in enumerate(line)]
-            mob = label(prefix + "".join(texts), font_size, face=face, disable_ligatures=True)
-            if prefix:
-                mob[0].set_color(th.DIM)
-            at = len(prefix)
-            for i, text in zip(line, texts):
-                self.token_mobs[i] = VGroup(*mob[at:at + len(text)]).set_color(colors[i])
-                at += len(text)
-            self.lines.add(mob)
+        self.lines = VGroup(*[self._line(line, n == 0 and self.shown_indices[0] > 0, shown, colors, font_size, face)
+                              for n, line in enumerate(lines)])
         self.lines.arrange(DOWN, buff=line_buff, aligned_edge=LEFT)
         self.add(self.lines)
+
+    def _line(self, line: list[int], cut: bool, shown: list[str], colors: list, font_size: float, face: str) -> VMobject:
+        """One line of the text (opening with a dim "…" where earlier lines were `cut`), each token's glyphs in its
+        colour and kept in `token_mobs`."""
+        prefix = "…" if cut else ""
+        texts = [shown[i].lstrip(" ") if k == 0 else shown[i] for k, i in enumerate(line)]
+        mob = label(prefix + "".join(texts), font_size, face=face, disable_ligatures=True)
+        if prefix:
+            mob[0].set_color(th.DIM)
+        at = len(prefix)
+        for i, text in zip(line, texts):
+            self.token_mobs[i] = VGroup(*mob[at:at + len(text)]).set_color(colors[i])
+            at += len(text)
+        return mob
+
+
+def wrapped_tokens(shown: list[str], max_width: float, font_size: float, face: str) -> list[list[int]]:
+    """The tokens' indices line by line, wrapped to `max_width` by estimated widths (one long Text would itself be
+    wrapped by Pango at the frame's pixel width). Lines break before a token that starts with a space, so words
+    split into several tokens stay whole."""
+    space = text_width("x x", font_size, face) - text_width("xx", font_size, face)
+    words = [t.lstrip(" ") for t in shown]
+    advance = [text_width("x" + w, font_size, face) - text_width("x", font_size, face) if w else 0.0 for w in words]
+    lead = [space * (len(t) - len(w)) for t, w in zip(shown, words)]
+    lines: list[list[int]] = [[]]
+    for i in range(len(shown)):
+        line = lines[-1]
+        if line and words[i] and sum(lead[j] + advance[j] for j in line[1:]) + advance[line[0]] \
+                + lead[i] + advance[i] > max_width:
+            starts = [k for k, j in enumerate(line) if k > 0 and lead[j] > 0]
+            cut = starts[-1] if starts and not lead[i] else len(line)  # mid-word: carry the word's start over
+            lines[-1:] = [line[:cut], line[cut:]]
+        lines[-1].append(i)
+    return lines
 
 
 def token_header(text: str, token_id: int, index: int, max_width: float) -> VGroup:
