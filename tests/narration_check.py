@@ -26,14 +26,18 @@ def templates(scene) -> dict[str, str]:
 
 
 def said_keys(scene) -> list[str]:
-    """The key of each line the scene said, in order; every line must match exactly one template, with no
-    placeholder left unfilled."""
+    """The key of each line the scene said, in order; every line must match one template, with no placeholder
+    left unfilled (of several that match, the one with the most words of its own: a placeholder may stand for
+    "3, plus a bias," in the template without the bias)."""
     keys = []
     for _, line in scene.narration:
         assert "{" not in line and "}" not in line, f"placeholder left in {line!r}"
-        matches = [k for k, t in templates(scene).items() if re.fullmatch(_pattern(t), line, re.S)]
-        assert len(matches) == 1, f"{line!r} matches {matches}"
-        keys.append(matches[0])
+        found = templates(scene)
+        matches = [k for k, t in found.items() if re.fullmatch(_pattern(t), line, re.S)]
+        literal = {k: len(re.sub(r"\{[^{}]*\}", "", found[k])) for k in matches}
+        best = [k for k in matches if literal[k] == max(literal.values())]
+        assert len(best) == 1, f"{line!r} matches {matches}"
+        keys.append(best[0])
     return keys
 
 

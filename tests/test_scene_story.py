@@ -56,6 +56,22 @@ def said(scene, module: str, key: str, **values) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
+def test_multi_head_attention_of_a_one_head_model_speaks_of_one_head(lang, toy_dirs, media):
+    """With one head a layer, the bridge, the heads and the sum speak of that one head (the bridge said "several
+    heads"); with three, of several."""
+    from scenes.multi_head_attention import MultiHeadAttention
+    from tests.narration_check import caption_texts, said_keys
+
+    one, _ = render(MultiHeadAttention, Settings(model=str(toy_dirs["1L1H"]), lang=lang), media)
+    three, _ = render(MultiHeadAttention, Settings(model=str(toy_dirs["2L3H"]), lang=lang), media)
+    assert said_keys(one)[:3] == ["say_bridge_multi_head_attention_one", "say_show_heads_one",
+                                  "say_combine_outputs_one"]
+    assert said_keys(three)[:3] == ["say_bridge_multi_head_attention", "say_show_heads", "say_combine_outputs"]
+    assert caption_texts(one)[:2] == [one.tr("heads_one"), one.tr("combine_one", query=quoted(one.data.tokens[-1]))]
+    check_reading(one)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("scene_cls", [AttentionArcs, InContextCopying, PreTraining], ids=lambda c: c.__name__)
 def test_every_step_of_the_scene_says_its_narration(scene_cls, lang, media):
     """Each step says its narration, placeholders filled, the bridge first; every line is up long enough to read."""
