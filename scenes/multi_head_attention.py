@@ -17,13 +17,14 @@ from gptmath.model import Config
 
 from scenes import theme as th
 from scenes.animations import FadeIn
-from scenes.attention_head import BOTTOM, TOP, T, fade_all_but, show_only
+from scenes.attention_head import BOTTOM, TOP, T
 from scenes.base import GPTScene
 from scenes.mobjects import (
     ROLE_COLORS, SMALL_NUMBER, HeadMap, PatternThumbnail, RoleLegend, VectorColumn, elide, fit, label, quoted,
     size_brace, symbol,
 )
 from scenes.mobjects.heads import NAME_GAP, HeadGrid
+from scenes.staging import fade_all_but, show_only
 
 MIN_THUMBNAIL = 0.45  # smallest pattern thumbnail in the model view (about 27 px at 480p); smaller: a head map
 NAME_ROOM = 0.5  # under each row of the model view's thumbnails: a name at the words' size and the gap to the next row
