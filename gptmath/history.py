@@ -45,6 +45,12 @@ def predictions(history: Sequence[Checkpoint], prompt: str, n: int) -> list[Pred
     return found
 
 
+def spread(history: Sequence[Checkpoint]) -> list[Checkpoint]:
+    """Up to three saved steps across training: a third of the way, two thirds, and the last (none for none)."""
+    n = len(history)
+    return sorted({history[n // 3], history[2 * n // 3], history[-1]}, key=lambda c: c.step) if n else []
+
+
 def chance_loss(vocab_size: int) -> float:
     """Nats per token of guessing every token equally likely: ln(vocab_size), the loss an untrained model starts
     near."""

@@ -114,7 +114,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if tokenizer.encode("Once upon a time", add_special_tokens=False).ids == []:
         raise GptMathError(f"the tokenizer of {source!r} turns text into no tokens: re-save it with save_pretrained")
     return Model(name=_display_name(source), weights=weights, tokenizer=tokenizer,
-                 fingerprint=_fingerprint(source, revision),
+                 fingerprint=fingerprint(source, revision),
                  chat_template=read_chat_template(path) if path.is_dir() else None)
 
 
@@ -187,7 +187,7 @@ def _read_with_transformers(source: str) -> tuple[Weights, Tokenizer, str | None
     return convert(hf.config.to_dict(), state), tokenizer, getattr(hf.config, "_commit_hash", None)
 
 
-def _fingerprint(source: str, revision: str | None = None) -> str:
+def fingerprint(source: str, revision: str | None = None) -> str:
     """Changes whenever a folder's files change, without reading the weights: names, sizes, mtimes, headers.
 
     For a hub id it is the id and the revision (commit) transformers loaded.

@@ -1,15 +1,25 @@
-"""What scenes draw: the model and the one trace of the configured prompt, loaded once; the scenes' own
-examples and PreTraining's gradient step, computed once and cached on disk (the render command computes them
-before any scene process starts: `precompute`)."""
+"""What scenes draw: the model and the one trace of the configured prompt, loaded once; everything else that
+takes forward passes (the scenes' own examples, InContextCopying's heads and random tokens, PreTraining's saved
+steps and gradient step), computed once and cached on disk: the render command computes it before any scene
+process starts (`precompute`), so a scene process reads the model's weights only where it draws them (they are
+memory-mapped: gptmath.load)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from gptmath import GptMathError, Model, Trace, load_model
-from gptmath.cache import GradientStep, cached_gradient_step, cached_trace
+from gptmath.cache import GradientStep, cached_gradient_step, cached_result, cached_trace
+from gptmath.checkpoints import Checkpoint, checkpoints
+from gptmath.copying import ReadTwice, read_twice
 from gptmath.heads import check_layer_head, check_position, pick_head
+from gptmath.history import Prediction, Sample, predictions, samples, spread
+from gptmath.load import fingerprint
+from gptmath.reading import CopyHeads, pick_copy_heads
+from gptmath.readout import Bars
 
 from scenes.i18n import tr
 from scenes.settings import Settings
@@ -21,6 +31,9 @@ EXAMPLES = {
     "PreTraining": ("pretraining", "example_text"),
 }
 STEP_LR = 0.002  # PreTraining's one step of plain gradient descent: w ← w − STEP_LR · gradient
+N_RANDOM = 20  # InContextCopying's clean case: random tokens in each of its two copies
+N_BARS = 5  # PreTraining: the likeliest next tokens shown for each saved step
+N_SAMPLE = 12  # PreTraining: tokens sampled at each of `spread`'s saved steps
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,59 @@ class SceneData:
         return cached_gradient_step(self.model, self.settings.model_source, self.example_text("PreTraining").text,
                                     STEP_LR)
 
+    def copy_heads(self) -> CopyHeads:
+        """InContextCopying's previous-token and induction heads on its example (the induction test runs forward
+        passes over random tokens), cached."""
+        s, trace = self.settings, self.example_trace("InContextCopying")
+        return cached_result("copy_heads", self.model, [trace.tokens.tolist(), s.layer, s.head],
+                             lambda: pick_copy_heads(self.model, trace, s.layer, s.head), asdict,
+                             lambda d: CopyHeads(tuple(d["previous"]), tuple(d["induction"]), d["previous_score"],
+                                                 d["induction_score"]))
+
+    def read_twice(self, heads: CopyHeads) -> ReadTwice:
+        """N_RANDOM random tokens told twice, read by the induction head of `heads` (one forward pass), cached."""
+        (layer, head), seed = heads.induction, self.settings.seed
+        return cached_result("read_twice", self.model, [layer, head, N_RANDOM, seed],
+                             lambda: read_twice(self.model, layer, head, N_RANDOM, seed),
+                             lambda r: dict(ids=r.ids.tolist(), length=r.length, pattern=r.pattern.tolist(),
+                                            losses=r.losses.tolist()),
+                             lambda d: ReadTwice(np.array(d["ids"]), d["length"], np.array(d["pattern"], np.float32),
+                                                 np.array(d["losses"])))
+
+    def history(self) -> list[Checkpoint]:
+        """The model's saved training steps ([] for a model without a training history)."""
+        try:
+            return checkpoints(self.settings.model_source)
+        except GptMathError:
+            return []
+
+    def predictions(self) -> list[Prediction]:
+        """Each saved step's N_BARS likeliest next tokens after the prompt (a forward pass per step), cached."""
+        history, prompt = self.history(), self.settings.prompt
+        steps = {c.step: c for c in history}
+        return cached_result("predictions", self.model, [_steps_key(history), prompt, N_BARS],
+                             lambda: predictions(history, prompt, N_BARS),
+                             lambda found: [dict(step=p.checkpoint.step, top=asdict(p.top), vocab_size=p.vocab_size)
+                                            for p in found],
+                             lambda d: [Prediction(steps[p["step"]], Bars(**p["top"]), p["vocab_size"]) for p in d])
+
+    def samples(self) -> list[Sample]:
+        """N_SAMPLE tokens sampled after the prompt at `spread`'s saved steps, with the settings' seed, temperature
+        and top-k (a forward pass per token), cached."""
+        s, picks = self.settings, spread(self.history())
+        steps = {c.step: c for c in picks}
+        return cached_result("samples", self.model, [_steps_key(picks), s.prompt, N_SAMPLE, s.temperature, s.seed,
+                                                     s.top_k],
+                             lambda: samples(picks, s.prompt, N_SAMPLE, s.temperature, s.seed, s.top_k),
+                             lambda found: [dict(step=x.checkpoint.step, prompt_tokens=x.prompt_tokens,
+                                                 sampled_tokens=x.sampled_tokens) for x in found],
+                             lambda d: [Sample(steps[x["step"]], x["prompt_tokens"], x["sampled_tokens"]) for x in d])
+
+
+def _steps_key(history: list[Checkpoint]) -> list:
+    """What a cached result over saved steps depends on: each step and its weights' fingerprint."""
+    return [[c.step, fingerprint(str(c.path))] for c in history]
+
 
 def resolve(settings: Settings, model: Model, trace: Trace) -> SceneData:
     """Fill in the default head and check every index against the model and prompt."""
@@ -95,14 +161,16 @@ def scene_data(settings: Settings) -> SceneData:
 
 def precompute(data: SceneData, scenes: Collection[str]) -> None:
     """Compute, and cache on disk, what the named scenes read beyond the prompt's trace, so that their
-    processes only read it back: the traces of their own examples and PreTraining's gradient step (torch and
-    transformers load here, in the render command's process; a scene's process would load them only on a cache
-    miss, as when a test builds the scene itself)."""
-    for scene in ("AttentionArcs", "InContextCopying"):
-        if scene in scenes:
-            data.example_trace(scene)
-    if "PreTraining" in scenes:
+    processes only read it back: the traces of their own examples, InContextCopying's heads and random tokens,
+    PreTraining's saved steps' predictions and samples and its gradient step (the whole model is read here, and
+    torch and transformers load here, in the render command's process; a scene's process would compute them only
+    on a cache miss, as when a test builds the scene itself)."""
+    if "AttentionArcs" in scenes:
+        data.example_trace("AttentionArcs")
+    work = {"InContextCopying": [lambda: data.read_twice(data.copy_heads())],
+            "PreTraining": [data.predictions, data.samples, data.gradient_step]}
+    for compute in (c for scene in scenes for c in work.get(scene, [])):
         try:
-            data.gradient_step()
-        except GptMathError:  # a one-token example, say: PreTraining's own process fails with the same
-            pass  # message, as any failing scene does, and the other scenes still render
+            compute()
+        except GptMathError:  # a one-token example, a head out of range: the scene's own process fails with
+            pass  # the same message, as any failing scene does, and the other scenes still render

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from manim import DOWN, LEFT, UP, Create, LaggedStart, SurroundingRectangle, VGroup
 
 from gptmath import Trace, hooks
-from gptmath.copying import ReadTwice, read_twice
-from gptmath.reading import CopyExample, CopyHeads, copy_example, pick_copy_heads
+from gptmath.copying import ReadTwice
+from gptmath.reading import CopyExample, CopyHeads, copy_example
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
+from scenes.data import N_RANDOM
 from scenes.mobjects import LossStrip, PatternThumbnail, ProbabilityBars, TokenRow, fit, label, quoted, weighted_link
 
 T = "reading"  # this module's catalogue: scenes/locales/reading.toml
-N_RANDOM = 20  # random tokens in each copy of the clean case
 CLEAR_STRIPE = 0.2  # induction score (10x chance for 40 tokens) from which the captions call the stripe a stripe
 CLEAR_GAIN = 1.0  # nats per token saved on the repeat from which the captions say the model copies
 CLEAR_LINK = 0.3  # attention weight from which a head is said to read the token before / what followed last time
@@ -78,7 +78,7 @@ class InContextCopying(GPTScene):
         fit(row, th.CONTENT_WIDTH).move_to([0, 0.4, 0])
         example = copy_example(trace, row.shown_indices)  # a repeat the row shows (it may elide the middle)
         hidden = example is None and copy_example(trace) is not None
-        return Story(trace, row, example, pick_copy_heads(d.model, trace, d.settings.layer, d.settings.head), hidden)
+        return Story(trace, row, example, d.copy_heads(), hidden)
 
     def mark_the_repeat(self, s: Story, ex: CopyExample) -> VGroup:
         """The token's first occurrence, what followed it, and the repeat, framed."""
@@ -139,7 +139,7 @@ class InContextCopying(GPTScene):
     def random_tokens(self, heads: CopyHeads) -> ReadTwice:
         """The clean case: random tokens, then the same again; the induction head's pattern over them."""
         L, h = heads.induction
-        read = read_twice(self.data.model, L, h, N_RANDOM, self.data.settings.seed)
+        read = self.data.read_twice(heads)
         thumb = PatternThumbnail(read.pattern, 3.6).move_to([-3.6, -0.2, 0])
         thumb_head = label(self.tr("pattern_head", layer=L, head=h), th.SMALL_SIZE, th.DIM).next_to(thumb, UP, 0.2)
         stripe = "" if heads.induction_score >= CLEAR_STRIPE else "_faint"

@@ -5,20 +5,18 @@ from dataclasses import dataclass
 
 from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, Indicate, LaggedStart, Square, VGroup, VMobject
 
-from gptmath import GptMathError
 from gptmath.cache import GradientStep
-from gptmath.checkpoints import Checkpoint, checkpoints
-from gptmath.history import Prediction, Sample, chance_loss, predictions, samples
+from gptmath.checkpoints import Checkpoint
+from gptmath.history import Prediction, Sample, chance_loss
 from gptmath.params import parameter_tally, total
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
+from scenes.data import N_BARS
 from scenes.mobjects import AreaComparison, LossCurve, NextTokenBars, TokenText, before_after, fit, label, quoted
 
 T = "pretraining"  # this module's catalogue: scenes/locales/pretraining.toml
-N_BARS = 5
-N_SAMPLE = 12
 MIN_SIDE = 0.06  # the smallest square drawn: a smaller one would vanish at 480p
 GPT3_TOKENS = 300e9  # tokens GPT-3 was trained on (Brown et al. 2020, "Language Models are Few-Shot Learners")
 EVEN_LIFT = 4.0  # the likeliest token at most this many times an even share (1 / vocabulary): "about equally likely"
@@ -27,7 +25,7 @@ EVEN_LIFT = 4.0  # the likeliest token at most this many times an even share (1 
 @dataclass(frozen=True)
 class Training:
     """What the steps draw: the model's saved steps (none for a model without a training history), what each
-    predicted after the prompt, continuations sampled at three of them, and one real gradient step (computed
+    predicted after the prompt, continuations sampled at three of them, and one real gradient step (all computed
     before the scene starts and read from the cache: scenes.data.precompute)."""
 
     history: list[Checkpoint]
@@ -72,18 +70,11 @@ class PreTraining(GPTScene):
         self.show_scale(t.tokens_seen)
 
     def lay_out(self) -> Training:
-        """Everything the steps draw, computed before the first is drawn: the history, each saved step's bars
-        after the prompt, samples at a third, two thirds and the end of training, and the cached gradient step."""
-        s = self.data.settings
-        try:
-            history = checkpoints(s.model_source)
-        except GptMathError:
-            history = []
-        n = len(history)
-        picks = sorted({history[n // 3], history[2 * n // 3], history[-1]}, key=lambda c: c.step) if n else []
-        return Training(history, predictions(history, s.prompt, N_BARS),
-                        samples(picks, s.prompt, N_SAMPLE, s.temperature, s.seed, s.top_k), self.data.gradient_step(),
-                        total(parameter_tally(self.data.model.config)))
+        """Everything the steps draw, read before the first is drawn: the history, each saved step's bars after the
+        prompt, samples at a third, two thirds and the end of training, and the gradient step (cached)."""
+        d = self.data
+        return Training(d.history(), d.predictions(), d.samples(), d.gradient_step(),
+                        total(parameter_tally(d.model.config)))
 
     def no_history(self, n_params: int) -> None:
         """A model without a training history: only the step below can be shown."""

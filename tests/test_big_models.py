@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from gptmath import DEFAULT_MODEL, hooks, load_model
+from gptmath import DEFAULT_MODEL, load_model
 from gptmath.model import Block, forward
 from gptmath.ops import widen
 from tests.test_families import prompt_ids, reference
@@ -105,3 +105,58 @@ def test_a_missing_layer_weight_is_one_line(family_dirs, tmp_path):
     save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(GptMathError, match="up_proj.weight' is missing"):
         load_model(folder)
+
+
+SCENE_RSS = """
+import json, sys, tempfile
+from pathlib import Path
+import gptmath.cache as cache
+cache.CACHE_DIR, cache.STEP_DIR, cache.RESULT_DIR = (Path(p) for p in {dirs!r})
+from scenes.in_context_copying import InContextCopying
+from scenes.settings import Settings
+from tests.scene_harness import render
+scene, _ = render(InContextCopying, Settings(model={model!r}), Path(tempfile.mkdtemp()), 214, 120)
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps([int(status["VmHWM"].split()[0]) * 1024, "torch" in sys.modules]))
+"""
+
+
+def scene_peak(model: str, dirs: list[str]) -> int:
+    """Peak resident bytes of a fresh process that renders InContextCopying (animations skipped) for `model`.
+
+    The peak is the kernel's VmHWM, the process's own high-water mark: its ru_maxrss starts at the test
+    process's (torch and all), which Linux carries over when a forked process runs a new program."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = SCENE_RSS.format(dirs=dirs, model=model)
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak, torch_loaded = json.loads(done.stdout.splitlines()[-1])
+    assert not torch_loaded
+    return peak
+
+
+def test_a_scene_process_never_holds_the_model(toy_dir, tmp_path, monkeypatch):
+    """The render command computes the trace and the scene's own forward passes (InContextCopying: the induction
+    test over random tokens, the random tokens told twice) first; the scene process then reads them back and its
+    peak memory with a ~200 MB model stays within a quarter of the weights of that with a 0.1 MB one."""
+    import gptmath.cache
+    from gpttrain.toy import make_toy_model
+    from scenes.cli import prepare
+    from scenes.settings import Settings
+
+    big = make_toy_model(tmp_path / "big", n_layer=4, n_head=16, d_model=1024, n_ctx=128)
+    size = (big / "model.safetensors").stat().st_size
+    assert size > 150e6
+    dirs = [str(tmp_path / name) for name in ("traces", "steps", "results")]
+    for name, folder in zip(("CACHE_DIR", "STEP_DIR", "RESULT_DIR"), dirs):
+        monkeypatch.setattr(gptmath.cache, name, folder)
+    peaks = {}
+    for model in (toy_dir, big):
+        prepare(Settings(model=str(model)), ["InContextCopying"])
+        peaks[model] = scene_peak(str(model), dirs)
+    assert peaks[big] - peaks[toy_dir] < size / 4, (peaks, size)

@@ -211,22 +211,22 @@ def test_cache_key_follows_the_files_without_reading_the_weights(family_dirs, tm
     from safetensors.numpy import save_file
 
     from gptmath.cache import trace_key
-    from gptmath.load import _fingerprint, read_safetensors
+    from gptmath.load import fingerprint, read_safetensors
 
     folder = shutil.copytree(family_dirs["llama-3H-gqa3-tied"], tmp_path / "m")
     model = load_model(folder)
     before = trace_key(model, PROMPT)
     with monkeypatch.context() as m:  # the key comes from names, sizes, mtimes and headers, not from every byte
         m.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read all of {self.name}"))
-        assert _fingerprint(str(folder)) == model.fingerprint
+        assert fingerprint(str(folder)) == model.fingerprint
     weights = folder / "model.safetensors"
     state = {name: np.array(x) for name, x in read_safetensors(weights).items()}  # writable copies of the file's
     state["model.norm.weight"][0] += 1.0  # same names, shapes and size: only the mtime tells
     save_file(state, weights, metadata={"format": "pt"})
     after = trace_key(load_model(folder), PROMPT)
     assert after != before
-    assert _fingerprint("org/model", "abc123") != _fingerprint("org/model", "def456")
-    assert "abc123" in _fingerprint("org/model", "abc123")
+    assert fingerprint("org/model", "abc123") != fingerprint("org/model", "def456")
+    assert "abc123" in fingerprint("org/model", "abc123")
 
 
 @pytest.mark.parametrize("name", ["llama-4H-gqa2-untied", "mistral-window3", "neox-3H-rot25-padded", "qwen2-5H-tied"])
