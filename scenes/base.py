@@ -186,8 +186,7 @@ class GPTScene(FastScene):
         if self.settings.output.slides:
             if not hasattr(self, "next_slide"):
                 raise GptMathError("slides need the scene as a manim-slides Slide: render them with --slides")
-            notes = "\n\n".join(e["text"] for e in self.script if e["step"] == self.steps_done)
-            self.next_slide(notes=notes)  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
+            self.next_slide()  # the scene class is a manim-slides Slide (scenes.slides.slide_module)
 
 
 def script_entry(step: int, name: str, text: str, clip: Clip | None, start: float) -> dict:

@@ -7,6 +7,8 @@ the presentation opens from a USB stick with no network. Videos are data URIs to
 from __future__ import annotations
 
 import base64
+import html as html_module
+import json
 import mimetypes
 import os
 import re
@@ -18,6 +20,7 @@ from gptmath import GptMathError
 
 REVEAL = Path(__file__).resolve().parent / "vendor" / "reveal.js"
 PLACEHOLDER = "gptmanim-vendored-reveal.js"
+NOTES = re.compile(r'<aside class="notes" data-markdown>.*?</aside>', re.DOTALL)
 REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
 
@@ -52,18 +55,33 @@ def inline_reveal(html: str) -> str:
     return html
 
 
+def speaker_notes(html: str, notes: list[str]) -> str:
+    """Each slide's notes (the narration of its step) as plain text: manim-slides writes them unescaped, as
+    Markdown, where a byte token such as <e3> would vanish as an unknown tag."""
+    given = iter(notes)
+
+    def escaped(_: re.Match) -> str:
+        paragraphs = "".join(f"<p>{html_module.escape(p)}</p>" for p in next(given).split("\n\n"))
+        return f'<aside class="notes">{paragraphs}</aside>'
+
+    return NOTES.sub(escaped, html)
+
+
 def build_html(folder: Path, scenes: list[str], target: Path) -> Path:
-    """One HTML file with the videos and reveal.js inside."""
+    """One HTML file with the videos and reveal.js inside, and each step's narration as speaker notes (S)."""
     draft = convert(folder, scenes, folder.parent / target.name, "--to", "html", "--one-file",
                     f"-ccdn_url={PLACEHOLDER}")
+    notes = [s["notes"] for scene in scenes
+             for s in json.loads((folder / f"{scene}.json").read_text(encoding="utf-8"))["slides"] if s["notes"]]
     partial = target.with_name(f".{target.name}.part")
-    partial.write_text(inline_reveal(draft.read_text(encoding="utf-8")), encoding="utf-8")
+    partial.write_text(speaker_notes(inline_reveal(draft.read_text(encoding="utf-8")), notes), encoding="utf-8")
     os.replace(partial, target)
     return target
 
 
 def build_pptx(folder: Path, scenes: list[str], target: Path) -> Path:
-    """A PowerPoint file, one slide per step, each with its video (playing when the slide opens)."""
+    """A PowerPoint file, one slide per step, each with its video (playing when the slide opens) and the step's
+    narration on its notes page."""
     draft = convert(folder, scenes, folder.parent / target.name, "--to", "pptx")
     os.replace(draft, target)
     return target
@@ -80,8 +98,20 @@ def slide_module(module: str, scene: str, folder: Path) -> Path:
     return path
 
 
+def add_notes(slides: Path, script: Path) -> None:
+    """Each slide of a scene (one per named step) gets the narration its step says as speaker notes, from the
+    scene's script file (GPTScene writes it; the scene does not know a step's lines when its slide begins)."""
+    config = json.loads(slides.read_text(encoding="utf-8"))
+    lines = json.loads(script.read_text(encoding="utf-8"))["lines"] if script.exists() else []
+    for step, slide in enumerate(config["slides"], 1):
+        slide["notes"] = "\n\n".join(line["text"] for line in lines if line["step"] == step)
+    slides.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def build_slides(scenes: list[str], out: Path) -> list[Path]:
-    """out/slides.html and out/slides.pptx from the steps rendered into out/slides_work; earlier files stay
-    until the new ones are complete."""
+    """out/slides.html and out/slides.pptx from the steps rendered into out/slides_work, with each step's
+    narration as speaker notes; earlier files stay until the new ones are complete."""
     folder = out / "slides_work" / "slides"
+    for scene in scenes:
+        add_notes(folder / f"{scene}.json", out / "script" / f"{scene}.json")
     return [build_html(folder, scenes, out / "slides.html"), build_pptx(folder, scenes, out / "slides.pptx")]

@@ -182,3 +182,24 @@ def test_pptx_has_one_slide_per_step_with_its_video(out):
             assert len(media) == 1, slide
             target = "ppt/" + media.pop().removeprefix("../")
             assert target in names and pptx.read(target) == video.read_bytes()
+
+
+def test_each_step_has_its_narration_as_speaker_notes(out):
+    """reveal.js speaker notes (the S key) in the HTML, and the notes page of every .pptx slide: the lines the
+    step says, as the script has them (a byte token such as <e3> kept as text)."""
+    import html as html_module
+
+    script = json.loads((out / "script" / "Tokenization.json").read_text())
+    said = ["\n\n".join(line["text"] for line in script["lines"] if line["step"] == step)
+            for step in range(1, len(script["step_ends"]) + 1)]
+    assert len(said) == len(steps(out)) and all(said)
+    page = (out / "slides.html").read_text()
+    notes = re.findall(r'<aside class="notes">(.*?)</aside>', page, re.DOTALL)
+    assert [html_module.unescape(re.sub(r"</p><p>", "\n\n", n).removeprefix("<p>").removesuffix("</p>"))
+            for n in notes] == said
+    with zipfile.ZipFile(out / "slides.pptx") as pptx:
+        pages = sorted((n for n in pptx.namelist() if re.fullmatch(r"ppt/notesSlides/notesSlide\d+\.xml", n)),
+                       key=lambda n: int(re.search(r"\d+", n.rsplit("/", 1)[1]).group()))
+        texts = ["".join(t.text or "" for t in ET.fromstring(pptx.read(p)).iter(
+            "{http://schemas.openxmlformats.org/drawingml/2006/main}t")) for p in pages]
+    assert len(texts) == len(said) and all(s.replace("\n", "") in t.replace("\n", "") for s, t in zip(said, texts))
