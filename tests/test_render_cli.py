@@ -175,3 +175,21 @@ def test_cli_without_prompt_uses_the_languages_prompt():
     assert settings.prompt == DEFAULT_PROMPTS["ja"]
     settings, _ = merge_options(parser().parse_args(["--lang", "ja", "--prompt", "Hello", "Tokenization"]))
     assert settings.prompt == "Hello"
+
+
+def test_a_scenes_note_to_the_user_reaches_the_terminal(tmp_path, monkeypatch, capsys):
+    """A line a scene writes to stderr starting with its name (Chat's hint to use a chat model) lands in its
+    log, and the command line repeats it after rendering."""
+    scene_dir = tmp_path / "scene_files"
+    scene_dir.mkdir()
+    (scene_dir / "talker.py").write_text(
+        "import sys\nfrom manim import Dot, Scene\n\nclass Talker(Scene):\n    def construct(self):\n"
+        "        print('Talker: render me with a chat model', file=sys.stderr)\n"
+        "        print('not for the user', file=sys.stderr)\n        self.add(Dot())\n        self.wait(0.2)\n")
+    monkeypatch.setattr(cli, "SCENE_DIR", scene_dir)
+    monkeypatch.setattr(cli, "SCENE_MODULE", {"Talker": "talker"})
+    run = dict(cli.RUN_OPTIONS, scenes=["Talker"], jobs=1)
+    cli.render_all(cli.Settings(), run, tmp_path / "out")
+    err = capsys.readouterr().err
+    assert "Talker: render me with a chat model" in err and "not for the user" not in err
+    assert "Talker: render me" in (tmp_path / "out" / "logs" / "Talker.log").read_text()

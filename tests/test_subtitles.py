@@ -34,3 +34,13 @@ def test_narration_cues_follow_reading_speed_and_end_with_their_step():
     assert cues[0][:2] == (0.0, cues[1][0]) and abs(cues[1][0] - 23 / 17) < 1e-9
     assert cues[1][1] == 4.0  # the step's end, not the next step's line at 10 s
     assert cues[2][:2] == (10.0, 12.0)
+
+
+def test_narration_cues_stretch_over_a_longer_voice_only():
+    from scenes.subtitles import narration_cues
+
+    line = "The model reads tokens. Each token has an id."  # read in 23/17 + 21/17 s
+    slow = narration_cues([(0.0, line)], end=9.0, lang="en", step_ends=[9.0], voiced=[8.8])
+    assert abs(slow[1][0] - 8.8 * 23 / 44) < 1e-9 and slow[1][1] == 9.0  # each sentence its share of the voice
+    fast = narration_cues([(0.0, line)], end=9.0, lang="en", step_ends=[9.0], voiced=[0.5])
+    assert abs(fast[1][0] - 23 / 17) < 1e-9  # a voice quicker than reading: the reading speed still holds
