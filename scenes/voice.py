@@ -188,18 +188,23 @@ def check_recordings(folder: Path, lang: str, keys: dict[str, set[str]]) -> list
 NUMBER = re.compile(r"(?<![0-9A-Za-z.,])([-−]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?[%％])?")
 BYTE = re.compile(r"<([0-9a-f]{2})>")
 TOKEN_MARKS = {"en": {"␣": "space", "↵": "new line"}, "ja": {"␣": "スペース", "↵": "かいぎょう"}}
+SYMBOLS = {  # signs in the narration, as they are read out
+    "en": {"=": "equals", "×": "times", "√": "the square root of", "°": "degrees", "−": "minus"},
+    "ja": {"=": "イコール", "×": "かける", "√": "ルート", "°": "ど", "−": "ひく", "-": " "},
+}
 
 
 def spoken(text: str, lang: str) -> str:
     """The line as the synthesiser should read it: numbers in words of the language (62.2 % → "sixty-two point
     two percent", 「ろくじゅうにてんにパーセント」), byte tokens as "byte E3", the space mark silent before a word
-    (“␣girl” is "girl") and named where it stands alone; Japanese in kana (espeak-ng reads kanji as "Chinese
-    letter")."""
+    (“␣girl” is "girl") and named where it stands alone, signs (=, ×, √) as words, chat markers (<|user|>) and
+    names such as W_Q as words; Japanese in kana (espeak-ng reads kanji as "Chinese letter")."""
     number, byte = (number_en, "byte") if lang == "en" else (number_ja, "バイト")
     text = BYTE.sub(lambda m: f" {byte} {' '.join(spelt(c, lang) for c in m.group(1))} ", text)
     text = NUMBER.sub(lambda m: number(m.group(1), m.group(2).replace(",", ""), m.group(3), bool(m.group(4))), text)
     text = re.sub(r"[␣↵](?=\w)", "", text)  # “␣girl”: the word; the mark alone is named below
-    for mark, name in TOKEN_MARKS[lang].items():
+    text = re.sub(r"<\||\|>|_", " ", text)  # <|im_start|> and W_Q read as words
+    for mark, name in (TOKEN_MARKS[lang] | SYMBOLS[lang]).items():
         text = text.replace(mark, f" {name} ")
     text = re.sub(r"[ \t]+", " ", text).strip()
     return kana(text) if lang == "ja" else text

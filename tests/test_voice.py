@@ -57,6 +57,7 @@ def test_numbers_and_token_pieces_are_read_as_spoken():
     assert spoken("its 50,257 tokens, −1.5 and 0.01", "en") == \
         "its fifty thousand two hundred fifty-seven tokens, minus one point five and zero point zero one"
     assert spoken("bytes such as <e3>, and “␣” alone", "en") == "bytes such as byte E three , and “ space ” alone"
+    assert spoken("√64 = 8, W_Q, <|user|>", "en") == "the square root of sixty-four equals eight, W Q, user"
     assert spoken("確率は62.2 %です", "ja") == "かくりつはろくじゅうにてんにパーセントです"
     assert "かんじ" in spoken("漢字", "ja") and "ジーピーティー" in spoken("GPTの", "ja")  # kana, never kanji
     assert [int_ja(n) for n in (300, 600, 800, 3000, 8000, 1024, 50257)] == [
