@@ -44,6 +44,8 @@ QUESTION_WIDTH = th.FRAME_WIDTH / 2 - th.EDGE - QUESTION_X
 CHAPTERS = ("tokens", "vectors", "attention", "mlp", "probabilities", "sampling", "chat", "parameters",
             "pretraining")
 REPEATED = ("attention", "mlp")  # the chapters every layer repeats
+# The questions come in three steps, a few at a time: how the model reads, how it writes, where its numbers come from.
+READING, WRITING, TRAINING = CHAPTERS[:4], CHAPTERS[4:7], CHAPTERS[7:]
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ class Introduction(GPTScene):
         answer = self.show_the_answer(prompt, gpt)
         self.wonder_where_it_comes_from(answer)
         road = self.lay_out_the_road(VGroup(prompt, answer))
-        questions = self.bring_the_questions(road)
-        self.answer, self.road, self.questions = answer, road, questions  # what was drawn, for tests
+        questions = VGroup(self.bring_the_questions(road), self.bring_the_writing_questions(road),
+                           self.bring_the_training_questions(road))
+        self.answer, self.road, self.questions = answer, road, VGroup(*[q for group in questions for q in group])
 
     def ask_the_question(self) -> tuple[VGroup, VMobject]:
         """The prompt as the model will read it, and an empty slot after it: what comes next? (And what GPT means.)"""
@@ -188,16 +191,31 @@ class Introduction(GPTScene):
         return road_map
 
     def bring_the_questions(self, road_map: VGroup) -> VGroup:
-        """The questions a viewer brings, each beside the chapter that answers it."""
+        """The questions a viewer brings, each beside the chapter that answers it: first those on how it reads."""
+        self.show_caption(self.tr("questions_caption"))
+        return self.ask(road_map, READING, "say_bring_the_questions")
+
+    def bring_the_writing_questions(self, road_map: VGroup) -> VGroup:
+        """The questions on how it writes: probabilities, temperature, chat."""
+        return self.ask(road_map, WRITING, "say_bring_the_writing_questions")
+
+    def bring_the_training_questions(self, road_map: VGroup) -> VGroup:
+        """The questions on where its numbers come from: parameters, pre-training."""
+        return self.ask(road_map, TRAINING, "say_bring_the_training_questions")
+
+    def ask(self, road_map: VGroup, chapters: tuple[str, ...], key: str) -> VGroup:
+        """A step: say `key`, the chapters' questions fade in beside their pills, and the step holds until both the
+        line and the questions have been read."""
         pills = road_map[1]
-        questions = VGroup()
         gpt3 = f"{total(weight_matrix_tally(GPT3)):,}"
-        for name, chapter in zip(CHAPTERS, pills):
+        questions = VGroup()
+        for name in chapters:
+            chapter = pills[CHAPTERS.index(name)]
             question = fit(label(self.tr(f"question_{name}", gpt3=gpt3), QUESTION_SIZE, th.DIM), QUESTION_WIDTH)
             questions.add(question.move_to(chapter).align_to([QUESTION_X, 0, 0], LEFT))
-        self.show_caption(self.tr("questions_caption"))
-        self.say("say_bring_the_questions")
-        self.play(LaggedStart(*[FadeIn(q, shift=0.2 * LEFT) for q in questions], lag_ratio=0.2), run_time=3.0)
+        self.say(key)
+        self.play(LaggedStart(*[FadeIn(q, shift=0.2 * LEFT) for q in questions], lag_ratio=0.2),
+                  run_time=0.6 * len(questions))
         self.end_step(self.still_to_read() + reading_seconds(" ".join(q.original_text for q in questions),
                                                              self.settings.lang))  # the questions read after it
         return questions

@@ -30,7 +30,7 @@ from tests.scene_harness import LONG, ONE_TOKEN, assert_inside_frame, check_layo
 PROMPTS = [None, LONG, ONE_TOKEN]  # None: the default prompt
 STEPS = {  # each scene's steps in order: every one has a say_<step> narration in the catalogue
     Introduction: ["ask_the_question", "show_the_answer", "wonder_where_it_comes_from", "lay_out_the_road",
-                   "bring_the_questions"],
+                   "bring_the_questions", "bring_the_writing_questions", "bring_the_training_questions"],
     Recap: ["recall_the_tokens", "look_up_the_vector", "pass_through_the_layers", "read_the_last_vector",
             "score_every_token", "make_probabilities", "pick_the_answer"],
 }
@@ -162,6 +162,42 @@ def test_introduction_lays_out_the_films_road_and_its_questions(media):
     assert {q.original_text for q in scene.questions} | {p[1].original_text for p in pills} <= shown_texts
     for question, chapter in zip(scene.questions, pills):
         assert question.get_left()[0] > chapter.get_right()[0] and abs(question.get_y() - chapter.get_y()) < 0.05
+
+
+MAX_STEP = 20.0  # seconds: a step longer than this is a wall of text (the Japanese questions were one of 33 s)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_questions_come_a_few_at_a_time(lang, media):
+    """The nine questions in three steps (reading, writing, training), each held until its line and its questions
+    are read, none longer than MAX_STEP."""
+    scene, _ = render(Introduction, Settings(lang=lang), media)
+    lengths = np.diff([0.0, *scene.step_ends])
+    assert max(lengths) <= MAX_STEP, [round(t, 1) for t in lengths]
+    assert len(scene.questions) == len(CHAPTERS)
+    check_reading(scene)
+
+
+def shared_phrases(a: str, b: str, lang: str) -> set[str]:
+    """The runs of three words (English) or five characters (Japanese, punctuation and spaces aside) in both."""
+    def runs(text: str) -> set[str]:
+        if lang == "en":
+            words = re.findall(r"[\w’']+", text.lower())
+            return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+        chars = re.sub(r"[\s、。「」：（）？！・]", "", text)
+        return {chars[i:i + 5] for i in range(len(chars) - 4)}
+    return runs(a) & runs(b)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_tokenization_bridges_from_the_introduction_without_repeating_it(lang):
+    """Tokenization's first line takes up the road's first question and says nothing the Introduction said (it
+    repeated "what comes next" and "number by number")."""
+    bridge, story = catalogue("tokens")[lang]["say_bridge"], catalogue("story")[lang]
+    assert story["question_tokens"].lower().rstrip("?？") in bridge.lower()
+    for keys in step_keys(Introduction):
+        for key in keys:
+            assert not shared_phrases(bridge, story[key], lang), key
 
 
 # --- Recap -------------------------------------------------------------------------------------------------------
