@@ -85,7 +85,20 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+_ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+         -0.82215223, 0.17087277)  # Numerical Recipes' erfc(z) ≈ t·exp(−z² + Σ c_i tⁱ), t = 1/(1 + z/2)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise in float64, within 1e-7 of math.erf (what GELU in float32 needs): one array
+    expression rather than math.erf called on each number in turn."""
+    z = np.abs(np.asarray(x, dtype=np.float64))
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = np.zeros_like(t)
+    for c in reversed(_ERFC):
+        poly = poly * t + c
+    erfc = t * np.exp(-z * z + poly)
+    return np.sign(x) * (1.0 - erfc)
 
 
 def next_token_losses(logits: np.ndarray, ids) -> np.ndarray:
@@ -99,7 +112,7 @@ def next_token_losses(logits: np.ndarray, ids) -> np.ndarray:
 def activation(x: np.ndarray, name: str) -> np.ndarray:
     """The MLP's non-linearity by its transformers name; GPT-2 uses the tanh approximation of GELU."""
     if name in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))  # x·x·x: pow is slow
     if name == "gelu":
         return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
     if name == "relu":
