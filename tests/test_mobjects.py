@@ -15,6 +15,15 @@ def test_number_writes_a_real_minus_and_infinity_in_the_label_font():
     assert glyphs.width == pytest.approx(text.width, rel=1e-3) and glyphs.height == pytest.approx(text.height, rel=1e-3)
 
 
+def test_a_number_that_rounds_to_zero_is_written_without_a_minus():
+    assert number(-0.004, 2).text == "0.00" and number(-0.04, 1).text == "0.0" and number(-0.005, 2).text == "−0.01"
+    scores = np.array([[-0.003, 0.0, 0.0], [-0.2, -0.0001, 0.0], [1.5, -0.006, 2e-4]])
+    grid = AttentionGrid(scores, ["a", "b", "c"], mode="scores", causal=False)
+    written = {(q, k): grid.cells[(q, k)][1].text for q in range(3) for k in range(3)}
+    assert written[(0, 0)] == written[(1, 1)] == written[(2, 2)] == "0.00"
+    assert written[(1, 0)] == "−0.20" and written[(2, 1)] == "−0.01"
+
+
 def test_attention_grid_writes_every_number_at_one_size_inside_its_cell():
     scores = np.array([[1.0, -12.34, 3.0], [0.5, -1.0, 100.2], [2.0, 3.0, -4.5]])
     grid = AttentionGrid(scores, ["a", "b", "c"], mode="scores", decimals=1)

@@ -116,8 +116,8 @@ def even_labels(texts: Sequence[str], width: float, size: float = th.LABEL_SIZE,
 
 
 def number_text(x: float, decimals: int = 2) -> str:
-    """How `number` writes x: fixed decimals, an explicit minus sign, −∞."""
-    return "−∞" if np.isneginf(x) else f"{x:.{decimals}f}".replace("-", "−")
+    """How `number` writes x: fixed decimals, an explicit minus sign (none on what rounds to 0.00), −∞."""
+    return "−∞" if np.isneginf(x) else f"{x:z.{decimals}f}".replace("-", "−")
 
 
 def number(x: float, decimals: int = 2, size: float = th.NUMBER_SIZE, color=th.TEXT) -> GlyphText:
