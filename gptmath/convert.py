@@ -32,7 +32,7 @@ def convert(config: dict, state: State) -> Weights:
     except KeyError as exc:
         raise GptMathError(f"weight {exc} is missing from the {family} checkpoint: "
                            "re-save it with save_pretrained") from None
-    weights.blocks[-1], weights.blocks[0]  # laid out lazily: a missing name is found now, not halfway through a trace
+    weights.blocks.stored(0), weights.blocks.stored(-1)  # laid out lazily: a missing weight is found now, not mid-trace
     return weights
 
 

@@ -126,7 +126,7 @@ class Layers(Sequence[Block]):
     def stored(self, layer: int) -> Block:
         """The block as the checkpoint stores it: views of the file, in its dtype."""
         try:
-            return self._build(layer)
+            return self._build(range(self._n)[layer])
         except KeyError as exc:
             raise GptMathError(f"weight {exc} is missing from the checkpoint: re-save it with save_pretrained") \
                 from None

@@ -17,13 +17,14 @@ BFLOAT16 = np.dtype("V2")
 
 
 def widen(a: np.ndarray) -> np.ndarray:
-    """A weight as float32: itself when it is float32 already (a view, no copy), else a row-major float32 copy
-    of it (bfloat16 is the top half of a float32, so its bits shift up by 16)."""
+    """A weight as float32: itself when it is float32 already (a view, no copy), else a float32 copy of it in the
+    same memory order (a transposed view stays one: no slow transposing copy); bfloat16 is the top half of a
+    float32, so its bits shift up by 16."""
     if a.dtype == np.float32:
         return a
     if a.dtype == BFLOAT16:
-        return (a.view(np.uint16).astype(np.uint32, order="C") << 16).view(np.float32)
-    return a.astype(np.float32, order="C")
+        return np.left_shift(a.view(np.uint16), 16, dtype=np.uint32).view(np.float32)
+    return a.astype(np.float32)
 
 
 def product(x: np.ndarray, W: np.ndarray, columns: int = 8192) -> np.ndarray:
