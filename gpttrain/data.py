@@ -1,14 +1,20 @@
 """The training text: documents and their held-out split, stories turned into chats (English and Japanese),
-and the byte-level BPE tokenizer with role tokens and a chat template."""
+the byte-level BPE tokenizer with role tokens and a chat template, and what a run reads (`prepare`: the tokenizer
+and the train and held-out id streams)."""
 from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gptmath.chat import CHAT_TEMPLATE, ROLE_TOKENS, SYSTEM_PROMPT
+
+if TYPE_CHECKING:
+    from gpttrain.train import TrainConfig
 
 EOT = "<|endoftext|>"
 
@@ -54,7 +60,7 @@ def story_request(story: str, rng: random.Random) -> str:
     return rng.choice(WORD_REQUESTS).format(w1=w1, w2=w2, w3=w3)
 
 
-# Names the model card asks for stories about (gpttrain.card.CHAT_REQUESTS): never made up for training.
+# Names the model card asks for stories about (gpttrain.measure.CHAT_REQUESTS): never made up for training.
 UNSEEN_NAMES = ("Tamsin", "Orrin", "Yara", "Kenji", "Zuri", "Soren", "Nala", "Dax", "Kofi")
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 
@@ -113,7 +119,7 @@ NOUN_REQUESTS_JA = ("{noun}のお話をしてください。", "{noun}が出て�
 # taught the model that a katakana name comes next after 「むかしむかし、あるところに、」.
 OPENINGS_JA = ("{name}という{noun}がいました。", "これは、{name}という{noun}のお話です。",
                "{noun}の{name}のお話をしましょう。")
-# Names the model card asks for Japanese stories about (gpttrain.card): none occurs in the corpus, none is made up.
+# Names the model card asks for Japanese stories about (gpttrain.measure): none occurs in the corpus, none is made up.
 UNSEEN_NAMES_JA = ("タムシン", "ズーリ", "ナーラ", "ダックス", "コフィ", "ケンジ", "ユリカ", "ヨキム", "ペルナ")
 KANA_SYLLABLES = list("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
                       "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ")
@@ -230,3 +236,100 @@ def encode_stream(tokenizer, docs: list[str]) -> np.ndarray:
             ids.extend(seq)
             ids.append(eot)
     return np.array(ids, dtype=np.int32)
+
+
+# --------------------------------------------------------------------------
+# What a run reads
+# --------------------------------------------------------------------------
+
+def corpus_files(paths: list[str]) -> list[Path]:
+    """Expand folders into their .txt files (sorted), keep files as given."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.glob("*.txt")) if p.is_dir() else [p])
+    if not files:
+        raise SystemExit(f"no .txt corpus files in {paths}")
+    return files
+
+
+@dataclass
+class Data:
+    """What training reads: the tokenizer and id streams (train per corpus file; held-out per file, then chats)."""
+
+    files: list[Path]
+    tokenizer: object
+    train: list[np.ndarray]
+    test: list[np.ndarray]
+    test_names: list[str]
+    byte_len: np.ndarray  # [V] bytes each token stands for (for bits per byte)
+
+
+def read_terms(path: Path) -> list[str]:
+    """One term per line; blank lines and # comments are skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def kept_documents(docs: list[str], exclude: list[str]) -> list[str]:
+    """The documents that contain none of the excluded terms."""
+    return [d for d in docs if not any(term in d for term in exclude)]
+
+
+def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    """((train stories, train chats), (held-out stories, held-out chats)) of one corpus file, as training sees them."""
+    train, test = split_documents(kept_documents(read_documents(file), cfg.exclude), cfg.held_out, cfg.seed)
+    if file.name not in cfg.chat_files:
+        return (train, []), (test, [])
+    return (as_chats(train, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang),
+            as_chats(test, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang))
+
+
+def prepare(cfg: TrainConfig) -> Data:
+    """Tokenizer (trained once, then reused from the work folder) and train/held-out id streams per corpus file."""
+    from transformers import PreTrainedTokenizerFast
+
+    files = corpus_files(cfg.corpus)
+    splits, test_chats = [], []
+    for f in files:
+        (train, chats), (test, held_out_chats) = file_split(cfg, f)
+        splits.append((train + chats, test))
+        test_chats += held_out_chats
+    saved = Path(cfg.work) / "tokenizer"
+    if (saved / "tokenizer.json").exists():
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)
+    else:
+        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang))
+        tokenizer.save_pretrained(saved)
+    train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
+    tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])
+    from gptmath.tokens import byte_level_decoder
+
+    decode = byte_level_decoder()
+    pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    byte_len = np.array([len(decode(p)) for p in pieces], dtype=np.float64)
+    return Data(files, tokenizer, train, [encode_stream(tokenizer, te) for _, te in tests], [n for n, _ in tests], byte_len)
+
+
+def train_streams(tokenizer, docs: list[list[str]], cfg: TrainConfig) -> list[np.ndarray]:
+    """Each file's training documents as one id stream, in a seeded order. With BPE-dropout the pieces are random,
+    so the streams are cut once and kept in the work folder, and a resumed run reads the same ones."""
+    if not cfg.bpe_dropout:
+        return [encode_stream(tokenizer, shuffled(d, cfg.seed)) for d in docs]
+    saved = Path(cfg.work) / f"train-bpe-dropout-{cfg.bpe_dropout}.npz"
+    if not saved.exists():
+        dropped = with_bpe_dropout(tokenizer, cfg.bpe_dropout)
+        np.savez(saved, *[encode_stream(dropped, shuffled(d, cfg.seed)) for d in docs])
+    with np.load(saved) as streams:
+        return [streams[f"arr_{i}"] for i in range(len(docs))]
+
+
+def shuffled(docs: list[str], seed: int) -> list[str]:
+    """The documents in a seeded random order (so chats are spread through a file's stream)."""
+    docs = list(docs)
+    random.Random(seed).shuffle(docs)
+    return docs
+
+
+def special_ids(tokenizer) -> tuple[int, ...]:
+    """The ids of <|endoftext|> and the role tokens."""
+    return tuple(tokenizer.convert_tokens_to_ids([EOT, *ROLE_TOKENS]))

@@ -21,8 +21,8 @@ from pathlib import Path
 from gptmath import GptMathError, load_model
 from gptmath.checkpoints import INDEX, mean_loss
 
-from .data import EOT
-from .train import TrainConfig, file_split
+from .data import EOT, file_split
+from .train import TrainConfig
 
 MODEL_LIMIT, CHECKPOINTS_LIMIT = 25e6, 40e6  # bytes: what the repository can carry
 PROBE_TOKENS = 128  # at most: a model with a shorter context reads its whole context

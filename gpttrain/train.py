@@ -13,13 +13,16 @@ at log-spaced steps are kept in float16 for the model's training history; the
 best checkpoint by held-out loss is written with save_pretrained; `--resume`
 continues a run, `--init FOLDER` starts a new run from a saved model's weights
 and history (a fresh optimizer, warmed up again).
+
+This module is the run (its settings, the windows drawn, the loop); what it reads
+is gpttrain.data (`prepare`), what it trains and saves gpttrain.model, and how
+it evaluates gpttrain.evaluation.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,14 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gptmath.chat import ROLE_TOKENS
-from gpttrain.data import (
-    EOT, as_chats, chat_template, encode_stream, read_documents, split_documents, train_tokenizer, with_bpe_dropout,
-)
+from gpttrain.data import Data, prepare, read_terms, special_ids
+from gpttrain.evaluation import best_head_scores, evaluate, head_texts
+from gpttrain.model import History, autocast, init_from, new_model, new_optimizer, save_model, save_snapshot, sinusoids
 
-# --------------------------------------------------------------------------
-# Training
-# --------------------------------------------------------------------------
 
 @dataclass
 class TrainConfig:
@@ -75,42 +74,12 @@ class TrainConfig:
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
 
 
-@dataclass
-class History:
-    """Losses as training goes: (step, train loss) and held-out evaluations."""
-
-    train: list[tuple[int, float]] = field(default_factory=list)
-    evals: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
-    tokens_seen: int = 0
-
-
-def corpus_files(paths: list[str]) -> list[Path]:
-    """Expand folders into their .txt files (sorted), keep files as given."""
-    files: list[Path] = []
-    for p in map(Path, paths):
-        files.extend(sorted(p.glob("*.txt")) if p.is_dir() else [p])
-    if not files:
-        raise SystemExit(f"no .txt corpus files in {paths}")
-    return files
-
-
 def lr_at(step: int, cfg: TrainConfig, start: int = 0) -> float:
     """Cosine decay from the peak to a tenth of it, after a linear warm-up over the `cfg.warmup` steps from `start`
     (the step this optimizer began at: 0, or the step of the --init model)."""
     progress = min(1.0, max(0.0, step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     warm = min(1.0, (step - start + 1) / cfg.warmup)
     return warm * cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def sinusoids(n_ctx: int, d_model: int, std: float) -> np.ndarray:
-    """[n_ctx, d_model] sines and cosines of the position at geometric frequencies (Vaswani et al. 2017), entries of
-    root-mean-square `std` like GPT-2's random initialisation: every position is told apart from its neighbours."""
-    pos = np.arange(n_ctx)[:, None]
-    freq = 10000.0 ** (-np.arange(0, d_model, 2) / d_model)[None]
-    table = np.zeros((n_ctx, d_model), dtype=np.float32)
-    table[:, 0::2], table[:, 1::2] = np.sin(pos * freq), np.cos(pos * freq)
-    return table * std * np.sqrt(2)
 
 
 def echo_window(stream: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -136,186 +105,6 @@ def random_echo_window(stream: np.ndarray, allowed: np.ndarray, rng: np.random.G
     window = np.concatenate([stretch, stretch, stream[i:i + n - 2 * span]])
     scored = np.arange(1, n) > span  # target t is window[t]
     return window, scored
-
-
-def evaluate(model, streams: list[np.ndarray], byte_len: np.ndarray, cfg: TrainConfig) -> dict:
-    """Held-out loss over evenly spaced windows of each held-out stream."""
-    import torch
-
-    model.eval()
-    nll = n_tok = n_bytes = 0.0
-    per_source = []
-    with torch.no_grad(), autocast(cfg):
-        for stream in streams:
-            n_win = max(1, min(cfg.eval_windows, (len(stream) - 1) // cfg.n_ctx))
-            starts = np.linspace(0, len(stream) - cfg.n_ctx - 1, n_win).astype(int)
-            x = torch.from_numpy(np.stack([stream[s:s + cfg.n_ctx] for s in starts]).astype(np.int64))
-            y = torch.from_numpy(np.stack([stream[s + 1:s + cfg.n_ctx + 1] for s in starts]).astype(np.int64))
-            logits = model(x).logits.float()
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum")
-            s_nll, s_tok, s_bytes = float(loss), y.numel(), float(byte_len[y.numpy()].sum())
-            per_source.append({"nats_per_token": s_nll / s_tok, "bits_per_byte": s_nll / math.log(2) / s_bytes})
-            nll, n_tok, n_bytes = nll + s_nll, n_tok + s_tok, n_bytes + s_bytes
-    model.train()
-    return {"nats_per_token": nll / n_tok, "bits_per_byte": nll / math.log(2) / n_bytes, "per_source": per_source}
-
-
-def autocast(cfg: TrainConfig):
-    """bfloat16 autocast on the CPU when cfg.bf16, else a no-op context."""
-    import torch
-
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
-
-
-def best_head_scores(model, texts: list[np.ndarray], n_vocab: int, eot: int, skip: tuple[int, ...], length: int = 40,
-                  seeds: int = 4) -> dict:
-    """The heads' detector scores, from the torch model's own (eager) attention patterns.
-
-    previous: best mean weight on the token just before, averaged over `texts` (held-out windows);
-    induction: best mean weight from a repeated random token to what followed its first copy;
-    copying_gain: loss on the first copy minus loss on the repeat, in nats per token.
-    """
-    import torch
-
-    from gptmath.heads import copying_scores, mask_scores, previous_token_mask
-
-    def run(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = model(torch.from_numpy(ids[None].astype(np.int64)), output_attentions=True)
-        return np.stack([a[0].float().numpy() for a in out.attentions]), out.logits[0].float().numpy()
-
-    model.eval()
-    model.set_attn_implementation("eager")
-    with torch.no_grad():
-        prev = np.mean([mask_scores(run(ids)[0], previous_token_mask(ids)) for ids in texts], axis=0)
-        copying = copying_scores(run, n_vocab, eot, skip, length, seeds)
-    model.set_attn_implementation("sdpa")
-    model.train()
-    induction = copying.induction
-    return {"previous": round(float(prev.max()), 4), "previous_head": [int(i) for i in np.unravel_index(prev.argmax(), prev.shape)],
-            "induction": round(float(induction.max()), 4),
-            "induction_head": [int(i) for i in np.unravel_index(induction.argmax(), induction.shape)],
-            "copying_gain": round(copying.gain, 4)}
-
-
-@dataclass
-class Data:
-    """What training reads: the tokenizer and id streams (train per corpus file; held-out per file, then chats)."""
-
-    files: list[Path]
-    tokenizer: object
-    train: list[np.ndarray]
-    test: list[np.ndarray]
-    test_names: list[str]
-    byte_len: np.ndarray  # [V] bytes each token stands for (for bits per byte)
-
-
-def read_terms(path: Path) -> list[str]:
-    """One term per line; blank lines and # comments are skipped."""
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def kept_documents(docs: list[str], exclude: list[str]) -> list[str]:
-    """The documents that contain none of the excluded terms."""
-    return [d for d in docs if not any(term in d for term in exclude)]
-
-
-def file_split(cfg: TrainConfig, file: Path) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
-    """((train stories, train chats), (held-out stories, held-out chats)) of one corpus file, as training sees them."""
-    train, test = split_documents(kept_documents(read_documents(file), cfg.exclude), cfg.held_out, cfg.seed)
-    if file.name not in cfg.chat_files:
-        return (train, []), (test, [])
-    return (as_chats(train, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang),
-            as_chats(test, cfg.chat_share, cfg.seed, cfg.rename_share, cfg.lang))
-
-
-def prepare(cfg: TrainConfig) -> Data:
-    """Tokenizer (trained once, then reused from the work folder) and train/held-out id streams per corpus file."""
-    from transformers import PreTrainedTokenizerFast
-
-    files = corpus_files(cfg.corpus)
-    splits, test_chats = [], []
-    for f in files:
-        (train, chats), (test, held_out_chats) = file_split(cfg, f)
-        splits.append((train + chats, test))
-        test_chats += held_out_chats
-    saved = Path(cfg.work) / "tokenizer"
-    if (saved / "tokenizer.json").exists():
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)
-    else:
-        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang))
-        tokenizer.save_pretrained(saved)
-    train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
-    tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])
-    from gptmath.tokens import byte_level_decoder
-
-    decode = byte_level_decoder()
-    pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    byte_len = np.array([len(decode(p)) for p in pieces], dtype=np.float64)
-    return Data(files, tokenizer, train, [encode_stream(tokenizer, te) for _, te in tests], [n for n, _ in tests], byte_len)
-
-
-def train_streams(tokenizer, docs: list[list[str]], cfg: TrainConfig) -> list[np.ndarray]:
-    """Each file's training documents as one id stream, in a seeded order. With BPE-dropout the pieces are random,
-    so the streams are cut once and kept in the work folder, and a resumed run reads the same ones."""
-    if not cfg.bpe_dropout:
-        return [encode_stream(tokenizer, shuffled(d, cfg.seed)) for d in docs]
-    saved = Path(cfg.work) / f"train-bpe-dropout-{cfg.bpe_dropout}.npz"
-    if not saved.exists():
-        dropped = with_bpe_dropout(tokenizer, cfg.bpe_dropout)
-        np.savez(saved, *[encode_stream(dropped, shuffled(d, cfg.seed)) for d in docs])
-    with np.load(saved) as streams:
-        return [streams[f"arr_{i}"] for i in range(len(docs))]
-
-
-def shuffled(docs: list[str], seed: int) -> list[str]:
-    """The documents in a seeded random order (so chats are spread through a file's stream)."""
-    docs = list(docs)
-    random.Random(seed).shuffle(docs)
-    return docs
-
-
-def head_texts(data: Data, cfg: TrainConfig, n: int = 4, length: int = 120) -> list[np.ndarray]:
-    """`n` windows of `length` held-out tokens, each starting right after an <|endoftext|>, from the first story file."""
-    names = [i for i, name in enumerate(data.test_names) if name.startswith("tinystories")] or [0]
-    stream = data.test[names[0]]
-    eot = data.tokenizer.convert_tokens_to_ids(EOT)
-    starts = [int(i) + 1 for i in np.flatnonzero(stream == eot)[:-1] if len(stream) - i > length + 1][:n] or [0]
-    return [stream[s:s + min(length, cfg.n_ctx)] for s in starts]
-
-
-def special_ids(tokenizer) -> tuple[int, ...]:
-    """The ids of <|endoftext|> and the role tokens."""
-    return tuple(tokenizer.convert_tokens_to_ids([EOT, *ROLE_TOKENS]))
-
-
-def new_model(cfg: TrainConfig, tokenizer):
-    """A freshly initialised GPT2LMHeadModel of the configured shape (position embeddings as sines and cosines when
-    cfg.sinusoid_positions)."""
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    eot = tokenizer.convert_tokens_to_ids(EOT)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=cfg.n_ctx, n_embd=cfg.d_model, n_layer=cfg.n_layer,
-                        n_head=cfg.n_head, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
-                        bos_token_id=eot, eos_token_id=eot)
-    model = GPT2LMHeadModel(config)
-    if cfg.sinusoid_positions:
-        with torch.no_grad():
-            model.transformer.wpe.weight.copy_(torch.from_numpy(sinusoids(cfg.n_ctx, cfg.d_model,
-                                                                          config.initializer_range)))
-    return model
-
-
-def new_optimizer(model, cfg: TrainConfig):
-    """AdamW; matrices decay, except the position embeddings: decay wore them down until no head could tell
-    neighbours apart."""
-    import torch
-
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "wpe" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "wpe" in n]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
 
 
 @dataclass
@@ -502,41 +291,6 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
     progress.bar.close()
     (work / "history.json").write_text(json.dumps(asdict(run.history)))
     return run.history
-
-
-def init_from(model, folder: Path) -> History:
-    """Load a saved model's weights into `model`; its training history (training.json) is where this run goes on."""
-    from safetensors.torch import load_file
-
-    missing, unexpected = model.load_state_dict(load_file(folder / "model.safetensors"), strict=False)
-    if unexpected or set(missing) - {"lm_head.weight"}:  # a tied unembedding is not stored
-        raise SystemExit(f"{folder}: its weights do not fit this configuration "
-                         f"(missing {missing}, unexpected {unexpected})")
-    model.tie_weights()
-    return History(**json.loads((folder / "training.json").read_text())["history"])
-
-
-def save_snapshot(model, tokenizer, work: Path, step: int) -> str:
-    """The model at `step` in float16 under work/checkpoints/step-NNNNNN (with its tokenizer); returns the folder name."""
-    import copy
-
-    folder = work / "checkpoints" / f"step-{step:06d}"
-    folder.mkdir(parents=True, exist_ok=True)
-    copy.deepcopy(model).half().save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder.name
-
-
-def save_model(model, tokenizer, out: Path, cfg: TrainConfig, history: History, test_names: list[str]) -> None:
-    """save_pretrained (safetensors) + tokenizer + the run's settings and losses."""
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.chat_template = chat_template(cfg.lang) if cfg.chat_files else None  # a model that never saw chats has none
-    tokenizer.save_pretrained(out)
-    if not cfg.chat_files:
-        (out / "chat_template.jinja").unlink(missing_ok=True)
-    (out / "training.json").write_text(json.dumps({"config": asdict(cfg), "history": asdict(history),
-                                                   "held_out_sources": test_names}, indent=1))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,7 +55,8 @@ def test_story_requests_name_what_the_story_contains():
 
 
 def test_excluded_terms_leave_whole_documents_out_of_both_splits(tmp_path):
-    from gpttrain.train import TrainConfig, file_split, read_terms
+    from gpttrain.data import file_split, read_terms
+    from gpttrain.train import TrainConfig
 
     terms = tmp_path / "terms.txt"
     terms.write_text("# a comment\n\nbad\n", encoding="utf-8")
@@ -71,7 +72,7 @@ def test_excluded_terms_leave_whole_documents_out_of_both_splits(tmp_path):
 
 
 def test_renamed_chats_copy_a_made_up_name_never_one_the_card_asks_for():
-    from gpttrain.card import CHAT_REQUESTS
+    from gpttrain.measure import CHAT_REQUESTS
     from gpttrain.data import NAMED, UNSEEN_NAMES, made_up_name
 
     story = "Once upon a time, there was a little brown dog named Max. Max liked to dig. Maxine watched Max."
@@ -90,7 +91,7 @@ def test_renamed_chats_copy_a_made_up_name_never_one_the_card_asks_for():
 
 
 def test_a_chat_answer_uses_a_name_only_as_a_word_of_its_own():
-    from gpttrain.card import uses_name
+    from gpttrain.measure import uses_name
 
     assert uses_name("One day, Soren found a rock.", "Soren") and uses_name("Soren's ball", "Soren")
     assert not uses_name("One day, Sorena found a rock.", "Soren") and not uses_name("Tamin", "Tamsin")

@@ -6,8 +6,10 @@ import json
 import numpy as np
 import pytest
 
+from gpttrain.data import as_chats, prepare
+from gpttrain.model import sinusoids
 from gpttrain.toy import write_toy_corpus
-from gpttrain.train import TrainConfig, echo_window, lr_at, prepare, random_echo_window, sinusoids, train
+from gpttrain.train import TrainConfig, echo_window, lr_at, random_echo_window, train
 
 
 def test_echo_window_tells_a_stretch_twice_then_goes_on():
@@ -118,7 +120,7 @@ def test_sines_and_cosines_are_added_to_the_position_embeddings_once(corpus, tmp
 
 
 def test_card_lists_each_files_own_books_without_the_dropped_ones(tmp_path):
-    from gpttrain.card import corpus_table
+    from gpttrain.card_text import corpus_table
     sources = tmp_path / "SOURCES.md"
     sources.write_text(
         "| a.txt | 1 | x | y |\n| gutenberg_childrens_lit.txt | 2 | books | PD |\n\n"
@@ -159,7 +161,7 @@ def test_japanese_chats_ask_for_a_made_up_katakana_name_and_the_story_uses_it():
     assert chat_document_ja("山の上に、雲がありました。", rng, 1.0) is None  # nobody to ask about
     assert chat_document_ja(JA_STORY, random.Random(1), rename=0.0).count("犬") == 4  # not renamed: as it was
     assert "".join(passages(JA_STORY * 4, shortest=30, longest=80)).replace("\n", "") == (JA_STORY * 4).replace("\n", "")
-    plain, chats = __import__("gpttrain.train", fromlist=["as_chats"]).as_chats([JA_STORY] * 10, 1.0, 0, 1.0, "ja")
+    plain, chats = as_chats([JA_STORY] * 10, 1.0, 0, 1.0, "ja")
     assert plain == [JA_STORY] * 10 and len(chats) == 10 == len(chats_ja([JA_STORY] * 10, 1.0, 0, 1.0))
 
 
@@ -198,7 +200,7 @@ def test_the_card_template_lays_out_the_measured_facts():
 
 
 def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
-    from gpttrain.card import chat_requests, uses_name
+    from gpttrain.measure import chat_requests, uses_name
     from gpttrain.data import UNSEEN_NAMES_JA
 
     requests = chat_requests("ja")
