@@ -149,10 +149,11 @@ class GPTScene(FastScene):
     def tear_down(self) -> None:
         super().tear_down()
         writer = getattr(self.renderer, "file_writer", None)
-        if writer is not None and getattr(writer, "includes_sound", False):  # the sound as long as the picture
+        if writer is not None and not self.renderer.skip_animations and (self.settings.output.sound or
+                                                                          writer.includes_sound):
             from pydub import AudioSegment
 
-            writer.add_audio_segment(AudioSegment.silent(0), time=self.renderer.time)
+            writer.add_audio_segment(AudioSegment.silent(0), time=self.renderer.time)  # as long as the picture
         if self.settings.output.script:
             folder = Path(self.settings.output.script)
             folder.mkdir(parents=True, exist_ok=True)

@@ -212,7 +212,8 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     logs.mkdir(parents=True, exist_ok=True)
     output = Output(figures=str(out / "figures") if run["figures"] else None,
                     subtitles=str(out / "subtitles") if run["video"] else None, slides=run["slides"],
-                    voice=run["voice"], narration_dir=str(Path(run["narration_dir"]).resolve()),
+                    voice=run["voice"], sound=run["voice"] != "none" or bool(run.get("recordings")),
+                    narration_dir=str(Path(run["narration_dir"]).resolve()),
                     voice_cache=str(voice_cache(run)), script=str(out / "script"))
     env = os.environ | replace(settings, output=output).to_env()  # what the scene process reads, once
     cwd = out / "slides_work" if run["slides"] else out
@@ -255,34 +256,38 @@ def report_voice(parts: list[Path], script: Path, recordings: Path) -> None:
 
 
 def join_videos(videos: list[Path], target: Path) -> Path:
-    """Concatenate same-format mp4 files, in order, the pictures without re-encoding; their sound (silence where
-    a scene has none) as one continuous track, each scene's exactly as long as its picture."""
+    """Concatenate same-format mp4 files, in order, without re-encoding: each scene's picture and sound start
+    where the previous picture ends (a sound's last packet that would run past its picture is left out, so
+    the joined sound never drifts from the pictures). Written beside the target, then renamed."""
     import av
-    import numpy as np
 
-    from scenes.voice import RATE, sound_of
-
-    sounds = [(sound_of(v, video_seconds(v)), video_seconds(v)) for v in videos]
-    track = None if all(s is None for s, _ in sounds) else \
-        np.concatenate([np.zeros(round(t * RATE), np.float32) if s is None else s for s, t in sounds])
-    listing = target.with_suffix(".txt")
-    listing.write_text("".join(f"file 'file:{v.resolve().as_posix()}'\n" for v in videos))
-    with av.open(str(listing), format="concat", options={"safe": "0"}) as src, av.open(str(target), "w") as dst:
-        stream = dst.add_stream_from_template(template=src.streams.video[0])
-        audio = dst.add_stream("aac", rate=RATE, layout="mono") if track is not None else None
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is None:
-                continue
-            packet.dts = None
-            packet.stream = stream
-            dst.mux(packet)
-        for i in range(0, len(track) if audio else 0, 1024):
-            frame = av.AudioFrame.from_ndarray(track[None, i:i + 1024], format="fltp", layout="mono")
-            frame.rate, frame.pts = RATE, i
-            dst.mux(audio.encode(frame))
-        if audio:
-            dst.mux(audio.encode(None))
-    listing.unlink()
+    partial = target.with_name(f".{target.name}.part")
+    sources = [av.open(str(v)) for v in videos]
+    try:
+        with av.open(str(partial), "w", format="mp4") as dst:
+            sound = all(src.streams.audio for src in sources)
+            first = sources[0].streams
+            out = {"video": dst.add_stream_from_template(template=first.video[0])}
+            if sound:
+                out["audio"] = dst.add_stream_from_template(template=first.audio[0])
+            offset = 0.0
+            for video, src in zip(videos, sources):
+                length = video_seconds(video)
+                for packet in src.demux(src.streams.video[0], *(src.streams.audio[:1] if sound else [])):
+                    if packet.dts is None:
+                        continue
+                    kind, base = packet.stream.type, packet.time_base
+                    if kind == "audio" and (packet.pts + packet.duration) * base > length + 1e-9:
+                        continue
+                    shift = round(offset / base)
+                    packet.pts, packet.dts = packet.pts + shift, packet.dts + shift
+                    packet.stream = out[kind]
+                    dst.mux(packet)
+                offset += length
+    finally:
+        for src in sources:
+            src.close()
+    os.replace(partial, target)
     return target
 
 
@@ -345,9 +350,9 @@ def render(scenes: str | list[str] | None = None, **options) -> list[Path]:
 def produce(settings: Settings, run: dict) -> list[Path]:
     """Check, compute the trace once, then write what `run` asks for; returns the files written."""
     check_run(run)
-    recordings = check_voice(settings, run)
-    if recordings:
-        print(f"{len(recordings)} recording(s) in {Path(run['narration_dir']) / settings.lang}", flush=True)
+    run["recordings"] = check_voice(settings, run)
+    if run["recordings"]:
+        print(f"{len(run['recordings'])} recording(s) in {Path(run['narration_dir']) / settings.lang}", flush=True)
     out = Path(run["out"]).resolve()
     print(f"Loading {settings.model_source} and running the forward pass once…", flush=True)
     rendering = run["video"] or run["figures"] or run["slides"] or run.get("script_only")

@@ -30,6 +30,7 @@ class Output:
     subtitles: str | None = None  # folder for <Scene>.srt made of the captions
     slides: bool = False  # each named step ends a manim-slides slide (the scene class must be a Slide)
     voice: str = "none"  # who speaks the narration: none (silent), espeak (see scenes/voice.py)
+    sound: bool = False  # the video has a sound track even where nothing is said (so that joined videos do)
     narration_dir: str | None = None  # folder of the lecturer's recordings, <lang>/<Scene>/<NN>_<step>.wav
     voice_cache: str | None = None  # folder of synthesised clips (None: scenes.voice.default_cache())
     script: str | None = None  # folder for <Scene>.json: each line said, its step, file name and clip length

@@ -318,21 +318,3 @@ def write_script(parts: list[Path], target: Path, lang: str, recordings: Path) -
     os.replace(partial, target)
     return target
 
-
-RATE = 44100  # samples a second of the joined video's sound
-
-
-def sound_of(video: Path, seconds: float) -> "np.ndarray | None":
-    """A video's sound as mono samples at RATE, cut or padded with silence to `seconds` (None: it has none)."""
-    import av
-    import numpy as np
-
-    with av.open(str(video)) as f:
-        if not f.streams.audio:
-            return None
-        resampler = av.AudioResampler(format="fltp", layout="mono", rate=RATE)
-        chunks = [r.to_ndarray()[0] for frame in f.decode(f.streams.audio[0]) for r in resampler.resample(frame)]
-        chunks += [r.to_ndarray()[0] for r in resampler.resample(None)]
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    n = round(seconds * RATE)
-    return np.pad(samples[:n], (0, max(0, n - len(samples))))
