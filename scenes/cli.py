@@ -248,7 +248,9 @@ def report_voice(parts: list[Path], script: Path, recordings: Path) -> None:
     """How much was synthesised, and any recording no step used (its number does not match the step's)."""
     scenes = [json.loads(p.read_text(encoding="utf-8")) for p in parts if p.exists()]
     made, seconds = sum(s["synthesised"] for s in scenes), sum(s["synthesis_seconds"] for s in scenes)
-    print(f"Script: {script} ({made} clip(s) synthesised in {seconds:.1f} s, the rest from the cache)", flush=True)
+    heard = sum(line["seconds"] is not None for s in scenes for line in s["lines"])
+    print(f"Script: {script} ({heard} line(s) spoken: {made} synthesised in {seconds:.1f} s, the others from the "
+          f"cache or recordings)" if heard else f"Script: {script} (silent)", flush=True)
     for s in scenes:
         for name in s["unused"]:
             print(f"warning: {recordings / s['scene'] / name}.* was not used: no step of {s['scene']} has that "
