@@ -395,9 +395,10 @@ def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
     if failed:
         raise RenderFailed(f"{len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
                            f"(logs in {out / 'logs'})")
-    written.append(write_script([out / "script" / f"{s}.json" for s in scenes], out / "narration.md",
-                                settings.lang, Path(run["narration_dir"])))
-    report_voice([out / "script" / f"{s}.json" for s in scenes], written[-1], Path(run["narration_dir"]) / settings.lang)
+    if run["video"] or run.get("script_only"):  # the film's script (stills alone have no timing to list)
+        parts = [out / "script" / f"{s}.json" for s in scenes]
+        written.append(write_script(parts, out / "narration.md", settings.lang, Path(run["narration_dir"])))
+        report_voice(parts, written[-1], Path(run["narration_dir"]) / settings.lang)
     if run["video"] and len(scenes) > 1:
         videos = [out / "videos" / f"{list(SCENE_MODULE).index(s) + 1:02d}_{s}.mp4" for s in scenes]
         written += [join_videos(videos, out / "gpt.mp4"), join_subtitles(videos, out / "gpt.srt")]
