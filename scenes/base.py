@@ -155,15 +155,7 @@ class GPTScene(FastScene):
 
             writer.add_audio_segment(AudioSegment.silent(0), time=self.renderer.time)  # as long as the picture
         if self.settings.output.script:
-            folder = Path(self.settings.output.script)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{type(self).__name__}.json").write_text(json.dumps(
-                {"scene": type(self).__name__, "lines": self.script, "seconds": self.renderer.time,
-                 "step_ends": self.step_ends,
-                 "unused": sorted(set(self.narrator.recordings) - self.narrator.used),
-                 "synthesised": self.narrator.service.synthesised if self.narrator.service else 0,
-                 "synthesis_seconds": self.narrator.service.seconds if self.narrator.service else 0.0},
-                ensure_ascii=False, indent=1), encoding="utf-8")
+            self.write_script(Path(self.settings.output.script) / f"{type(self).__name__}.json")
         if self.settings.output.subtitles and (self.narration or self.captions):
             from scenes.subtitles import cues_from_captions, narration_cues, to_srt
 
@@ -173,6 +165,18 @@ class GPTScene(FastScene):
             cues = narration_cues(self.narration, end, self.settings.lang, self.step_ends, self.voiced) \
                 if self.narration else cues_from_captions(self.captions, end)
             (folder / f"{type(self).__name__}.srt").write_text(to_srt(cues), encoding="utf-8")
+
+    def write_script(self, path: Path) -> None:
+        """What the scene said, for out/narration.md and the slides' notes: each line with its step, file name,
+        clip and start; when each step ended; the recordings no step used; what synthesis cost."""
+        service = self.narrator.service
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({
+            "scene": type(self).__name__, "lines": self.script, "seconds": self.renderer.time,
+            "step_ends": self.step_ends, "unused": sorted(set(self.narrator.recordings) - self.narrator.used),
+            "synthesised": service.synthesised if service else 0,
+            "synthesis_seconds": service.seconds if service else 0.0,
+        }, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def end_step(self, pause: float = 1.0) -> None:
         """Close a named step: a pause for the viewer (longer while its words are still being read), a still in

@@ -87,8 +87,8 @@ def parser() -> argparse.ArgumentParser:
                     help="skip the videos (with --figures: only the stills, much faster)")
     ap.add_argument("--voice", help="who speaks the narration: espeak (default, offline), or none for a silent video; "
                     "recordings in --narration-dir come first")
-    ap.add_argument("--narration-dir", type=Path, help="folder of your recordings, <lang>/<Scene>/<NN>_<step>.wav|flac|mp3, "
-                    "named as out/narration.md lists them (default: narration)")
+    ap.add_argument("--narration-dir", type=Path, help="folder of your recordings, "
+                    "<lang>/<Scene>/<NN>_<step>.wav|flac|mp3, named as out/narration.md lists them (default: narration)")
     ap.add_argument("--voice-cache", type=Path, help="folder of synthesised clips, kept between renders "
                     "(default: ~/.cache/gpt-manim/voice)")
     ap.add_argument("--list", action="store_true", help="list the scenes in story order and exit")

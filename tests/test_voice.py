@@ -197,7 +197,8 @@ def test_bad_recordings_fail_in_one_line_before_rendering(name, make, message, t
     out = tmp_path / "out"
     out.mkdir()
     (out / "gpt.mp4").write_bytes(b"an earlier video")
-    r = run_cli("Tokenization", "--model", str(toy_dir), "--out", str(out), "--narration-dir", str(tmp_path / "narration"))
+    r = run_cli("Tokenization", "--model", str(toy_dir), "--out", str(out),
+                "--narration-dir", str(tmp_path / "narration"))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and message in r.stderr, r.stderr
     assert name.split("/")[-1] in r.stderr or "Tokenisation" in r.stderr
     assert (out / "gpt.mp4").read_bytes() == b"an earlier video" and not (out / "videos").exists()
