@@ -146,7 +146,8 @@ def test_failing_scene_keeps_the_others(toy_dir, tmp_path, monkeypatch):
 def test_help_lists_every_option():
     r = run_cli("--help")
     for option in ("--prompt", "--model", "--layer", "--head", "--position", "--temperature", "--seed", "--top-k",
-                   "--jobs", "--out", "--config", "--figures", "--data", "--slides", "--lang", "--quality"):
+                   "--jobs", "--out", "--config", "--figures", "--data", "--slides", "--lang", "--quality", "--voice",
+                   "--narration-dir", "--voice-cache"):
         assert option in r.stdout
 
 
