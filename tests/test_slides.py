@@ -203,3 +203,11 @@ def test_each_step_has_its_narration_as_speaker_notes(out):
         texts = ["".join(t.text or "" for t in ET.fromstring(pptx.read(p)).iter(
             "{http://schemas.openxmlformats.org/drawingml/2006/main}t")) for p in pages]
     assert len(texts) == len(said) and all(s.replace("\n", "") in t.replace("\n", "") for s, t in zip(said, texts))
+
+
+def test_speaker_notes_keep_byte_tokens_as_text():
+    from scenes.slides import speaker_notes
+
+    page = '<section><aside class="notes" data-markdown>such as <e3> raw</aside></section>'
+    assert speaker_notes(page, ["bytes such as <e3>, *not* bold\n\nSecond line."]) == (
+        '<section><aside class="notes"><p>bytes such as &lt;e3&gt;, *not* bold</p><p>Second line.</p></aside></section>')
