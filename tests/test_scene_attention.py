@@ -18,6 +18,7 @@ from scenes.mobjects.heads import glyph_px
 from scenes.multi_head_attention import HeadsLayout, ModelView, MultiHeadAttention
 from scenes.settings import Settings
 from tests.families import FAMILY_SHAPES, make_family_model
+from tests.narration_check import said
 from tests.scene_harness import HEIGHT, LONG, ONE_TOKEN, check_layout, check_reading, compare_golden, render, \
     visible_texts
 
@@ -306,12 +307,6 @@ def test_many_heads_sum_is_readable_at_480p(n_head, wide_dirs, tmp_path):
 
 
 # -- narration: every step says its line, in both languages; each claim chosen by the numbers -------------------
-
-def said(scene, key: str, **values) -> bool:
-    """Whether the scene's narration has the catalogue's line `key`, filled with these values."""
-    line = tr("attention", key, scene.settings.lang, **values)
-    return any(text == line for _, text in scene.narration)
-
 
 def softmax_facts(scene) -> tuple[int, float, bool]:
     """The query's heaviest key and its weight, read off the trace, and whether the detectors name the head a

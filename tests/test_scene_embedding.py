@@ -11,6 +11,7 @@ from scenes.embedding_space import EmbeddingSpace
 from scenes.mobjects import round_ticks
 from scenes.theme import show_spaces
 from scenes.settings import Settings
+from tests.narration_check import said
 from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
 
 
@@ -163,11 +164,6 @@ def test_space_golden(space, update_golden):
 EMBEDDING_STEPS = ["show_matrix", "pull_out_columns", "add_positions", "point_to_rotary", "sum_vectors"]
 SPACE_STEPS = ["show_cloud", "show_neighbours", "show_direction"]
 PX_PER_UNIT = 480 / 8  # 480p: the frame is 8 units tall
-
-
-def said(scene, key: str, **values) -> bool:
-    """Whether the scene's narration says the catalogue's line `key`, filled with these values."""
-    return scene.tr(key, **values) in [line for _, line in scene.narration]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from scenes.mobjects import quoted
 from scenes.recap import Recap
 from scenes.settings import Settings
 from tests.families import FAMILY_SHAPES, make_family_model
+from tests.narration_check import said_keys
 from tests.scene_harness import LONG, ONE_TOKEN, assert_inside_frame, check_layout, check_reading, compare_golden, \
     frames_at, render, shown, visible_texts
 
@@ -107,28 +108,14 @@ def step_keys(scene_cls) -> list[tuple[str, ...]]:
     return [("say_bridge",), *keys] if scene_cls in BRIDGED else keys
 
 
-def said(template: str) -> re.Pattern:
-    """A catalogue line as a pattern: its placeholders filled with anything but braces."""
-    parts = [re.escape(text) + ("[^{}]+" if name else "") for text, name, _, _ in string.Formatter().parse(template)]
-    return re.compile("".join(parts))
-
-
-def key_said(scene, i: int) -> str:
-    """Which of the allowed keys the scene's i-th narration line is."""
-    words = catalogue("story")[scene.settings.lang]
-    line = scene.narration[i][1]
-    keys = [k for k in step_keys(type(scene))[i] if said(words[k]).fullmatch(line)]
-    assert len(keys) == 1, f"{line!r} is none (or several) of {step_keys(type(scene))[i]}"
-    return keys[0]
-
-
 def assert_narrated(scene) -> None:
     """Every step says its line(s), in step order, from the step's own keys, every placeholder filled, and every
     line and caption stays up long enough to read (check_reading)."""
     keys = step_keys(type(scene))
-    assert len(scene.narration) == len(keys) and scene.steps_done == len(STEPS[type(scene)])
-    for i in range(len(keys)):
-        key_said(scene, i)
+    said = said_keys(scene)
+    assert len(said) == len(keys) and scene.steps_done == len(STEPS[type(scene)])
+    for key, allowed in zip(said, keys):
+        assert key in allowed, f"{key} is none of {allowed}"
     check_reading(scene)
 
 
@@ -330,7 +317,7 @@ def test_the_answer_says_sure_by_the_numbers(model, sure, media, family_dir):
     scene, _ = render(Introduction, settings, media)
     top = expected_top(scene, 1)[0]
     assert (top.prob > SURE) is sure
-    assert key_said(scene, 1) == ("say_show_the_answer_sure" if sure else "say_show_the_answer_unsure")
+    assert said_keys(scene)[1] == ("say_show_the_answer_sure" if sure else "say_show_the_answer_unsure")
     line = scene.narration[1][1]
     assert quoted(top.text) in line and f"{100 * top.prob:.1f}%" in line
     assert_narrated(scene)
@@ -364,6 +351,6 @@ def test_the_recap_answers_the_opening_question_with_the_same_numbers(model, lik
     assert all(v in intro.narration[1][1] for v in said_top)
     assert all(v in recap.narration[6][1] for v in said_top)  # make_probabilities, after the bridge
     assert (recap.numbers.picked == top.token_id) is likeliest_picked
-    assert key_said(recap, 7) == ("say_pick_the_answer" if likeliest_picked else "say_pick_the_answer_other")
+    assert said_keys(recap)[7] == ("say_pick_the_answer" if likeliest_picked else "say_pick_the_answer_other")
     assert quoted(recap.numbers.picked_text) in recap.narration[7][1]
     assert_narrated(recap)

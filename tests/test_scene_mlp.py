@@ -9,6 +9,7 @@ from scenes import theme as th
 from scenes.mlp_block import MLPBlock
 from scenes.settings import Settings
 from scenes.theme import show_spaces
+from tests.narration_check import said
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
 
@@ -65,11 +66,6 @@ def test_other_model_shape(toy_dirs, tmp_path):
 
 STEPS = ["show_input", "project_up", "apply_activation", "multiply_by_up", "light_up_neurons", "project_down",
          "add_to_residual", "run_in_parallel"]
-
-
-def said(scene, key: str, **values) -> bool:
-    """Whether the scene's narration says the catalogue's line `key`, filled with these values."""
-    return scene.tr(key, **values) in [line for _, line in scene.narration]
 
 
 def shown_caption(scene, key: str, **values) -> bool:

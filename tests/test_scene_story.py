@@ -23,6 +23,7 @@ from scenes.attention_arcs import MIN_WEIGHT, PREVIOUS_HEAD, AttentionArcs, cont
 from scenes.in_context_copying import ALREADY_EXPECTED, CLEAR_LINK, COPY_MIN, COPY_RATIO, InContextCopying, copy_claim
 from scenes.mobjects import quoted
 from scenes.settings import Settings
+from tests.narration_check import caption_texts, said, said_keys
 from tests.scene_harness import LONG, check_layout, check_reading, compare_golden, render
 from tests.test_checkpoints import run  # noqa: F401  (the tiny training run, shipped below)
 
@@ -51,16 +52,11 @@ def shown(scene, module: str, key: str, **values) -> bool:
     return tr(module, key, scene.settings.lang, **values).replace(" ", "") in on_screen(scene)
 
 
-def said(scene, module: str, key: str, **values) -> bool:
-    return tr(module, key, scene.settings.lang, **values) in [line for _, line in scene.narration]
-
-
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_multi_head_attention_of_a_one_head_model_speaks_of_one_head(lang, toy_dirs, media):
     """With one head a layer, the bridge, the heads and the sum speak of that one head (the bridge said "several
     heads"); with three, of several."""
     from scenes.multi_head_attention import MultiHeadAttention
-    from tests.narration_check import caption_texts, said_keys
 
     one, _ = render(MultiHeadAttention, Settings(model=str(toy_dirs["1L1H"]), lang=lang), media)
     three, _ = render(MultiHeadAttention, Settings(model=str(toy_dirs["2L3H"]), lang=lang), media)
@@ -95,7 +91,7 @@ def test_arcs_call_a_head_content_reading_only_when_its_token_comes_twice(lang, 
     assert c.count == s.tokens[1:-2].count(c.token)
     values = dict(token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}")
     assert shown(scene, "reading", "content" + variant, **values)
-    assert said(scene, "reading", "say_switch_to_content_head" + variant, **values)
+    assert said(scene, "say_switch_to_content_head" + variant, **values)
     for other in {"", "_once", "_weak"} - {variant}:
         assert not shown(scene, "reading", "content" + other, **values)
     if lang == "en":
@@ -103,8 +99,8 @@ def test_arcs_call_a_head_content_reading_only_when_its_token_comes_twice(lang, 
     from gptmath.heads import previous_token_scores
 
     score = previous_token_scores(s.trace)[s.layer, s.head]
-    habit = said(scene, "reading", "say_show_all_links_previous", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
-    assert habit == (score >= PREVIOUS_HEAD) and habit != said(scene, "reading", "say_show_all_links",
+    habit = said(scene, "say_show_all_links_previous", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
+    assert habit == (score >= PREVIOUS_HEAD) and habit != said(scene, "say_show_all_links",
                                                                w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
     check_reading(scene)
 
@@ -128,7 +124,7 @@ def test_copying_is_claimed_only_when_the_first_time_was_unlikely_and_the_repeat
         assert got == claim, ex
     values = dict(next=quoted(s.tokens[ex.first + 1]), first=f"{ex.p_first:.1%}", now=f"{ex.p_again:.1%}")
     assert shown(scene, "reading", f"jump_{got}", **values)
-    assert said(scene, "reading", f"say_compare_probabilities_{got}", **values)
+    assert said(scene, f"say_compare_probabilities_{got}", **values)
     for other in {"copies", "already", "no_copy"} - {got}:
         assert not shown(scene, "reading", f"jump_{other}", **values)
     (pL, ph), (iL, ih) = s.heads.previous, s.heads.induction
@@ -140,7 +136,7 @@ def test_copying_is_claimed_only_when_the_first_time_was_unlikely_and_the_repeat
         weak = "" if values["w"] >= CLEAR_LINK else "_weak"
         values["w"] = f"{values['w']:.2f}"
         assert shown(scene, "reading", step + weak, **values), (step + weak, values)
-        assert said(scene, "reading", f"say_{step}{'_token' if step == 'previous' else ''}_head{weak}", **values)
+        assert said(scene, f"say_{step}{'_token' if step == 'previous' else ''}_head{weak}", **values)
         assert not shown(scene, "reading", step + ("_weak" if weak == "" else ""), **values)
         if toy:  # random attention spreads thinly: neither link is strong
             assert weak == "_weak", (step, values)
@@ -184,11 +180,11 @@ def test_copying_shows_the_copied_tokens_real_probabilities(prompt, media):
 def test_copying_captions_say_what_the_numbers_show(toy_dirs, media):
     """The shipped model copies (a stripe, far less surprised on the repeat); a random one does not, and says so."""
     copying, not_copying = ["The stripe:", "far less surprised"], ["would draw a stripe", "hardly less surprised"]
-    for settings, said, unsaid in ((Settings(), copying, not_copying),
-                                   (Settings(model=str(toy_dirs[TOY])), not_copying, copying)):
+    for settings, shown_words, unshown in ((Settings(), copying, not_copying),
+                                           (Settings(model=str(toy_dirs[TOY])), not_copying, copying)):
         scene, _ = render(InContextCopying, settings, media)
         captions = " ".join(text for _, text in scene.captions)
-        assert all(p in captions for p in said) and not any(p in captions for p in unsaid), captions
+        assert all(p in captions for p in shown_words) and not any(p in captions for p in unshown), captions
 
 
 def test_copying_without_a_repeat_says_so(media):
@@ -325,9 +321,9 @@ def test_pretraining_without_history_still_takes_a_step(toy_dir, media, monkeypa
     monkeypatch.setattr(SceneData, "gradient_step", lambda self: replace(real(self), n_changed=real(self).n_params))
     scene, _ = render(PreTraining, Settings(model=str(toy_dir)), media)
     assert scene.training.history == [] and scene.training.step.ids == load_model(toy_dir).encode(EXAMPLE)
-    assert said(scene, "pretraining", "say_no_history") and check_training_words(scene) == []
+    assert said(scene, "say_no_history") and check_training_words(scene) == []
     assert shown(scene, "pretraining", "step_all", lr=f"{STEP_LR:g}")
-    assert said(scene, "pretraining", "say_one_step_update_all", **_update_values(scene))
+    assert said(scene, "say_one_step_update_all", **_update_values(scene))
 
 
 def _update_values(scene) -> dict:

@@ -9,6 +9,7 @@ import pytest
 from gptmath.tokens import char_spans
 from scenes.settings import DEFAULT_MODELS, Settings
 from scenes.tokenization import Tokenization
+from tests.narration_check import said
 from tests.scene_harness import LONG, check_layout, compare_golden, render
 
 
@@ -82,11 +83,6 @@ def test_japanese_model_reads_whole_japanese_words(tmp_path, update_golden):
 
 STEPS = ["show_prompt", "cut_into_tokens", "show_ids", "show_split_characters", "state_vocabulary"]
 PX_PER_UNIT = 480 / 8  # 480p: the frame is 8 units tall
-
-
-def said(scene, key: str, **values) -> bool:
-    """Whether the scene's narration says the catalogue's line `key`, filled with these values."""
-    return scene.tr(key, **values) in [line for _, line in scene.narration]
 
 
 def test_every_step_has_its_narration_in_both_languages():
