@@ -24,7 +24,7 @@ T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 MAX_BARS = 12  # at most this many token rows fit the frame, whatever top_k asks for
 N_GENERATE = 8  # rounds of the generation loop
 TEXT_AT = np.array([-th.FRAME_WIDTH / 2 + th.EDGE, 2.6, 0])  # the text's top left corner
-BOX_AT, BARS_AT = [-3.9, -1.4, 0], [3.2, -0.35, 0]
+BOX_AT, BARS_AT = [-3.9, -1.4, 0], [3.0, -0.35, 0]  # the pick's frame stays inside the margin
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Generation(GPTScene):
             self.say("say_run_more_rounds")
         bars = self.show_bars(rounds, loop, i)
         at = bars.top.ids.index(rounds.steps[i].chosen)  # the picked token's row
-        pick = SurroundingRectangle(bars.rows[at], color=th.HIGHLIGHT, buff=0.06)
+        pick = SurroundingRectangle(bars.rows[at], color=th.HIGHLIGHT, buff=0.1)
         if i == 0:
             self.announce_pick(rounds.chosen[0], bars.top.probs[at])
         self.play(Create(pick), run_time=0.4 if i > 1 else 0.8)

@@ -18,7 +18,7 @@ from tests.scene_harness import compare_golden, frame_difference, frames_at
 MOMENTS = {
     Temperature: {"sweep": 19.3},  # the bars mid-way through the sweep to T ≈ 0
     AttentionHead: {"mask": 67.8, "softmax": 79.2},  # the causal mask arriving; softmax running down the columns
-    Generation: {"round": 37.4},  # a round of the loop: bars, pick, appended token
+    Generation: {"round": 38.0},  # a round of the loop: its bars, the pick framed, before it flies to the text
     MLPBlock: {"gelu": 33.0},  # the neurons' dots landing on the GELU curve
 }
 
