@@ -3,6 +3,7 @@ and peak memory as a multiple of the checkpoint's size, for random checkpoints o
 
     python benchmarks/big_models.py                    # GPT-2 small, medium, large and a Llama-3.2-1B shape
     python benchmarks/big_models.py small xl           # the shapes named (xl: 6.2 GB on disk, 13 GB free memory)
+    python benchmarks/big_models.py --threads 1        # one BLAS thread in both libraries (a busy machine)
 
 Each checkpoint is written to a temporary folder tensor by tensor (names and shapes from transformers' own model,
 built on the meta device, so no model is ever held in memory to write it), with the shipped model's tokenizer.
@@ -115,10 +116,14 @@ print(json.dumps(int(status["VmHWM"].split()[0]) * 1024))
 """
 
 
-def measure(code: str, folder: Path) -> tuple[list[float], int]:
-    """[load s, first trace s, warm trace s] and peak resident bytes of `code` run in a fresh process."""
+def measure(code: str, folder: Path, threads: int | None) -> tuple[list[float], int]:
+    """[load s, first trace s, warm trace s] and peak resident bytes of `code` run in a fresh process (with
+    `threads` BLAS and OpenMP threads, else the libraries' own choice)."""
+    env = dict(os.environ)
+    if threads is not None:
+        env |= {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
     done = subprocess.run([sys.executable, "-c", code.format(folder=str(folder), n=N_TOKENS) + PEAK], cwd=ROOT,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if done.returncode:
         sys.exit(f"measuring {folder.name} failed: {done.stderr.strip().splitlines()[-1]}")
     *_, times, peak = done.stdout.splitlines()
@@ -129,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("shapes", nargs="*", default=DEFAULT, help=f"shapes to measure: {', '.join(SHAPES)}")
     parser.add_argument("--no-transformers", action="store_true", help="measure gptmath only")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads for both libraries (default: theirs)")
     args = parser.parse_args()
     if unknown := [s for s in args.shapes if s not in SHAPES]:
         parser.error(f"unknown shape {unknown[0]!r}: choose from {', '.join(SHAPES)}")
@@ -139,11 +145,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"big-{name}-") as tmp:
             folder = Path(tmp) / name
             size = write_checkpoint(folder, model_type, dtype, config)
-            (load, first, warm), peak = measure(GPTMATH, folder)
+            (load, first, warm), peak = measure(GPTMATH, folder, args.threads)
             row = (f"{name:9} {size / 1e9:6.2f} GB | {load:10.2f} s {first:9.2f} s {warm:4.2f} s "
                    f"{peak / size:5.2f}x |")
             if not args.no_transformers:
-                (load, first, warm), peak = measure(TRANSFORMERS, folder)
+                (load, first, warm), peak = measure(TRANSFORMERS, folder, args.threads)
                 row += f" {load:15.2f} s {first:11.2f} s {warm:4.2f} s {peak / size:5.2f}x"
             print(row, f"  ({dtype.lower()}, {N_TOKENS} tokens, load average {os.getloadavg()[0]:.1f})", flush=True)
 
