@@ -132,7 +132,8 @@ class ForwardPass(GPTScene):
         for name, y in zip(names, (Y_SNAPSHOT, Y_BARS + MAX_BAR / 2, Y_LENS)):
             name.move_to([LABEL_X[0], y, 0], aligned_edge=LEFT)
         if not layout.named_layers:  # boxes too narrow for their names: a legend names their colours
-            names.add(self.legend().move_to([LABEL_X[0], Y_STREAM, 0], aligned_edge=LEFT))
+            names.add(self.legend().next_to([LABEL_X[0], Y_STREAM - BOX_HEIGHT / 2, 0], DOWN, buff=0.1,
+                                            aligned_edge=LEFT))  # under the row names' column and the embedding
         stream = Line([EMBED_X[1], Y_STREAM, 0], [UNEMBED_X[0], Y_STREAM, 0], color=th.DIM, stroke_width=3)
         box = self.block(EMBED_X, "embed_box", OTHER_COLOR, layout)
         snapshot = self.snapshot(layout, hooks.resid(0, "pre"), sum(EMBED_X) / 2)
