@@ -23,7 +23,7 @@ from gptmath import GptMathError
 
 from scenes.settings import Output, Settings
 from scenes.slides import build_slides, slide_module
-from scenes.voice import write_script
+from scenes.voice import report_voice, write_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE_DIR = Path(__file__).resolve().parent
@@ -242,19 +242,6 @@ def render_one(scene: str, settings: Settings, run: dict, out: Path) -> tuple[st
     if ok and run["figures"]:
         files += sorted((out / "figures").glob(f"{scene}_*.*"))
     return scene, ok, time.time() - start, files, log
-
-
-def report_voice(parts: list[Path], script: Path, recordings: Path) -> None:
-    """How much was synthesised, and any recording no step used (its number does not match the step's)."""
-    scenes = [json.loads(p.read_text(encoding="utf-8")) for p in parts if p.exists()]
-    made, seconds = sum(s["synthesised"] for s in scenes), sum(s["synthesis_seconds"] for s in scenes)
-    heard = sum(line["seconds"] is not None for s in scenes for line in s["lines"])
-    print(f"Script: {script} ({heard} line(s) spoken: {made} synthesised in {seconds:.1f} s, the others from the "
-          f"cache or recordings)" if heard else f"Script: {script} (silent)", flush=True)
-    for s in scenes:
-        for name in s["unused"]:
-            print(f"warning: {recordings / s['scene'] / name}.* was not used: no step of {s['scene']} has that "
-                  f"number; see {script} for the names", file=sys.stderr)
 
 
 def join_videos(videos: list[Path], target: Path) -> Path:

@@ -18,7 +18,8 @@ from scenes.base import GPTScene
 from scenes.settings import Output, Settings
 from scenes.subtitles import read_srt
 from scenes.tokenization import Tokenization
-from scenes.voice import PAUSE, Espeak, audio_seconds, int_ja, spoken
+from scenes.spoken import int_ja, spoken
+from scenes.voice import PAUSE, Espeak, audio_seconds
 from tests.scene_harness import render
 
 needs_espeak = pytest.mark.skipif(os.system("command -v espeak-ng >/dev/null") != 0,
