@@ -120,7 +120,7 @@ class MultiHeadAttention(GPTScene):
         d = self.data
         names = [self.tr(role) for role in HEAD_ROLES] + [self.tr("head_name", head=d.model.config.n_head - 1)]
         layout = HeadsLayout.of(d.model.config, d.head, max(label(n, th.SMALL_SIZE).width for n in names))
-        self.show_title(self.tr("mh_title", layer=d.layer))
+        self.show_title(self.tr("mh_title_one" if d.model.config.n_head == 1 else "mh_title", layer=d.layer))
         self.thumbnails, heads, self.kv_brackets = self.show_heads(layout)
         self.layer_sum = self.combine_outputs(layout, self.thumbnails, heads, self.kv_brackets)
         self.model_view = self.show_model_view(layout)

@@ -64,6 +64,7 @@ def test_multi_head_attention_of_a_one_head_model_speaks_of_one_head(lang, toy_d
                                   "say_combine_outputs_one"]
     assert said_keys(three)[:3] == ["say_bridge_multi_head_attention", "say_show_heads", "say_combine_outputs"]
     assert caption_texts(one)[:2] == [one.tr("heads_one"), one.tr("combine_one", query=quoted(one.data.tokens[-1]))]
+    assert one.title_mob.original_text == one.tr("mh_title_one", layer=one.data.layer)  # not "Multi-head"
     check_reading(one)
 
 
