@@ -107,10 +107,12 @@ def narrated(toy_dir, tmp_path_factory) -> Path:
     """Introduction and Tokenization at 480p, spoken by espeak-ng, with the lecturer's recording of one step."""
     out = tmp_path_factory.mktemp("voice")
     write_wav(out / "narration" / "en" / "Tokenization" / "03_show_ids.wav", 9.0)
+    write_wav(out / "narration" / "en" / "Tokenization" / "04_bridge.wav", 1.0)  # the bridge is step 1's
     (out / "out").mkdir()
     r = run_cli("Introduction", "Tokenization", "--model", str(toy_dir), "--out", str(out / "out"),
                 "--narration-dir", str(out / "narration"), "--voice-cache", str(out / "cache"), "-j", "2")
     assert r.returncode == 0, r.stderr
+    (out / "render.stderr").write_text(r.stderr)
     return out / "out"
 
 
@@ -146,6 +148,14 @@ def test_a_recording_is_the_one_heard_and_its_step_follows_it(narrated):
     intro = next((narrated / "videos").glob("*_Introduction.mp4"))
     a = round((sound(intro)[2] + line["start"] + 1) * RATE)
     assert abs(np.argmax(np.abs(np.fft.rfft(joined[a:a + RATE]))) - TONE) <= 2  # in the joined video, in place
+
+
+@needs_espeak
+def test_a_recording_with_the_wrong_step_number_is_named_after_the_render(narrated):
+    warnings = [line for line in (narrated.parent / "render.stderr").read_text().splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "Tokenization/04_bridge.* was not used" in warnings[0]
+    script = json.loads((narrated / "script" / "Tokenization.json").read_text())
+    assert next(line for line in script["lines"] if line["name"] == "01_bridge")["source"] == "espeak-ng"
 
 
 @needs_espeak
