@@ -32,6 +32,7 @@ Y_SNAPSHOT, Y_STREAM, Y_LAYER, Y_BARS, Y_LENS = 2.35, 1.15, 0.6, -1.4, -2.55
 BOX_HEIGHT, SNAPSHOT_HEIGHT, MAX_BAR = 0.6, 0.9, 1.3
 N_NEXT = 6
 PAD = 0.1  # space kept between labels side by side
+SHAPED = 0.10  # the logit lens shows the guess "taking shape" only when the final guess ends with at least this
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,8 @@ class ForwardPass(GPTScene):
             cells.add(VGroup(text, pct).arrange(DOWN, buff=0.1).move_to([x, Y_LENS, 0]))
         settled = settled_from(lens)  # 0: the embedding alone guesses the final token; L + 1: from layer L on
         same = lens[0].token_id == lens[-1].token_id
-        self.show_caption(self.tr("lens_caption_same" if same else "lens_caption", last=quoted(lens[-1].text)))
+        caption = "lens_caption_same" if same else "lens_caption" if lens[-1].prob >= SHAPED else "lens_caption_unsure"
+        self.show_caption(self.tr(caption, last=quoted(lens[-1].text), p=percent(lens[-1].prob)))
         self.say("say_show_logit_lens_same" if same else "say_show_logit_lens", first=quoted(lens[0].text),
                  last=quoted(lens[-1].text), p=percent(lens[-1].prob), settled=settled - 1)
         self.play(LaggedStart(*[FadeIn(c, shift=0.1 * DOWN) for c in cells], lag_ratio=0.25))

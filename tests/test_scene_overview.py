@@ -88,6 +88,7 @@ def test_a_deep_model_keeps_every_label_readable(lang, tmp_path):
 # --- narration and captions chosen by the numbers -------------------------------------------------------------
 
 from gptmath.lens import settled_from  # noqa: E402
+from scenes.forward_pass import SHAPED  # noqa: E402
 from scenes.i18n import tr  # noqa: E402
 from scenes.mobjects import quoted  # noqa: E402
 from scenes.mobjects.charts import percent  # noqa: E402
@@ -116,7 +117,9 @@ def check_narration(scene) -> None:
     else:
         said = line(scene, "say_show_logit_lens")
         assert quoted(lens[0].text) in said and f" {settled_from(lens) - 1} " in said and last in said
-        assert tr("overview", "lens_caption", lang) in captions
+        shaped = lens[-1].prob >= SHAPED
+        unsure = tr("overview", "lens_caption_unsure", lang, p=percent(lens[-1].prob))
+        assert (tr("overview", "lens_caption", lang) in captions) == shaped and (unsure in captions) == (not shaped)
 
 
 def test_narration_default(default_render):
