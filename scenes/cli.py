@@ -354,6 +354,15 @@ def produce(settings: Settings, run: dict) -> list[Path]:
     return written + render_all(settings, run, out)
 
 
+def echo_notes(scenes: list[str], logs: Path) -> None:
+    """What a scene tells the user (a line of its log starting with its name) reaches the terminal."""
+    for scene in scenes:
+        log = logs / f"{scene}.log"
+        for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+            if line.startswith(f"{scene}: "):
+                print(line, file=sys.stderr)
+
+
 def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
     """Render the chosen scenes in parallel, then join videos and build slides; returns the files written."""
     if not (run["video"] or run["figures"] or run["slides"] or run.get("script_only")):
@@ -374,11 +383,7 @@ def render_all(settings: Settings, run: dict, out: Path) -> list[Path]:
             if not ok:
                 failed.append(scene)
     print(f"Rendered in {time.time() - start:.0f} s", flush=True)
-    for scene in scenes:  # what a scene tells the user (a line starting with its name) reaches the terminal
-        log = out / "logs" / f"{scene}.log"
-        for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-            if line.startswith(f"{scene}: "):
-                print(line, file=sys.stderr)
+    echo_notes(scenes, out / "logs")
     if failed:
         raise RenderFailed(f"{len(failed)} scene(s) failed: {', '.join(failed)}; the others' files are kept "
                            f"(logs in {out / 'logs'})")
