@@ -165,10 +165,10 @@ class MatrixWithEllipses(VGroup):
                  cell_width: float = 0.62, cell_height: float = 0.3, font_size: float = th.NUMBER_SIZE - 2,
                  show_numbers: bool = True, scale: float | None = None) -> None:
         super().__init__()
-        self.values = np.asarray(values, dtype=float)
+        self.values = np.asarray(values)  # no copy: a model's embedding stays a view of its memory-mapped file
         rows = elide(self.values.shape[0], n_rows - 1, up_to=n_rows)
         cols = elide(self.values.shape[1], n_cols - 1, up_to=n_cols)
-        scale = scale or float(np.abs(self.values).max()) or 1.0
+        scale = scale or float(max(self.values.max(), -self.values.min())) or 1.0  # the largest |value|, no temporary
         self.row_indices = [r for r in rows if r is not None]
         self.col_indices = [c for c in cols if c is not None]
         self.shown = {}
