@@ -28,8 +28,9 @@ WIDTH, HEIGHT = 854, 480  # manim wraps Text at the pixel width: test at a real 
 
 
 def shown(value: float, decimals: int = 2) -> str:
-    """A number as the scenes print it (true minus sign)."""
-    return f"{value:.{decimals}f}".replace("-", "−")
+    """A number as the scenes print it (true minus sign, none on what rounds to zero)."""
+    text = f"{value:.{decimals}f}"
+    return (text[1:] if text.startswith("-") and float(text) == 0 else text).replace("-", "−")
 
 
 def render(scene_cls, settings: Settings, tmp_path: Path, width: int = WIDTH, height: int = HEIGHT,
