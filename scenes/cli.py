@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,7 +24,7 @@ from gptmath import GptMathError
 
 from scenes.settings import Output, Settings
 from scenes.slides import build_slides, slide_module
-from scenes.voice import report_voice, write_script
+from scenes.voice import check_step_names, report_voice, write_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE_DIR = Path(__file__).resolve().parent
@@ -164,6 +165,23 @@ def check_voice(settings: Settings, run: dict) -> list[Path]:
     keys = {scene: getattr(importlib.import_module(f"scenes.{module}"), scene).narration_keys(settings.lang)
             for scene, module in SCENE_MODULE.items()}
     return check_recordings(folder, settings.lang, keys)
+
+
+def recorded_steps(settings: Settings, run: dict) -> dict[str, list[str]]:
+    """The line names (03_show_ids) of each scene to render that has recordings: its story told once with the
+    animations skipped and no voice, in a folder of its own (nothing in out/ changes), so that a recording's
+    number is checked against its step before anything renders."""
+    scenes = [s for s in SCENE_MODULE if s in run["scenes"] and s in {f.parent.name for f in run["recordings"]}]
+    if not scenes:
+        return {}
+    print(f"Checking the recordings' names against the steps of {', '.join(scenes)}…", flush=True)
+    dry = dict(run, video=False, figures=False, slides=False, voice="none", recordings=[])
+    with tempfile.TemporaryDirectory(prefix="gpt-manim-steps-") as tmp, \
+            ThreadPoolExecutor(max_workers=min(run["jobs"], len(scenes))) as pool:
+        list(pool.map(lambda scene: render_one(scene, settings, dry, Path(tmp)), scenes))
+        scripts = {scene: Path(tmp) / "script" / f"{scene}.json" for scene in scenes}
+        return {scene: [line["name"] for line in json.loads(path.read_text(encoding="utf-8"))["lines"]]
+                for scene, path in scripts.items() if path.exists()}  # a scene that fails says so when rendered
 
 
 def voice_cache(run: dict) -> Path:
@@ -348,6 +366,8 @@ def produce(settings: Settings, run: dict) -> list[Path]:
     data = prepare(settings, run["scenes"] if rendering else [])
     print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
           f"position {data.position}", flush=True)
+    if run["video"] or run["slides"]:  # what the voice plays: each recording is a step of its scene
+        check_step_names(run["recordings"], recorded_steps(settings, run))
     written = write_data(data, out / "data") if run["data"] else []
     for path in written:
         print(f"  data: {path}")

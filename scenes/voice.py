@@ -186,6 +186,20 @@ def check_recordings(folder: Path, lang: str, keys: dict[str, set[str]]) -> list
     return found
 
 
+def check_step_names(recordings: list[Path], steps: dict[str, list[str]]) -> None:
+    """Each recording is named after a line its scene says (`steps`: each scene's line names, 03_show_ids, as a
+    pass of the scene's story with these settings found them), else a one-line error that names the right file."""
+    for f in recordings:
+        names = steps.get(f.parent.name)
+        if names is None or f.stem in names:
+            continue
+        same = [n for n in names if n[3:] == f.stem[3:]]  # the same step under another number
+        hint = f"rename it {same[0]}{f.suffix}" if same else f"{f.parent.name} does not say that line with these " \
+                                                               f"settings: remove it"
+        raise GptMathError(f"{f}: {f.parent.name} has no step {f.stem!r}: {hint} (python -m scenes narration "
+                           f"lists every line's file name)")
+
+
 # --- the script, for the person who records ---------------------------------------------------------------------
 
 def write_script(parts: list[Path], target: Path, lang: str, recordings: Path) -> Path:
