@@ -1,6 +1,8 @@
 """Shared fixtures: small random GPT-2s of several shapes, written with save_pretrained."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gptmath import load_model
@@ -19,6 +21,17 @@ TOY_SHAPES = {
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.png from the current code")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def voice_cache(tmp_path_factory) -> Path:
+    """Where the tests' synthesised clips go: a folder of the test session, never the user's
+    ~/.cache/gpt-manim/voice. The default cache (scenes.voice.default_cache) follows XDG_CACHE_HOME, in this
+    process and in the command lines the tests run."""
+    home = tmp_path_factory.mktemp("xdg_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(home))
+        yield home / "gpt-manim" / "voice"
 
 
 @pytest.fixture
