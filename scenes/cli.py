@@ -8,6 +8,7 @@ any scene renders; scenes then render in parallel processes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import os
@@ -168,20 +169,44 @@ def check_voice(settings: Settings, run: dict) -> list[Path]:
 
 
 def recorded_steps(settings: Settings, run: dict) -> dict[str, list[str]]:
-    """The line names (03_show_ids) of each scene to render that has recordings: its story told once with the
-    animations skipped and no voice, in a folder of its own (nothing in out/ changes), so that a recording's
-    number is checked against its step before anything renders."""
+    """The line names (03_show_ids) of each scene to render that has recordings, so that a recording's number
+    is checked against its step before anything renders: as the last render with the same settings, model and
+    code found them, else from the scene's story told once with the animations skipped and no voice, in a
+    folder of its own (nothing in out/ changes)."""
     scenes = [s for s in SCENE_MODULE if s in run["scenes"] and s in {f.parent.name for f in run["recordings"]}]
-    if not scenes:
-        return {}
-    print(f"Checking the recordings' names against the steps of {', '.join(scenes)}…", flush=True)
-    dry = dict(run, video=False, figures=False, slides=False, voice="none", recordings=[])
-    with tempfile.TemporaryDirectory(prefix="gpt-manim-steps-") as tmp, \
-            ThreadPoolExecutor(max_workers=min(run["jobs"], len(scenes))) as pool:
-        list(pool.map(lambda scene: render_one(scene, settings, dry, Path(tmp)), scenes))
-        scripts = {scene: Path(tmp) / "script" / f"{scene}.json" for scene in scenes}
-        return {scene: [line["name"] for line in json.loads(path.read_text(encoding="utf-8"))["lines"]]
-                for scene, path in scripts.items() if path.exists()}  # a scene that fails says so when rendered
+    todo = [scene for scene in scenes if not steps_file(run, scene).exists()]
+    if todo:
+        print(f"Checking the recordings' names against the steps of {', '.join(todo)}…", flush=True)
+        dry = dict(run, video=False, figures=False, slides=False, voice="none", recordings=[])
+        with tempfile.TemporaryDirectory(prefix="gpt-manim-steps-") as tmp, \
+                ThreadPoolExecutor(max_workers=min(run["jobs"], len(todo))) as pool:
+            list(pool.map(lambda scene: render_one(scene, settings, dry, Path(tmp)), todo))
+            remember_steps(run, todo, Path(tmp) / "script")
+    return {scene: json.loads(steps_file(run, scene).read_text(encoding="utf-8")) for scene in scenes
+            if steps_file(run, scene).exists()}  # a scene that fails says so when it renders
+
+
+def steps_key(settings: Settings, fingerprint: str) -> str:
+    """What decides the scenes' steps: the settings, the model (its weights' and tokenizer's fingerprint) and
+    the scenes' code and catalogues."""
+    h = hashlib.sha256(json.dumps([asdict(replace(settings, output=Output())), fingerprint]).encode())
+    for path in sorted(SCENE_DIR.rglob("*.py")) + sorted(SCENE_DIR.rglob("*.toml")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def steps_file(run: dict, scene: str) -> Path:
+    """Where the line names of a scene under run["steps_key"] are kept, beside the voice's clips."""
+    return voice_cache(run) / "steps" / f"{scene}-{run['steps_key']}.json"
+
+
+def remember_steps(run: dict, scenes: list[str], scripts: Path) -> None:
+    """Keep the line names of each scene whose script (GPTScene.write_script) is in `scripts`."""
+    for scene in scenes:
+        if (scripts / f"{scene}.json").exists():
+            lines = json.loads((scripts / f"{scene}.json").read_text(encoding="utf-8"))["lines"]
+            steps_file(run, scene).parent.mkdir(parents=True, exist_ok=True)
+            steps_file(run, scene).write_text(json.dumps([line["name"] for line in lines]), encoding="utf-8")
 
 
 def voice_cache(run: dict) -> Path:
@@ -366,12 +391,16 @@ def produce(settings: Settings, run: dict) -> list[Path]:
     data = prepare(settings, run["scenes"] if rendering else [])
     print(f"  {data.model.name}: {len(data.ids)} tokens, layer {data.layer}, head {data.head}, "
           f"position {data.position}", flush=True)
+    run["steps_key"] = steps_key(settings, data.model.fingerprint)
     if run["video"] or run["slides"]:  # what the voice plays: each recording is a step of its scene
         check_step_names(run["recordings"], recorded_steps(settings, run))
     written = write_data(data, out / "data") if run["data"] else []
     for path in written:
         print(f"  data: {path}")
-    return written + render_all(settings, run, out)
+    written += render_all(settings, run, out)
+    if run["video"] or run.get("script_only"):
+        remember_steps(run, run["scenes"], out / "script")
+    return written
 
 
 def echo_notes(scenes: list[str], logs: Path) -> None:

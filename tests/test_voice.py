@@ -236,6 +236,26 @@ def test_bad_recordings_fail_in_one_line_before_rendering(name, make, message, t
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing in out/ lost or added
 
 
+def test_the_steps_are_told_once_for_the_same_settings_model_and_code(toy_dir, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from scenes import cli
+
+    told, render_one = [], cli.render_one
+    monkeypatch.setattr(cli, "render_one", lambda scene, *args: told.append(scene) or render_one(scene, *args))
+    settings = Settings(prompt="The cat sat", model=str(toy_dir))
+    run = dict(cli.RUN_OPTIONS, scenes=["Tokenization", "Embedding"], jobs=1, voice_cache=str(tmp_path / "cache"),
+               recordings=[write_wav(tmp_path / "en" / "Tokenization" / "01_bridge.wav", 1.0)],
+               steps_key=cli.steps_key(settings, "model"))
+    steps = cli.recorded_steps(settings, run)
+    assert told == ["Tokenization"] and list(steps) == ["Tokenization"]  # only the scene with recordings
+    assert steps["Tokenization"][:2] == ["01_bridge", "01_show_prompt"] and len(steps["Tokenization"]) >= 4
+    assert cli.recorded_steps(settings, run) == steps and told == ["Tokenization"]  # the second time remembered
+    assert cli.steps_key(replace(settings, output=Output(voice="espeak")), "model") == run["steps_key"]
+    assert run["steps_key"] not in (cli.steps_key(settings, "retrained"), cli.steps_key(replace(settings, top_k=3),
+                                                                                        "model"))
+
+
 def test_a_missing_synthesiser_or_voice_is_one_line(toy_dir, tmp_path):
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "scenes", "Tokenization", "--model", str(toy_dir), "--out", str(out)],
