@@ -297,6 +297,9 @@ def prepare(cfg: TrainConfig) -> Data:
     saved = Path(cfg.work) / "tokenizer"
     if (saved / "tokenizer.json").exists():
         tokenizer = PreTrainedTokenizerFast.from_pretrained(saved)
+    elif cfg.init:  # going on from a model: its own vocabulary, kept in WORK for --resume
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(cfg.init)
+        tokenizer.save_pretrained(saved)
     else:
         tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang))
         tokenizer.save_pretrained(saved)

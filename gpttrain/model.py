@@ -80,6 +80,9 @@ def init_from(model, folder: Path) -> History:
         raise SystemExit(f"{folder}: its weights do not fit this configuration "
                          f"(missing {missing}, unexpected {unexpected})")
     model.tie_weights()
+    if not (folder / "training.json").is_file():
+        raise SystemExit(f"{folder} has no training.json: --init takes a model folder a run saved (its --out), "
+                         f"not a snapshot")
     return History(**json.loads((folder / "training.json").read_text())["history"])
 
 

@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
                  "eval_every", "eval_windows", "threads"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
-                    "with a fresh optimizer; put its tokenizer in WORK/tokenizer to keep its vocabulary")
+                    "with a fresh optimizer and its tokenizer (unless WORK/tokenizer holds one)")
     for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share",
                  "random_echo_share", "bpe_dropout"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))

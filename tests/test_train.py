@@ -72,11 +72,12 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
                 warmup=2, eval_every=5, eval_windows=2, snapshots=[], bf16=False, held_out=0.2)
     first = TrainConfig(out=str(tmp_path / "first"), work=str(tmp_path / "w1"), steps=10, **base)
     train(first)
-    (tmp_path / "w2").mkdir()
-    (tmp_path / "w1" / "tokenizer").rename(tmp_path / "w2" / "tokenizer")
     then = TrainConfig(out=str(tmp_path / "then"), work=str(tmp_path / "w2"), steps=20, init=str(tmp_path / "first"),
-                       echo_share=0.3, random_echo_share=0.3, sinusoid_positions=False, **base)
-    history = train(then)
+                       echo_share=0.3, random_echo_share=0.3, sinusoid_positions=False, **{**base, "vocab_size": 280})
+    history = train(then)  # no tokenizer in w2: the saved model's own (a new one of 280 tokens would not fit it)
+    vocab = [json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]
+             for folder in (tmp_path / "first", tmp_path / "w2" / "tokenizer")]
+    assert vocab[0] == vocab[1]
     assert len(history.train) == 20 and history.train[10][0] == 11  # steps 11..20 follow steps 1..10
     assert history.tokens_seen == 20 * 4 * 64
     saved = json.loads((tmp_path / "first" / "training.json").read_text())["history"]["train"]
