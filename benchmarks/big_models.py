@@ -4,6 +4,12 @@ and peak memory as a multiple of the checkpoint's size, for random checkpoints o
     python benchmarks/big_models.py                    # GPT-2 small, medium, large and a Llama-3.2-1B shape
     python benchmarks/big_models.py small xl           # the shapes named (xl: 6.2 GB on disk, 13 GB free memory)
     python benchmarks/big_models.py --threads 1        # one BLAS thread in both libraries (a busy machine)
+    python benchmarks/big_models.py medium --no-transformers --scenes Temperature EmbeddingSpace
+                                                       # and ./render.sh of those scenes with that model
+
+With --scenes, the render command (480p, default jobs, no voice) renders the named scenes with each shape: its
+wall time, then each scene again in a fresh process as a scene process runs (animations skipped, at 480p, the
+render's caches warm): the seconds until it holds its model and trace ("start-up") and its peak.
 
 Each checkpoint is written to a temporary folder tensor by tensor (names and shapes from transformers' own model,
 built on the meta device, so no model is ever held in memory to write it), with the shipped model's tokenizer.
@@ -116,14 +122,63 @@ print(json.dumps(int(status["VmHWM"].split()[0]) * 1024))
 """
 
 
-def measure(code: str, folder: Path, threads: int | None) -> tuple[list[float], int]:
-    """[load s, first trace s, warm trace s] and peak resident bytes of `code` run in a fresh process (with
-    `threads` BLAS and OpenMP threads, else the libraries' own choice)."""
+SCENE = """
+import json, tempfile, time
+t = time.perf_counter()
+from manim import tempconfig
+from scenes.cli import SCENE_MODULE
+import importlib
+scene_cls = getattr(importlib.import_module("scenes." + SCENE_MODULE[{scene!r}]), {scene!r})
+from scenes.data import scene_data
+from scenes.settings import Settings
+settings = Settings(model={folder!r})
+imported = time.perf_counter()
+scene_data(settings)
+ready = time.perf_counter()
+with tempconfig({{"pixel_width": 854, "pixel_height": 480, "media_dir": tempfile.mkdtemp(), "save_last_frame": True,
+                 "write_to_movie": False, "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none"}}):
+    scene_cls(settings=settings).render()
+print(json.dumps([ready - imported, time.perf_counter() - t]))
+"""
+
+
+def measure_scenes(folder: Path, scenes: list[str], threads: int | None) -> None:
+    """Print the render command's wall time for `scenes` with the model in `folder`, then each scene process's
+    start-up, time and peak."""
+    import time
+
+    with tempfile.TemporaryDirectory(prefix="big-render-") as out:
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "scenes", *scenes, "--model", str(folder), "--voice", "none",
+                               "--out", out], cwd=ROOT, capture_output=True, text=True, env=blas_env(threads))
+        if done.returncode:
+            sys.exit(f"rendering {', '.join(scenes)} failed: {done.stderr.strip().splitlines()[-1]}")
+        print(f"  ./render.sh {' '.join(scenes)} --model {folder.name}: {time.perf_counter() - t:.1f} s "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    for scene in scenes:
+        done = subprocess.run([sys.executable, "-c", SCENE.format(scene=scene, folder=str(folder)) + PEAK], cwd=ROOT,
+                              capture_output=True, text=True, env=blas_env(threads))
+        if done.returncode:
+            sys.exit(f"measuring {scene} failed: {done.stderr.strip().splitlines()[-1]}")
+        *_, times, peak = done.stdout.splitlines()
+        (start, total), peak = json.loads(times), int(peak)
+        print(f"    {scene:18} start-up {start:5.2f} s, whole process {total:5.1f} s, peak {peak / 1e6:6.0f} MB",
+              flush=True)
+
+
+def blas_env(threads: int | None) -> dict[str, str]:
+    """This process's environment, with `threads` BLAS and OpenMP threads (None: the libraries' own choice)."""
     env = dict(os.environ)
     if threads is not None:
         env |= {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    return env
+
+
+def measure(code: str, folder: Path, threads: int | None) -> tuple[list[float], int]:
+    """[load s, first trace s, warm trace s] and peak resident bytes of `code` run in a fresh process (with
+    `threads` BLAS and OpenMP threads, else the libraries' own choice)."""
     done = subprocess.run([sys.executable, "-c", code.format(folder=str(folder), n=N_TOKENS) + PEAK], cwd=ROOT,
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=blas_env(threads))
     if done.returncode:
         sys.exit(f"measuring {folder.name} failed: {done.stderr.strip().splitlines()[-1]}")
     *_, times, peak = done.stdout.splitlines()
@@ -135,9 +190,15 @@ def main() -> None:
     parser.add_argument("shapes", nargs="*", default=DEFAULT, help=f"shapes to measure: {', '.join(SHAPES)}")
     parser.add_argument("--no-transformers", action="store_true", help="measure gptmath only")
     parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads for both libraries (default: theirs)")
+    parser.add_argument("--scenes", nargs="+", default=[], metavar="SCENE",
+                        help="also render these scenes with each shape (wall time; each scene process's peak)")
     args = parser.parse_args()
     if unknown := [s for s in args.shapes if s not in SHAPES]:
         parser.error(f"unknown shape {unknown[0]!r}: choose from {', '.join(SHAPES)}")
+    from scenes.cli import SCENE_MODULE
+
+    if unknown := [s for s in args.scenes if s not in SCENE_MODULE]:
+        parser.error(f"unknown scene {unknown[0]!r}: choose from {', '.join(SCENE_MODULE)}")
     print(f"{'shape':9} {'on disk':>9} | {'gptmath load':>12} {'trace first':>11} {'warm':>6} {'peak':>6} | "
           f"{'transformers load':>17} {'forward first':>13} {'warm':>6} {'peak':>6}")
     for name in args.shapes:
@@ -152,6 +213,8 @@ def main() -> None:
                 (load, first, warm), peak = measure(TRANSFORMERS, folder, args.threads)
                 row += f" {load:15.2f} s {first:11.2f} s {warm:4.2f} s {peak / size:5.2f}x"
             print(row, f"  ({dtype.lower()}, {N_TOKENS} tokens, load average {os.getloadavg()[0]:.1f})", flush=True)
+            if args.scenes:
+                measure_scenes(folder, args.scenes, args.threads)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The geometry of token embeddings: which words are one token, PCA to 3-D, cosine neighbours, directions, and
-whether groups of words gather and pairs of words line up along a direction.
+whether groups of words gather and pairs of words line up along a direction. A matrix is taken as stored (the
+memory-mapped embedding, any float type): only the rows used are widened to float64.
 
     ids = single_token_ids(model, [" cat", " dog", " she", " he"])   # {word: id}, others skipped
     pca = principal_components(model.weights.W_E[list(ids.values())])
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import GptMathError
+from .ops import BFLOAT16, widen
 
 
 def single_token_ids(model, words: Sequence[str]) -> dict[str, int]:
@@ -94,14 +96,24 @@ def rotate_view(points: np.ndarray, azimuth: float, elevation: float) -> np.ndar
     return np.asarray(points, dtype=np.float64) @ view_rotation(azimuth, elevation).T
 
 
-def cosine_similarities(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """cos(angle) between each row of matrix [n, d] and vector [d]; a zero vector gives 0."""
-    m = np.asarray(matrix, dtype=np.float64)
+def rows(matrix: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """Rows `ids` of a matrix as stored (float32, float16 or bfloat16, memory-mapped) in float64: only those rows
+    are read and widened."""
+    picked = np.asarray(matrix)[list(ids)]
+    return np.asarray(widen(picked) if picked.dtype in (np.float16, BFLOAT16) else picked, dtype=np.float64)
+
+
+def cosine_similarities(matrix: np.ndarray, vector: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """cos(angle) between each row of matrix [n, d] (as stored) and vector [d]; a zero vector gives 0. The rows
+    are read `chunk` at a time, so a vocabulary-wide matrix is never all in float64 at once."""
     v = np.asarray(vector, dtype=np.float64)
-    norms = np.linalg.norm(m, axis=1) * np.linalg.norm(v)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (m @ v) / norms
-    return np.where(norms > 0, cos, 0.0)
+    cos = np.empty(len(matrix))
+    for start in range(0, len(matrix), chunk):
+        m = rows(matrix, range(start, min(start + chunk, len(matrix))))
+        norms = np.linalg.norm(m, axis=1) * np.linalg.norm(v)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos[start:start + len(m)] = np.where(norms > 0, (m @ v) / norms, 0.0)
+    return cos
 
 
 def nearest_neighbours(matrix: np.ndarray, index: int, k: int) -> list[tuple[int, float]]:
@@ -109,7 +121,7 @@ def nearest_neighbours(matrix: np.ndarray, index: int, k: int) -> list[tuple[int
     n = len(matrix)
     if not 0 <= index < n:
         raise GptMathError(f"token id {index} is out of range: ids run 0..{n - 1}")
-    cos = cosine_similarities(matrix, matrix[index])
+    cos = cosine_similarities(matrix, rows(matrix, [index])[0])
     cos[index] = -np.inf
     order = np.argsort(-cos, kind="stable")[:min(k, n - 1)]
     return [(int(i), float(cos[i])) for i in order]
@@ -117,8 +129,8 @@ def nearest_neighbours(matrix: np.ndarray, index: int, k: int) -> list[tuple[int
 
 def direction_scores(matrix: np.ndarray, ids: Sequence[int], plus: int, minus: int) -> np.ndarray:
     """Dot product of each row `ids` of matrix with the direction matrix[plus] − matrix[minus]."""
-    m = np.asarray(matrix, dtype=np.float64)
-    return m[list(ids)] @ (m[plus] - m[minus])
+    ends = rows(matrix, [plus, minus])
+    return rows(matrix, ids) @ (ends[0] - ends[1])
 
 
 def nearest_in_group_share(matrix: np.ndarray, ids: Sequence[int], groups: Sequence[int]) -> float:
@@ -126,7 +138,7 @@ def nearest_in_group_share(matrix: np.ndarray, ids: Sequence[int], groups: Seque
     same group: near 1 when each group's rows gather together, about one over the number of groups at random."""
     if len(ids) != len(groups) or len(ids) < 2:
         raise GptMathError(f"need a group for each of at least 2 rows (got {len(ids)} rows, {len(groups)} groups)")
-    m = np.asarray(matrix, dtype=np.float64)[list(ids)]
+    m = rows(matrix, ids)
     norms = np.linalg.norm(m, axis=1)
     unit = m / np.where(norms > 0, norms, 1.0)[:, None]
     cos = unit @ unit.T

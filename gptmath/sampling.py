@@ -59,6 +59,23 @@ def sample(probs: np.ndarray, rng: np.random.Generator) -> int:
     return int(rng.choice(len(probs), p=probs / probs.sum()))
 
 
+def next_token(logits: np.ndarray, temperature: float, rng: np.random.Generator, top_k_only: int | None = None,
+               greedy: bool = False) -> tuple[np.ndarray, int]:
+    """One round's pick from the last position's logits [V]: the distribution at temperature T (only the k
+    likeliest tokens kept with `top_k_only`) and the token drawn from it with rng (the likeliest with `greedy`).
+
+    The first round of `generate` is this pick from the prompt's own trace:
+    next_token(trace["logits"][-1], T, np.random.default_rng(seed), k)[1] is the first token it writes.
+    """
+    probs = softmax_with_temperature(logits, temperature)
+    if top_k_only:
+        keep = np.argsort(-probs, kind="stable")[:top_k_only]
+        mask = np.zeros_like(probs)
+        mask[keep] = probs[keep]
+        probs = mask / mask.sum()
+    return probs, int(np.argmax(probs)) if greedy else sample(probs, rng)
+
+
 @dataclass
 class Step:
     """One round of generation: the trace of the text so far and the token it chose."""
@@ -84,13 +101,7 @@ def generate(model, prompt: str, n_tokens: int, temperature: float = 1.0, seed: 
     for _ in range(n_tokens):
         ids = ids[-model.config.n_ctx:]
         trace = model.trace_ids(ids)
-        probs = softmax_with_temperature(trace["logits"][-1], temperature)
-        if top_k_only:
-            keep = np.argsort(-probs, kind="stable")[:top_k_only]
-            mask = np.zeros_like(probs)
-            mask[keep] = probs[keep]
-            probs = mask / mask.sum()
-        chosen = int(np.argmax(probs)) if greedy else sample(probs, rng)
+        probs, chosen = next_token(trace["logits"][-1], temperature, rng, top_k_only, greedy)
         steps.append(Step(trace, probs, chosen))
         if chosen == stop:
             break

@@ -6,19 +6,16 @@ from dataclasses import replace
 
 from manim import UP, Create, LaggedStart, SurroundingRectangle, VGroup, VMobject
 
-from gptmath import hooks
-from gptmath.chat import END, chat_prompt, split_markers
+from gptmath.chat import END, split_markers
 from gptmath.history import chance_loss
-from gptmath.ops import next_token_losses
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
+from scenes.data import N_ROUNDS
 from scenes.generation import Generation, Loop, Rounds
 from scenes.mobjects import ChatTranscript, TokenRow, fit, label
 
 T = "chat"  # this module's catalogue: scenes/locales/chat.toml
-N_ROUNDS = 4  # rounds shown with their bars; the rest of the answer is written straight after
-N_ANSWER = 40  # tokens at most in the answer
 TOKEN_SIZE = th.LABEL_SIZE  # the script's tokens; their ids, at 0.7 of it, stay above th.MIN_NUMBER_SIZE (~10 px)
 TOKEN_LINES = 4  # lines of tokens at most; a longer script shows its start and end around "…"
 LEARNED = 0.5  # a model whose loss on the script is at most this share of chance_loss has learned such scripts
@@ -43,11 +40,10 @@ class Chat(Generation):
         if self.data.model.chat_template is None:
             self.note = self.no_template()
             return
-        request = self.data.text_for(self.tr("request")).text
-        self.prompt = chat_prompt(self.data.model.chat_template, [{"role": "user", "content": request}])
+        self.prompt = self.data.chat_script()
         script = self.show_script(self.prompt)
         prompt_tokens, self.token_row = self.show_tokens(self.prompt, script)
-        rounds, loop = self.answer(self.prompt, prompt_tokens)
+        rounds, loop = self.answer(prompt_tokens)
         self.steps = rounds.steps
         self.transcript = self.show_transcript(self.prompt, rounds, loop)
 
@@ -97,9 +93,10 @@ class Chat(Generation):
         self.play(FadeOut(row), FadeOut(frames))
         return tokens, row
 
-    def answer(self, prompt: str, prompt_tokens: list[str]) -> tuple[Rounds, Loop]:
-        """The model continues the script after <|assistant|>: a few rounds with bars, then the rest at once."""
-        rounds = Rounds.sample(self.data, prompt, prompt_tokens, N_ANSWER, stop=self.end_id())
+    def answer(self, prompt_tokens: list[str]) -> tuple[Rounds, Loop]:
+        """The model continues the script after <|assistant|> (written by the render command: SceneData.chat_answer):
+        a few rounds with bars, then the rest at once."""
+        rounds = Rounds.of(self.data, prompt_tokens, self.data.chat_answer())
         loop = self.show_loop(rounds)
         for i in range(min(N_ROUNDS, len(rounds.steps))):
             loop = self.run_round(rounds, loop, i)
@@ -118,7 +115,7 @@ class Chat(Generation):
         transcript = ChatTranscript(split_markers(prompt + answer), max_width=th.CONTENT_WIDTH - 1,
                                     font_size=th.LABEL_SIZE - 4).move_to(0.4 * UP)
         fit(transcript, th.CONTENT_WIDTH, height=5.6)
-        learned = self.script_loss(rounds) <= LEARNED * chance_loss(self.data.model.config.vocab_size)
+        learned = rounds.prompt_loss <= LEARNED * chance_loss(self.data.model.config.vocab_size)
         self.show_caption(self.tr("same_machine" if learned else "same_machine_untrained"))
         self.say("say_show_transcript" if learned else "say_show_transcript_untrained")
         self.play(FadeOut(loop.text), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeOut(loop.arrow_out),
@@ -134,10 +131,3 @@ class Chat(Generation):
     def ended(self, rounds: Rounds) -> bool:
         """Whether the answer ended with the end marker (else it was cut at N_ANSWER tokens)."""
         return bool(rounds.steps) and rounds.steps[-1].chosen == self.end_id()
-
-    @staticmethod
-    def script_loss(rounds: Rounds) -> float:
-        """Nats per token the model lost reading the script (its first round's trace: the script, or its last
-        n_ctx tokens): far below chance_loss for a model trained on such scripts."""
-        trace = rounds.steps[0].trace
-        return float(next_token_losses(trace[hooks.LOGITS], trace.tokens).mean())

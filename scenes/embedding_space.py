@@ -8,8 +8,8 @@ import numpy as np
 from manim import DOWN, LEFT, Create, LaggedStart, ManimColor, VGroup, VMobject, linear
 
 from gptmath.embedding_space import (
-    direction_scores, nearest_in_group_share, nearest_neighbours, pairs_in_order, principal_components,
-    single_token_ids, vocabulary_words,
+    direction_scores, nearest_in_group_share, pairs_in_order, principal_components, rows, single_token_ids,
+    vocabulary_words,
 )
 
 from scenes import theme as th
@@ -25,7 +25,6 @@ T = "embedding"  # the catalogue it shares with the Embedding scene: scenes/loca
 # tokenizer splits into several tokens are left out, and the scene says how many words it shows.
 N_GROUPS = 4
 MIN_WORDS = 8  # fewer single-token words than this: use whole-word tokens of the vocabulary instead
-N_NEIGHBOURS = 6
 GATHERED = 0.5  # the groups "gather" when more than this share of the cloud's words has its nearest word in its group
 SORTED = 0.5  # the direction "carries" the pairs' difference when more than this share of pairs lies in order
 CLOUD_CENTRE = np.array([-3.3, -0.3, 0.0])
@@ -121,8 +120,8 @@ class EmbeddingSpace(GPTScene):
 
     def show_cloud(self, words: Words, groups: list[int]) -> tuple[RotatingCloud, VGroup]:
         """PCA of the words' embeddings, turning once around, with a legend of the word groups."""
-        W_E = self.data.model.weights.W_E
-        pca = principal_components(W_E[list(words.ids.values())])
+        W_E = self.data.model.weights.embedding  # as stored: only the words' rows are read
+        pca = principal_components(rows(W_E, words.ids.values()))
         cloud = RotatingCloud(pca.points, list(words.ids), words.colors, centre=CLOUD_CENTRE)
         start = clearest_azimuth(cloud.points3d, cloud.elevation)
         cloud.azimuth.set_value(start)
@@ -146,9 +145,10 @@ class EmbeddingSpace(GPTScene):
 
     def show_neighbours(self, legend: VGroup) -> VGroup:
         """The tokens whose embeddings point most nearly the same way as the configured token's, in place of
-        the legend. Returns the table: title, header, bars."""
+        the legend (the render command searched the whole vocabulary: SceneData.neighbours). Returns the table:
+        title, header, bars."""
         model, p = self.data.model, self.data.position
-        neighbours = nearest_neighbours(model.weights.W_E, self.data.ids[p], N_NEIGHBOURS)
+        neighbours = self.data.neighbours()
         texts = model.token_strings([i for i, _ in neighbours])
         bars = SimilarityBars(texts, [cos for _, cos in neighbours])
         token, v = th.show_spaces(self.data.tokens[p]), f"{model.config.vocab_size:,}"
@@ -167,14 +167,15 @@ class EmbeddingSpace(GPTScene):
     def show_direction(self, words: Words, ends: tuple[int, int], gone: list[VMobject]) -> DotProductLine:
         """Dot products with the difference of two embeddings, on a number line, in place of `gone`."""
         model = self.data.model
-        values = direction_scores(model.weights.W_E, list(words.ids.values()), *ends)
+        W_E = model.weights.embedding  # as stored: only the words' rows are read
+        values = direction_scores(W_E, list(words.ids.values()), *ends)
         plus, minus = (th.show_spaces(n) for n in model.token_strings(list(ends)))
         line = DotProductLine(values, list(words.ids), words.colors, width=th.CONTENT_WIDTH - 0.6).move_to(0.3 * DOWN)
         axis = label(self.tr("direction_axis", plus=plus, minus=minus), th.SMALL_SIZE, th.DIM)
         axis.next_to(line.ticks, DOWN, buff=0.3)
         heading = label(self.tr("direction_title", plus=plus, minus=minus), th.LABEL_SIZE, th.HIGHLIGHT)
         pairs = pair_ids(words)
-        in_order = pairs_in_order(model.weights.W_E, pairs, *ends)
+        in_order = pairs_in_order(W_E, pairs, *ends)
         kind = "_words" if not pairs else ("" if in_order > SORTED * len(pairs) else "_mixed")
         self.say(f"say_show_direction{kind}", plus=plus, minus=minus, sorted=in_order, pairs=len(pairs))
         self.show_caption(self.tr("direction_caption"))

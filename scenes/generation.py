@@ -7,42 +7,34 @@ from dataclasses import dataclass, replace
 import numpy as np
 from manim import LEFT, UP, Arrow, Create, ReplacementTransform, SurroundingRectangle, Transform, VMobject
 
-from gptmath import hooks
-from gptmath.readout import top_bars
-from gptmath.sampling import Step, generate
-
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.data import SceneData
+from scenes.data import Round, SceneData, Written
 from scenes.mobjects import ModelBox, NextTokenBars, TokenText, continued_text, quoted
 from scenes.mobjects.charts import percent
 from scenes.subtitles import narration_cues
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
-MAX_BARS = 12  # at most this many token rows fit the frame, whatever top_k asks for
-N_GENERATE = 8  # rounds of the generation loop
 TEXT_AT = np.array([-th.FRAME_WIDTH / 2 + th.EDGE, 2.6, 0])  # the text's top left corner
 BOX_AT, BARS_AT = [-3.9, -1.4, 0], [3.0, -0.35, 0]  # the pick's frame stays inside the margin
 
 
 @dataclass(frozen=True)
 class Rounds:
-    """The rounds to show: the prompt's tokens, each round's sampled step and the token it picked."""
+    """The rounds to show: the prompt's tokens, each round (its pick, its bars) and the token it picked."""
 
     prompt_tokens: list[str]
-    steps: list[Step]
+    steps: list[Round]
     chosen: list[str]
+    prompt_loss: float  # nats per token the model lost reading the prompt
 
     @classmethod
-    def sample(cls, data: SceneData, prompt: str, prompt_tokens: list[str], n_tokens: int,
-               stop: int | None = None) -> Rounds:
-        """Top-k sampling with the settings' temperature, k and seed."""
-        s = data.settings
-        steps = generate(data.model, prompt, n_tokens, temperature=s.temperature, seed=s.seed, top_k_only=s.top_k,
-                         stop=stop)
-        return cls(prompt_tokens, steps, data.model.token_strings([step.chosen for step in steps]))
+    def of(cls, data: SceneData, prompt_tokens: list[str], written: Written) -> Rounds:
+        """The rounds the render command wrote (top-k sampling with the settings' temperature, k and seed)."""
+        return cls(prompt_tokens, written.rounds, data.model.token_strings([r.chosen for r in written.rounds]),
+                   written.prompt_loss)
 
 
 @dataclass(frozen=True)
@@ -66,7 +58,7 @@ class Generation(GPTScene):
     catalogue = T
 
     def construct(self) -> None:
-        rounds = Rounds.sample(self.data, self.data.settings.prompt, self.data.tokens, N_GENERATE)
+        rounds = Rounds.of(self.data, self.data.tokens, self.data.generation())
         self.say("say_bridge_generation")  # from the first frame, over the title (Chat says its own bridge)
         self.show_title(self.tr("gen_title"))
         loop = self.show_loop(rounds)
@@ -169,8 +161,6 @@ class Generation(GPTScene):
 
     def round_bars(self, rounds: Rounds, i: int) -> NextTokenBars:
         """Round i's top tokens (and the picked one, if it is not among them) with everything else."""
-        model, step, s = self.data.model, rounds.steps[i], self.data.settings
-        top = top_bars(step.trace[hooks.LOGITS][-1], s.temperature, min(s.top_k, MAX_BARS), model.token_strings,
-                       include=[step.chosen])
-        rest = self.tr("rest_not_drawn", n=f"{model.config.vocab_size - len(top.ids):,}")
+        top = rounds.steps[i].top
+        rest = self.tr("rest_not_drawn", n=f"{self.data.model.config.vocab_size - len(top.ids):,}")
         return NextTokenBars(top, rest, bar_length=3.2).move_to(BARS_AT)

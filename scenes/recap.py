@@ -10,7 +10,7 @@ from manim import (
 )
 
 from gptmath import hooks
-from gptmath.sampling import generate
+from gptmath.sampling import next_token
 
 from scenes import theme as th
 from scenes.animations import FadeIn
@@ -44,7 +44,7 @@ class PathNumbers:
     embedding: np.ndarray  # [d] the last token's embedding
     last: np.ndarray  # [d] the last position's vector after the last layer
     answer: Answer  # its likeliest next tokens
-    picked: int  # the token id a top-k pick among them draws (gptmath.sampling.generate, the settings' seed)
+    picked: int  # the token id a top-k pick among them draws (gptmath.sampling.next_token, the settings' seed)
 
     @property
     def picked_text(self) -> str:
@@ -61,14 +61,14 @@ class PathNumbers:
 
 
 def path_numbers(scene: GPTScene) -> PathNumbers:
-    """Read the path from the trace; the pick is the first token Generation would write (same T, top-k, seed)."""
+    """Read the path from the trace; the pick is the first token Generation would write (same T, seed, and top-k
+    among the answer's bars), drawn from the trace's own logits: no forward pass of its own."""
     data, s = scene.data, scene.data.settings
     trace = data.trace
     answer = the_answer(scene)
-    step = generate(data.model, s.prompt, 1, temperature=s.temperature, seed=s.seed,
-                    top_k_only=len(answer.bars.ids))[0]
+    _, picked = next_token(trace[hooks.LOGITS][-1], s.temperature, np.random.default_rng(s.seed), len(answer.bars.ids))
     last = trace[hooks.resid(trace.n_layers - 1, "post")][-1]
-    return PathNumbers(trace.token_strings, trace[hooks.EMBED][-1], last, answer, step.chosen)
+    return PathNumbers(trace.token_strings, trace[hooks.EMBED][-1], last, answer, picked)
 
 
 @dataclass(frozen=True)

@@ -9,22 +9,18 @@ from manim import DOWN, LEFT, RIGHT, UP, LaggedStart, MathTypst, UpdateFromFunc,
 
 from gptmath import hooks
 from gptmath.readout import Bars, bar_values, top_bars
-from gptmath.sampling import Step, generate
 
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.base import GPTScene
-from scenes.data import SceneData
+from scenes.data import HIGH_T, LOW_T, MAX_BARS, N_CONTINUE, Round, SceneData
 from scenes.mobjects import NextTokenBars, TemperatureReadout, TokenText, continued_text, quoted, temperature_text
 from scenes.mobjects.charts import percent
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
 SOFTMAX_T = r"p_i = e^(z_i \/ T) / (sum_j e^(z_j \/ T))"
-MAX_BARS = 12  # at most this many token rows fit the frame, whatever top_k asks for
 T_MIN, T_MAX = 0.01, 5.0  # the temperature sweep
-LOW_T, HIGH_T = 0.3, 2.0  # the two sampled continuations
-N_SAMPLE = 16  # tokens per sampled continuation
 NEARLY_ALL = 0.99  # the top token's probability at T_MIN from which the largest logit "takes nearly everything"
 PEAKED = 0.10  # the top token's probability from which bars count as peaked (below: already flat)
 
@@ -114,11 +110,11 @@ class Temperature(GPTScene):
                   UpdateFromFunc(bars, lambda m: m.set_probs(readout.at(value.temperature))),
                   UpdateFromFunc(value[1], value.follow), run_time=4, rate_func=smooth)
 
-    def show_samples(self, *shown: VMobject) -> tuple[dict[float, list[Step]], list[TokenText]]:
-        """Continuations at a low and a high temperature, sampled with the configured seed, in place of `shown`."""
+    def show_samples(self, *shown: VMobject) -> tuple[dict[float, list[Round]], list[TokenText]]:
+        """Continuations at a low and a high temperature, sampled with the configured seed (by the render command:
+        SceneData.continuations), in place of `shown`."""
         settings, model = self.data.settings, self.data.model
-        samples = {t: generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
-                   for t in (LOW_T, HIGH_T)}
+        samples = {t: written.rounds for t, written in self.data.continuations().items()}
         columns = VGroup()
         for t, steps in samples.items():
             text = continued_text(self.data.tokens, model.token_strings([s.chosen for s in steps]), max_width=6.0,
@@ -126,7 +122,7 @@ class Temperature(GPTScene):
             head = temperature_text(t).scale_to_fit_height(0.4)
             columns.add(VGroup(head, text).arrange(DOWN, buff=0.4, aligned_edge=LEFT))
         columns.arrange(RIGHT, buff=0.8, aligned_edge=UP).move_to(0.2 * DOWN)
-        self.show_caption(self.tr("samples_caption", seed=settings.seed, n=N_SAMPLE))
+        self.show_caption(self.tr("samples_caption", seed=settings.seed, n=N_CONTINUE))
         self.say("say_show_samples", seed=settings.seed, low=f"{LOW_T:g}", high=f"{HIGH_T:g}")
         self.play(*[FadeOut(m) for m in shown])
         self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))

@@ -112,17 +112,17 @@ import json, sys, tempfile
 from pathlib import Path
 import gptmath.cache as cache
 cache.CACHE_DIR, cache.STEP_DIR, cache.RESULT_DIR = (Path(p) for p in {dirs!r})
-from scenes.in_context_copying import InContextCopying
+from scenes.{module} import {scene} as scene_cls
 from scenes.settings import Settings
 from tests.scene_harness import render
-scene, _ = render(InContextCopying, Settings(model={model!r}), Path(tempfile.mkdtemp()), 214, 120)
+scene, _ = render(scene_cls, Settings(model={model!r}), Path(tempfile.mkdtemp()), 214, 120)
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 print(json.dumps([int(status["VmHWM"].split()[0]) * 1024, "torch" in sys.modules]))
 """
 
 
-def scene_peak(model: str, dirs: list[str]) -> int:
-    """Peak resident bytes of a fresh process that renders InContextCopying (animations skipped) for `model`.
+def scene_peak(scene: str, model: str, dirs: list[str]) -> int:
+    """Peak resident bytes of a fresh process that renders `scene` (animations skipped) for `model`.
 
     The peak is the kernel's VmHWM, the process's own high-water mark: its ru_maxrss starts at the test
     process's (torch and all), which Linux carries over when a forked process runs a new program."""
@@ -131,7 +131,10 @@ def scene_peak(model: str, dirs: list[str]) -> int:
     import sys
     from pathlib import Path
 
-    code = SCENE_RSS.format(dirs=dirs, model=model)
+    from scenes.cli import SCENES
+
+    module = dict((name, m) for m, name in SCENES)[scene]
+    code = SCENE_RSS.format(dirs=dirs, model=model, module=module, scene=scene)
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -140,23 +143,31 @@ def scene_peak(model: str, dirs: list[str]) -> int:
     return peak
 
 
-def test_a_scene_process_never_holds_the_model(toy_dir, tmp_path, monkeypatch):
-    """The render command computes the trace and the scene's own forward passes (InContextCopying: the induction
-    test over random tokens, the random tokens told twice) first; the scene process then reads them back and its
-    peak memory with a ~200 MB model stays within a quarter of the weights of that with a 0.1 MB one."""
-    import gptmath.cache
+@pytest.fixture(scope="module")
+def big_model(tmp_path_factory):
+    """A ~200 MB random GPT-2 (4 layers, width 1,024)."""
     from gpttrain.toy import make_toy_model
+
+    return make_toy_model(tmp_path_factory.mktemp("big") / "big", n_layer=4, n_head=16, d_model=1024, n_ctx=128)
+
+
+@pytest.mark.parametrize("scene", ["InContextCopying", "Temperature", "EmbeddingSpace"])
+def test_a_scene_process_never_holds_the_model(scene, big_model, toy_dir, tmp_path, monkeypatch):
+    """The render command computes the trace and the scene's own forward passes (InContextCopying: the induction
+    test over random tokens, the random tokens told twice; Temperature: its two sampled continuations;
+    EmbeddingSpace: the nearest neighbours among the whole vocabulary) first; the scene process then reads them
+    back and its peak memory with a ~200 MB model stays within a quarter of the weights of that with a 0.1 MB one."""
+    import gptmath.cache
     from scenes.cli import prepare
     from scenes.settings import Settings
 
-    big = make_toy_model(tmp_path / "big", n_layer=4, n_head=16, d_model=1024, n_ctx=128)
-    size = (big / "model.safetensors").stat().st_size
+    size = (big_model / "model.safetensors").stat().st_size
     assert size > 150e6
     dirs = [str(tmp_path / name) for name in ("traces", "steps", "results")]
     for name, folder in zip(("CACHE_DIR", "STEP_DIR", "RESULT_DIR"), dirs):
         monkeypatch.setattr(gptmath.cache, name, folder)
     peaks = {}
-    for model in (toy_dir, big):
-        prepare(Settings(model=str(model)), ["InContextCopying"])
-        peaks[model] = scene_peak(str(model), dirs)
-    assert peaks[big] - peaks[toy_dir] < size / 4, (peaks, size)
+    for model in (toy_dir, big_model):
+        prepare(Settings(model=str(model)), [scene])
+        peaks[model] = scene_peak(scene, str(model), dirs)
+    assert peaks[big_model] - peaks[toy_dir] < size / 4, (peaks, size)

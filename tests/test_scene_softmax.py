@@ -11,9 +11,10 @@ from scenes.mobjects import quoted
 from scenes.mobjects.charts import percent
 from scenes.theme import show_spaces
 from scenes.settings import Settings
-from scenes.generation import N_GENERATE, Generation
+from scenes.data import N_CONTINUE, N_GENERATE
+from scenes.generation import Generation
 from scenes.temperature import (
-    HIGH_T, LOW_T, N_SAMPLE, NEARLY_ALL, PEAKED, T_MAX, T_MIN, Temperature, cold_key, hot_key,
+    HIGH_T, LOW_T, NEARLY_ALL, PEAKED, T_MAX, T_MIN, Temperature, cold_key, hot_key,
 )
 from scenes.unembedding import Unembedding
 from tests.narration_check import assert_narrated, caption_texts, line, subtitle_at, unsubtitled
@@ -90,7 +91,7 @@ def test_temperature(case, rendered):
     check_bars(scene.bars, logits, T_MAX, scene.bars.top.ids, model.token_strings)
     np.testing.assert_allclose(bar_values(logits, 1e-3, scene.bars.top.ids)[0], 1.0)  # cold end: one bar is 100 %
     for t, text in zip((LOW_T, HIGH_T), scene.sample_texts):
-        steps = generate(model, settings.prompt, N_SAMPLE, temperature=t, seed=settings.seed)
+        steps = generate(model, settings.prompt, N_CONTINUE, temperature=t, seed=settings.seed)
         assert [s.chosen for s in scene.samples[t]] == [s.chosen for s in steps]
         assert text.tokens == [*scene.data.tokens, *model.token_strings([s.chosen for s in steps])]
         assert text.shown_indices[-1] == len(text.tokens) - 1
@@ -238,7 +239,7 @@ def test_generation_narrates_the_real_pick(case, rendered):
                             "say_run_more_rounds", "say_show_result"])
     first = scene.steps[0]
     token = quoted(scene.data.model.token_strings([first.chosen])[0])
-    p = softmax_with_temperature(first.trace[hooks.LOGITS][-1], scene.data.settings.temperature)[first.chosen]
+    p = softmax_with_temperature(scene.data.trace[hooks.LOGITS][-1], scene.data.settings.temperature)[first.chosen]
     said = line(scene, "say_run_round")
     assert token in said and percent(p) in said  # the picked token at its bar's percentage
     assert token in line(scene, "say_run_round_append")
