@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenes.cli import QUALITY_DIR, SCENE_DIR, SCENE_MODULE, prepare, video_seconds  # noqa: E402
+from scenes.cli import QUALITY_DIR, SCENE_DIR, SCENE_MODULE, prepare  # noqa: E402
+from scenes.film import video_seconds  # noqa: E402
 from scenes.settings import Settings  # noqa: E402
 
 
