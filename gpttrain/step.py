@@ -34,13 +34,22 @@ def gradient_step(model: str, text: str, lr: float = 0.01) -> GradientStep:
 
     net.eval()  # no dropout: the step is deterministic
     loss_before, p_before = measure()
-    before = [p.detach().clone() for p in net.parameters()]
+    changed = 0
+
+    def descend(p: torch.Tensor) -> None:
+        """w ← w − lr·∇ for one weight as soon as its gradient is whole, then free the gradient: no copy of the
+        model's weights or of all its gradients is ever held (a 1.5B model: 6 GB each)."""
+        nonlocal changed
+        with torch.no_grad():
+            stepped = p - lr * p.grad
+            changed += int((stepped != p).sum())
+            p.copy_(stepped)
+        p.grad = None
+
+    hooks = [p.register_post_accumulate_grad_hook(descend) for p in net.parameters()]
     net(x, labels=x).loss.backward()
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.grad is not None:
-                p -= lr * p.grad
+    for hook in hooks:
+        hook.remove()
     loss_after, p_after = measure()
-    changed = sum(int((p != b).sum()) for p, b in zip(net.parameters(), before))
     total = sum(p.numel() for p in net.parameters())
     return GradientStep(ids, lr, loss_before, loss_after, p_before, p_after, changed, total)

@@ -97,6 +97,30 @@ def test_a_gradient_step_is_taken_once_then_read_back(toy_dir, toy_model, tmp_pa
         cached_gradient_step(toy_model, toy_dir, "Once upon a time", 0.02, tmp_path)
 
 
+def test_the_gradient_step_is_plain_gradient_descent(toy_dir):
+    """The step taken weight by weight during the backward pass (no copy of the model kept) is the textbook one:
+    every gradient first, then w <- w - lr * grad, on a model whose embedding and unembedding are one tied weight."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from gpttrain.step import gradient_step
+
+    text, lr = "Once upon a time, there was a little dog", 0.05
+    taken = gradient_step(str(toy_dir), text, lr)
+    net = AutoModelForCausalLM.from_pretrained(toy_dir, dtype=torch.float32).eval()
+    assert net.lm_head.weight is net.transformer.wte.weight
+    x = torch.tensor([AutoTokenizer.from_pretrained(toy_dir)(text, add_special_tokens=False)["input_ids"]])
+    before = [p.detach().clone() for p in net.parameters()]
+    net(x, labels=x).loss.backward()
+    with torch.no_grad():
+        for p in net.parameters():
+            p -= lr * p.grad
+        loss_after = float(net(x, labels=x).loss)
+    assert taken.n_changed == sum(int((p != b).sum()) for p, b in zip(net.parameters(), before))
+    assert taken.n_params == sum(p.numel() for p in net.parameters())
+    assert taken.loss_after == loss_after and taken.loss_after < taken.loss_before
+
+
 def test_a_run_ships_the_weights_of_a_resumable_checkpoint(run, tmp_path):
     """--weights-from: the folder holds the checkpoint's weights and history, not the run's best step's."""
     import torch
