@@ -38,6 +38,16 @@ def product(x: np.ndarray, W: np.ndarray, columns: int = 8192) -> np.ndarray:
     return out
 
 
+def largest_magnitude(a: np.ndarray, rows: int = 8192) -> float:
+    """max |a| of a weight as stored: float32 without a temporary, half precision widened `rows` rows at a time
+    (rows of the stored layout: a transposed view is read as the file holds it)."""
+    if a.dtype == np.float32:
+        return float(max(a.max(), -a.min()))
+    if a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous:
+        a = a.T  # the same numbers, chunked along the file's own rows
+    return max(float(np.abs(widen(a[r:r + rows])).max()) for r in range(0, len(a), rows))
+
+
 def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """x @ W, plus the bias when the model has one (row vectors: x [..., n_in], W [n_in, n_out])."""
     return x @ W if b is None else x @ W + b

@@ -115,14 +115,14 @@ class Embedding(GPTScene):
         slot = min(max(1.3, max(names) / 0.95), (SLOTS_RIGHT - SLOTS_LEFT) / len(positions))  # for long tokens
         centre = (SLOTS_LEFT + SLOTS_RIGHT) / 2
         xs = [centre + slot * (j - (len(positions) - 1) / 2) for j in range(len(positions))]
-        V = self.data.model.weights.W_E.shape[0]
+        V = self.data.model.weights.embedding.shape[0]
         scale = float(np.abs(np.concatenate(drawn)).max()) or 1.0
         return EmbeddingLayout(elide(V, MATRIX_COLS - 1, up_to=MATRIX_COLS), positions, xs, slot, scale, learned)
 
     def show_matrix(self, cols: list[int | None]) -> tuple[MatrixWithEllipses, list[VMobject]]:
         """W_E drawn as d rows × V columns, one labelled column per vocabulary token; returns it and its notes."""
         model = self.data.model
-        V, d = model.weights.W_E.shape
+        V, d = model.weights.embedding.shape
         n_tokens = model.tokenizer.get_vocab_size()  # rows from here on pad the matrix: no token stands for them
         ids = [c for c in cols if c is not None]
         names = [self.tr("unused") if c >= n_tokens else name for c, name in zip(ids, model.token_strings(ids))]
@@ -130,7 +130,7 @@ class Embedding(GPTScene):
         cut = [th.show_spaces(n) for n, text in zip(names, labels) if text != th.show_spaces(n)]
         shown_labels = iter(labels)
         col_labels = [next(shown_labels) if c is not None else "" for c in cols]
-        matrix = MatrixWithEllipses(model.weights.W_E.T, n_rows=6, n_cols=MATRIX_COLS, decimals=2,
+        matrix = MatrixWithEllipses(model.weights.embedding.T, n_rows=6, n_cols=MATRIX_COLS, decimals=2,
                                     col_labels=col_labels, row_name=self.tr("rows"), col_name=self.tr("cols"),
                                     cell_width=MATRIX_CELL)
         matrix.scale(1.15).move_to(0.3 * UP)

@@ -56,7 +56,7 @@ class Unembedding(GPTScene):
         model = self.data.model
         V = model.config.vocab_size
         token = th.show_spaces(self.data.tokens[-1])
-        product = LogitProduct(model.weights.W_U.T, readout.final_vector, readout.logits, model.token_strings,
+        product = LogitProduct(model.weights.unembedding.T, readout.final_vector, readout.logits, model.token_strings,
                                self.tr("tokens"), self.tr("dims"), self.tr("logits_head", v=f"{V:,}"),
                                self.tr("final_vector", token=token, norm=th.norm_name(model.config.norm)))
         product.shift(0.1 * DOWN)

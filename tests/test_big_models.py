@@ -92,6 +92,21 @@ def test_half_precision_traces_match_transformers_in_float32(name, dtype, half_d
         np.testing.assert_allclose(trace[key], same[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("dtype", ["torch.bfloat16", "torch.float16"])
+def test_a_stored_half_precision_matrix_is_drawn_as_its_float32_copy(dtype, half_dirs):
+    """MatrixWithEllipses of an embedding as stored (two-byte numbers, memory-mapped) draws the numbers of the
+    float32 file of the same model, with the same brightest magnitude, read a few rows at a time."""
+    from gptmath.ops import largest_magnitude
+    from scenes.mobjects import MatrixWithEllipses
+
+    half, wide = (load_model(half_dirs["llama-3H-gqa3-tied", dtype, stored]).weights.embedding
+                  for stored in (dtype, "torch.float32"))
+    assert half.dtype.itemsize == 2 and wide.dtype == np.float32
+    drawn, expected = (MatrixWithEllipses(m.T, n_rows=4, n_cols=5) for m in (half, wide))
+    assert drawn.shown == expected.shown and len(drawn.shown) == 4 * 5
+    assert largest_magnitude(half.T, rows=7) == largest_magnitude(wide) == float(np.abs(wide).max())
+
+
 def test_a_missing_layer_weight_is_one_line(family_dirs, tmp_path):
     """Blocks are laid out lazily, yet a checkpoint missing a layer's weight fails at load with one line."""
     from safetensors.numpy import save_file

@@ -7,6 +7,8 @@ import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, WHITE, Brace, Group, ImageMobject, Rectangle, VGroup, VMobject
 from manim.constants import RESAMPLING_ALGORITHMS
 
+from gptmath.ops import largest_magnitude, widen
+
 from scenes import theme as th
 from scenes.mobjects.text import fit, label, number
 
@@ -136,7 +138,8 @@ class MatrixWithEllipses(VGroup):
     Parameters
     ----------
     values : ndarray
-        The whole matrix [rows, cols].
+        The whole matrix [rows, cols]: float, or a model's weight as stored (bfloat16, memory-mapped): only the
+        entries drawn are read as numbers.
     n_rows, n_cols : int
         Rows and columns drawn, counting the last one after the ellipsis.
     decimals : int
@@ -168,9 +171,11 @@ class MatrixWithEllipses(VGroup):
         self.values = np.asarray(values)  # no copy: a model's embedding stays a view of its memory-mapped file
         rows = elide(self.values.shape[0], n_rows - 1, up_to=n_rows)
         cols = elide(self.values.shape[1], n_cols - 1, up_to=n_cols)
-        scale = scale or float(max(self.values.max(), -self.values.min())) or 1.0  # the largest |value|, no temporary
+        scale = scale or largest_magnitude(self.values) or 1.0
         self.row_indices = [r for r in rows if r is not None]
         self.col_indices = [c for c in cols if c is not None]
+        block = widen(self.values[np.ix_(self.row_indices, self.col_indices)])  # the entries drawn, as float32
+        at = {(r, c): float(block[i, j]) for i, r in enumerate(self.row_indices) for j, c in enumerate(self.col_indices)}
         self.shown = {}
         grid = VGroup()
         for r in rows:
@@ -180,8 +185,7 @@ class MatrixWithEllipses(VGroup):
                     cell = VGroup(Rectangle(width=cell_width, height=cell_height, stroke_width=0, fill_opacity=0),
                                   label(dots, font_size, th.DIM))
                 else:
-                    v = float(self.values[r, c])
-                    self.shown[(r, c)] = v
+                    v = self.shown[(r, c)] = at[(r, c)]
                     cell = value_cell(v, scale, cell_width, cell_height, decimals, font_size, show_numbers)
                 grid.add(cell)
         grid.arrange_in_grid(rows=len(rows), cols=len(cols), buff=0.04)
