@@ -149,12 +149,15 @@ def measure_scenes(folder: Path, scenes: list[str], threads: int | None) -> None
 
     with tempfile.TemporaryDirectory(prefix="big-render-") as out:
         t = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "scenes", *scenes, "--model", str(folder), "--voice", "none",
-                               "--out", out], cwd=ROOT, capture_output=True, text=True, env=blas_env(threads))
-        if done.returncode:
-            sys.exit(f"rendering {', '.join(scenes)} failed: {done.stderr.strip().splitlines()[-1]}")
-        print(f"  ./render.sh {' '.join(scenes)} --model {folder.name}: {time.perf_counter() - t:.1f} s "
-              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+        render = subprocess.Popen([sys.executable, "-m", "scenes", *scenes, "--model", str(folder), "--voice", "none",
+                                   "--out", out], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True, env=blas_env(threads))
+        errors = render.stderr.read()
+        _, status, usage = os.wait4(render.pid, 0)  # its peak: the largest of it and the processes it waited for
+        if os.waitstatus_to_exitcode(status):
+            sys.exit(f"rendering {', '.join(scenes)} failed: {errors.strip().splitlines()[-1]}")
+        print(f"  ./render.sh {' '.join(scenes)} --model {folder.name}: {time.perf_counter() - t:.1f} s, "
+              f"peak {usage.ru_maxrss / 1e6:.1f} GB (load average {os.getloadavg()[0]:.1f})", flush=True)
     for scene in scenes:
         done = subprocess.run([sys.executable, "-c", SCENE.format(scene=scene, folder=str(folder)) + PEAK], cwd=ROOT,
                               capture_output=True, text=True, env=blas_env(threads))
