@@ -183,13 +183,17 @@ class Embedding(GPTScene):
 
     def pull_out_columns(self, cols: list[int | None], matrix: MatrixWithEllipses, notes: list[VMobject],
                          columns: Columns) -> None:
-        """The matrix shrinks to the left and each prompt token's column leaves it to stand under the token."""
+        """The matrix shrinks to the left, its coloured boxes only, and each prompt token's column leaves it to stand
+        under the token."""
         width = ROW_LABEL_WIDTH + 0.1  # the matrix shrinks to the row labels' column, level with the token vectors
         corner = [-th.FRAME_WIDTH / 2 + th.EDGE + width / 2, TOKEN_Y, 0]
         last = self.data.trace.n_positions - 1
         self.say("say_pull_out_columns", token=th.show_spaces(self.data.tokens[last]), id=self.data.ids[last])
         self.show_caption(self.tr("pull_caption"))
-        self.play(*[FadeOut(m) for m in notes], MoveScale(matrix, width / matrix.width, corner))
+        text = matrix.take_out_text()
+        self.add(text)  # the same pieces, in place, until they fade: too small to read once the matrix shrinks
+        self.play(*[FadeOut(m) for m in notes], FadeOut(text))
+        self.play(MoveScale(matrix, width / matrix.width, corner))
         hidden = cols.index(None) if None in cols else len(cols) - 1  # the pulled columns lie somewhere under "⋯"
         ghost = SurroundingRectangle(VGroup(*matrix.grid[hidden::len(cols)]), color=th.HIGHLIGHT, buff=0.02)
         slots = VGroup(*[SurroundingRectangle(v, color=th.HIGHLIGHT, buff=0.04) for v in columns.token_vectors])

@@ -41,7 +41,7 @@ class PathNumbers:
     """Every number the recap draws, all from the prompt's forward pass (and one seeded pick)."""
 
     tokens: list[str]
-    embedding: np.ndarray  # [d] the last token's embedding
+    embedding: np.ndarray  # [d] the last token's vector entering the first layer (token embedding + position's)
     last: np.ndarray  # [d] the last position's vector after the last layer
     answer: Answer  # its likeliest next tokens
     picked: int  # the token id a top-k pick among them draws (gptmath.sampling.next_token, the settings' seed)
@@ -68,7 +68,7 @@ def path_numbers(scene: GPTScene) -> PathNumbers:
     answer = the_answer(scene)
     _, picked = next_token(trace[hooks.LOGITS][-1], s.temperature, np.random.default_rng(s.seed), len(answer.bars.ids))
     last = trace[hooks.resid(trace.n_layers - 1, "post")][-1]
-    return PathNumbers(trace.token_strings, trace[hooks.EMBED][-1], last, answer, picked)
+    return PathNumbers(trace.token_strings, trace[hooks.resid(0, "pre")][-1], last, answer, picked)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,8 @@ class Recap(GPTScene):
                        line_buff=0.12)
         parts = VGroup(
             headed(header(counted(self, "n_tokens", n)), row),
-            headed(header(self.tr("embedding_head")), self.vector(numbers.embedding)),
+            headed(header(self.tr("input_head" if self.learned_positions() else "embedding_head")),
+                   self.vector(numbers.embedding)),
             headed(header(self.tr("layers_head")),
                    layers_box([counted(self, "layers_box", cfg.n_layer), counted(self, "attention_part", cfg.n_head),
                                self.tr("mlp_part")])),
@@ -208,14 +209,19 @@ class Recap(GPTScene):
         self.end_step(1.5)
 
     def look_up_the_vector(self, numbers: PathNumbers, picture: PathPicture) -> None:
-        """The last token's embedding: its first entries and its real dimension."""
+        """The last token's vector as the layers receive it (its embedding, plus its position's where the model adds
+        one): its first entries and its real dimension."""
         d = len(numbers.embedding)
         self.show_caption(self.tr("vector_caption", d=d))
-        self.say("say_look_up_the_vector", token=quoted(numbers.tokens[-1]), d=f"{d:,}",
-                 first=number_text(numbers.embedding[0]))
+        key = "say_look_up_the_vector_position" if self.learned_positions() else "say_look_up_the_vector"
+        self.say(key, token=quoted(numbers.tokens[-1]), d=f"{d:,}", first=number_text(numbers.embedding[0]))
         self.play(Create(picture.last_token), GrowFromEdge(picture.arrows[0], LEFT))
         self.play(FadeIn(picture.embedding, shift=0.2 * RIGHT))
         self.end_step(2.0)
+
+    def learned_positions(self) -> bool:
+        """Whether the model adds a position vector to each token's (else position enters inside attention)."""
+        return self.data.model.config.positions == "learned"
 
     def pass_through_the_layers(self, picture: PathPicture) -> None:
         """Attention and MLP, layer after layer, update every vector."""

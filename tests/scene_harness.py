@@ -13,10 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from manim import tempconfig
+from manim import Text, tempconfig
 from manim.renderer.cairo_renderer import CairoRenderer
 from PIL import Image
 
+from scenes.attention_head import MIN_LABEL_PX
+from scenes.mobjects.heads import glyph_px
 from scenes.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -175,3 +177,30 @@ def check_reading(scene) -> None:
     for start, stop, text in cues:
         need = reading_seconds(text, lang)
         assert stop - start >= need - 1e-3, f"{text!r} is up {stop - start:.2f} s, needs {need:.2f} s"
+
+
+class WordsChecked:
+    """Mixed into a scene: at each step's end, the words on screen drawn too small to read are kept in `small`."""
+
+    def end_step(self, pause: float = 1.0) -> None:
+        self.small = getattr(self, "small", []) + [(self.steps_done + 1, text) for text in small_words(self.mobjects)]
+        super().end_step(pause)
+
+
+_SIZES: dict[tuple, float] = {}
+
+
+def drawn_size(text: Text) -> float:
+    """The font size a Text is drawn at, after any scaling or turning: its glyphs against the same text unscaled."""
+    key = (text.original_text, text.font, text._font_size)
+    if key not in _SIZES:
+        ref = Text(text.original_text, font=text.font, font_size=text._font_size)
+        _SIZES[key] = sum(g.width + g.height for g in ref.submobjects)
+    return text._font_size * sum(g.width + g.height for g in text.submobjects) / _SIZES[key]
+
+
+def small_words(mobjects) -> list[str]:
+    """The visible words (texts with a letter) whose capitals, or kana, stand under MIN_LABEL_PX tall at 480p."""
+    return [t.original_text for mob in mobjects for t in mob.get_family()
+            if isinstance(t, Text) and t.submobjects and t.get_fill_opacity() > 0.05
+            and any(c.isalpha() for c in t.original_text) and drawn_size(t) * glyph_px(t.font) < MIN_LABEL_PX]

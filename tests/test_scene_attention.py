@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from manim import Text
 
 from gptmath import GptMathError, Trace, hooks
 from gptmath.heads import head_roles, head_step, head_weights, unmasked_scores
 from gptmath.query import QueryFocus, focus_kind, query_focus
 from gptmath.model import Config
 from gpttrain.toy import make_toy_model
-from scenes.attention_head import MIN_LABEL_PX, SOFTMAX_EVEN_LIFT, AttentionHead
+from scenes.attention_head import SOFTMAX_EVEN_LIFT, AttentionHead
 from scenes.i18n import catalogue, tr
 from scenes.mobjects import GlyphText, quoted
-from scenes.mobjects.heads import glyph_px
 from scenes.multi_head_attention import HeadsLayout, ModelView, MultiHeadAttention
 from scenes.settings import Settings
 from tests.families import FAMILY_SHAPES, make_family_model
 from tests.narration_check import said
-from tests.scene_harness import HEIGHT, LONG, ONE_TOKEN, check_layout, check_reading, compare_golden, render, \
-    visible_texts
-
-
-class WordsChecked:
-    """Mixed into a scene: at each step's end, the words on screen drawn too small to read are kept in `small`."""
-
-    def end_step(self, pause: float = 1.0) -> None:
-        self.small = getattr(self, "small", []) + [(self.steps_done + 1, text) for text in small_words(self.mobjects)]
-        super().end_step(pause)
+from tests.scene_harness import (
+    HEIGHT, LONG, ONE_TOKEN, WordsChecked, check_layout, check_reading, compare_golden, render, visible_texts,
+)
 
 
 class CheckedHead(WordsChecked, AttentionHead):
@@ -39,23 +30,6 @@ class CheckedMulti(WordsChecked, MultiHeadAttention):
     pass
 
 
-_SIZES: dict[tuple, float] = {}
-
-
-def drawn_size(text: Text) -> float:
-    """The font size a Text is drawn at, after any scaling or turning: its glyphs against the same text unscaled."""
-    key = (text.original_text, text.font, text._font_size)
-    if key not in _SIZES:
-        ref = Text(text.original_text, font=text.font, font_size=text._font_size)
-        _SIZES[key] = sum(g.width + g.height for g in ref.submobjects)
-    return text._font_size * sum(g.width + g.height for g in text.submobjects) / _SIZES[key]
-
-
-def small_words(mobjects) -> list[str]:
-    """The visible words (texts with a letter) whose capitals, or kana, stand under MIN_LABEL_PX tall at 480p."""
-    return [t.original_text for mob in mobjects for t in mob.get_family()
-            if isinstance(t, Text) and t.submobjects and t.get_fill_opacity() > 0.05
-            and any(c.isalpha() for c in t.original_text) and drawn_size(t) * glyph_px(t.font) < MIN_LABEL_PX]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from scenes.mobjects import round_ticks
 from scenes.theme import show_spaces
 from scenes.settings import Settings
 from tests.narration_check import said
-from tests.scene_harness import LONG, ONE_TOKEN, check_layout, compare_golden, render, shown
+from tests.scene_harness import LONG, ONE_TOKEN, WordsChecked, check_layout, compare_golden, render, shown
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,18 @@ def test_embedding_matrix_and_vectors_are_the_models(embedding):
     assert scene.positions == list(range(len(model.encode(Settings().prompt))))
     check_vectors(scene)
     check_layout(scene)
+
+
+class CheckedEmbedding(WordsChecked, Embedding):
+    pass
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_word_of_embedding_is_big_enough_to_read(lang, media):
+    """At every step's end, no word under about 10 px at 480p: the matrix shrinks aside as its coloured boxes
+    only (its numbers, token names and sizes fade out before)."""
+    scene, _ = render(CheckedEmbedding, Settings(lang=lang), media)
+    assert not scene.small, scene.small[:5]
 
 
 def test_embedding_long_prompt(media):

@@ -39,6 +39,7 @@ BRIDGED = {Recap}  # scenes whose first step says say_bridge first (the Introduc
 VARIANTS = {  # steps whose narration is chosen by the numbers: the keys it may say
     "show_the_answer": ("say_show_the_answer_sure", "say_show_the_answer_unsure"),
     "pick_the_answer": ("say_pick_the_answer", "say_pick_the_answer_other"),
+    "look_up_the_vector": ("say_look_up_the_vector", "say_look_up_the_vector_position"),  # rotary; learned
 }
 MARGIN = 0.2  # nothing closer than this to the frame's edge
 FAMILY = "llama-3H-gqa3-tied"  # rotary positions, RMSNorm, shared key/value heads
@@ -199,8 +200,10 @@ def test_recap_draws_the_prompts_real_path(prompt, media):
     en = catalogue("story")["en"]
     assert p.tokens[0].original_text == en["n_tokens_one" if n == 1 else "n_tokens"].format(n=n)
     embedding, last = p.embedding[1], p.last[1]
-    np.testing.assert_array_equal(embedding.values, trace[hooks.EMBED][-1])
-    assert embedding.shown_values == [float(trace[hooks.EMBED][-1][i]) for i in embedding.shown_indices]
+    entering = trace[hooks.resid(0, "pre")][-1]  # what the first layer reads: token embedding + position's
+    assert cfg.positions == "learned" and p.embedding[0].original_text == en["input_head"]
+    np.testing.assert_array_equal(embedding.values, entering)
+    assert embedding.shown_values == [float(entering[i]) for i in embedding.shown_indices]
     assert embedding.shown_indices[:4] == [0, 1, 2, 3] and embedding.dimension[1].text == f"{cfg.d_model:,}"
     np.testing.assert_array_equal(last.values, trace[hooks.resid(cfg.n_layer - 1, "post")][-1])
     assert last.dimension[1].text == f"{cfg.d_model:,}"
@@ -232,6 +235,12 @@ def test_small_random_models(scene_cls, toy_dirs, family_dir, media):
         assert_bars_are(bars, expected_top(scene))
         assert_readable(scene.mobjects)
         assert_fits(scene)
+        if scene_cls is Recap:  # a learned position is added to the vector; a rotary model's enters as its embedding
+            learned = scene.data.model.config.positions == "learned"
+            assert learned == (folder != family_dir)
+            assert scene.picture.embedding[0].original_text == catalogue("story")["en"][
+                "input_head" if learned else "embedding_head"]
+            assert said_keys(scene)[2] == ("say_look_up_the_vector_position" if learned else "say_look_up_the_vector")
 
 
 # --- Japanese, words, golden frames ------------------------------------------------------------------------------

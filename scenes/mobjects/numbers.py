@@ -201,6 +201,16 @@ class MatrixWithEllipses(VGroup):
         self.col_brace = size_brace(VGroup(self.brackets, self.col_label_mobs), UP, f"{n_c:,} {col_name}")
         self.add(self.row_brace, self.col_brace)
 
+    def take_out_text(self) -> VGroup:
+        """Take the numbers, ellipses, column labels and size braces out of the matrix and return them (to fade
+        out): what is left, the coloured boxes in their brackets, can shrink to a thumbnail with no unreadable text."""
+        text = VGroup(*[piece for cell in self.grid for piece in cell.submobjects[1:]], self.col_label_mobs,
+                      self.row_brace, self.col_brace)
+        for cell in self.grid:
+            cell.remove(*cell.submobjects[1:])
+        self.remove(self.col_label_mobs, self.row_brace, self.col_brace)
+        return text
+
     def _column_labels(self, col_labels: Sequence[str], cols: list[int | None], cell_width: float) -> VGroup:
         """Above each drawn column its label (a vocabulary token, say); ⋯ above the skipped columns."""
         mobs = VGroup()
