@@ -111,11 +111,11 @@ class AttentionArcs(GPTScene):
         focus = SurroundingRectangle(s.row.cell(q).box, color=th.QUERY, buff=0.05)
         weights = VGroup(*[diagram.write_weight(q, k, w) for q, k, w in top])
         reads = self.tr("and").join(f"{quoted(s.tokens[k])} {w:.2f}" for _, k, w in top)
-        self.show_caption(self.tr("reads", query=quoted(s.tokens[q]), reads=reads))  # one short line: it leads
         self.play(Create(focus), run_time=0.4)
+        self.show_caption(self.tr("reads", query=quoted(s.tokens[q]), reads=reads))  # one short line: it leads
         self.play(LaggedStart(*[Create(a) for a in diagram], lag_ratio=0.1), FadeIn(weights), run_time=1.0)
         self.end_step(pause)
-        self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), run_time=0.4)
+        self.play(FadeOut(diagram), FadeOut(weights), FadeOut(focus), *self.caption_out(), run_time=0.4)
         return True
 
     def draw_all(self, mobs: VGroup) -> None:
@@ -134,9 +134,9 @@ class AttentionArcs(GPTScene):
         score = previous_token_scores(s.trace)[s.layer, s.head]
         self.say("say_show_all_links_previous" if score >= PREVIOUS_HEAD else "say_show_all_links",
                  w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
-        self.play(FadeIn(legend), run_time=0.5)
+        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))  # the last query's
+        self.play(FadeIn(legend), run_time=0.5)  # caption must not stay over a frame without its arcs
         self.draw_all(all_arcs)
-        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.end_step()
         return all_arcs
 
@@ -150,9 +150,9 @@ class AttentionArcs(GPTScene):
         values = dict(token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}")
         variant = content_variant(c)
         self.say("say_switch_to_content_head" + variant, **values)
+        self.show_caption(self.tr("content" + variant, **values))  # with the switch, not over the arcs leaving
         self.play(FadeOut(all_arcs), FadeOut(name), FadeIn(self.head_label(c.layer, c.head)))
         self.draw_all(VGroup(*content, *marks))
-        self.show_caption(self.tr("content" + variant, **values))
         self.end_step(2)
         return content
 

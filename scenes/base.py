@@ -136,6 +136,15 @@ class GPTScene(FastScene):
             self.caption_read_by = self.renderer.time + reading_seconds(page, self.settings.lang)
         return self.caption_mob
 
+    def caption_out(self) -> list[Animation]:
+        """Once the caption on screen has been read, its fade-out, to play with the drawing it describes leaving;
+        [] when there is none. The next caption then fades in on its own."""
+        if self.caption_mob is None:
+            return []
+        self.wait_until(self.caption_read_by)
+        caption, self.caption_mob = self.caption_mob, None
+        return [FadeOut(caption)]
+
     def still_to_read(self) -> float:
         """Seconds until the caption on screen and the narration said so far have been read."""
         return max(0.0, max(self.said_by, self.caption_read_by) - self.renderer.time)

@@ -146,6 +146,39 @@ def test_copying_is_claimed_only_when_the_first_time_was_unlikely_and_the_repeat
     check_reading(scene)
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_querys_caption_is_never_shown_without_its_arcs(lang, media):
+    """Each frame that shows what one token reads (the "reads" caption) has arcs on screen: the last query's
+    caption once stayed 3 s over the bare sentence while the next step's arcs were still to come."""
+    import re
+
+    from manim import ArcBetweenPoints
+
+    from scenes.mobjects.attention import ArcDiagram
+    from tests.scene_harness import after_each_frame
+
+    template = re.escape(tr("reading", "reads", lang, query="QQQ", reads="RRR"))
+    reads = re.compile(template.replace("QQQ", "“[^”]+”").replace("RRR", "“[^”]+” .*"))
+    bare = []
+
+    def look(renderer, scene) -> None:
+        caption = scene.caption_mob.original_text if scene.caption_mob is not None else ""
+        arcs = [m for m in scene.mobjects if isinstance(m, (ArcDiagram, ArcBetweenPoints))]
+        if reads.fullmatch(caption) and not arcs:
+            bare.append((round(renderer.time, 1), caption))
+
+    with after_each_frame(look):
+        scene, _ = render(AttentionArcs, Settings(lang=lang), media, width=320, height=180, animate=True,
+                          frame_rate=5)
+    assert any(reads.fullmatch(text) for _, text in scene.captions)
+    stretches, last = [], None  # runs of consecutive frames (0.2 s apart) with the caption and no arcs
+    for t, text in bare:
+        if last is None or t - last > 0.25:
+            stretches.append([t, t, text])
+        stretches[-1][1] = last = t
+    assert all(end - start <= 0.5 for start, end, _ in stretches), stretches  # a caption's own fade-out, no more
+
+
 @pytest.mark.parametrize("prompt", [None, LONG, "Once upon a time"])
 def test_attention_arcs_are_the_heads_weights(prompt, media):
     settings = Settings() if prompt is None else Settings(prompt=prompt)
