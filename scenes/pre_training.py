@@ -88,7 +88,7 @@ class PreTraining(GPTScene):
         c = LossCurve([c.step for c in history], [c.nats_per_token for c in history], width=5.4, height=3.6,
                       x_label=self.tr("steps"), y_label=self.tr("loss")).move_to([-3.4, 0.1, 0])
         last, v = history[-1], self.data.model.config.vocab_size
-        values = dict(steps=f"{last.step:,}", tokens=millions(last.tokens_seen), loss=f"{last.nats_per_token:.2f}")
+        values = dict(steps=f"{last.step:,}", tokens=token_count(last.tokens_seen, self.settings.lang), loss=f"{last.nats_per_token:.2f}")
         self.say("say_bridge", total=f"{n_params:,}")
         self.say("say_show_curve", **values, v=f"{v:,}", chance=f"{chance_loss(v):.2f}")
         fell = len(history) > 1 and last.nats_per_token < history[0].nats_per_token
@@ -210,9 +210,12 @@ class PreTraining(GPTScene):
         self.end_step(2)
 
 
-def millions(tokens: int) -> str:
-    """Tokens in millions as the captions write them: whole millions, or enough decimals to show a small run."""
-    return f"{tokens / 1e6:,.{0 if tokens >= 1e7 else 1 if tokens >= 1e5 else 3}f}"
+def token_count(tokens: int, lang: str) -> str:
+    """Tokens as the captions write them before "tokens": English in millions ("18 million"; decimals for a small
+    run), Japanese in 万, as Japanese counts ("1,843 万"; the exact count under 10,000)."""
+    if lang == "ja":
+        return f"{tokens:,}" if tokens < 1e4 else f"{tokens / 1e4:,.{0 if tokens >= 1e5 else 1}f} 万"
+    return f"{tokens / 1e6:,.{0 if tokens >= 1e7 else 1 if tokens >= 1e5 else 3}f} million"
 
 
 def flat(p: Prediction) -> bool:

@@ -284,7 +284,7 @@ def check_training_words(scene) -> list[str]:
         last = t.history[-1]
         fell = len(t.history) > 1 and last.nats_per_token < t.history[0].nats_per_token
         assert shown(scene, "pretraining", "curve" if fell else "curve_at", steps=f"{last.step:,}",
-                     tokens=scene_module.millions(last.tokens_seen), loss=f"{last.nats_per_token:.2f}")
+                     tokens=scene_module.token_count(last.tokens_seen, lang), loss=f"{last.nats_per_token:.2f}")
         seed, k, step = scene.settings.seed, scene.settings.top_k, f"{t.samples[-1].checkpoint.step:,}"
         assert shown(scene, "pretraining", "samples" if len(t.samples) > 1 else "samples_one", n=len(t.samples),
                      seed=seed, k=k, step=step)
@@ -308,6 +308,12 @@ def test_pretraining_says_what_its_checkpoints_show(lang, media):
         assert keys[0] == "untrained" and keys[-1] == "trained" and len(t.samples) == 3
     if t.history[0].step != 0:
         assert "ランダム" not in on_screen(scene) and "random" not in on_screen(scene)
+
+
+@pytest.mark.parametrize("tokens, en, ja", [(18_432_000, "18 million", "1,843 万"), (61_440_000, "61 million", "6,144 万"),
+                                            (3_072, "0.003 million", "3,072"), (40_960, "0.041 million", "4.1 万")])
+def test_token_counts_are_written_as_each_language_counts(tokens, en, ja):
+    assert scene_module.token_count(tokens, "en") == en and scene_module.token_count(tokens, "ja") == ja
 
 
 def test_pretraining_draws_each_checkpoint_and_a_real_step(run, tmp_path, media):  # noqa: F811
