@@ -207,3 +207,15 @@ def test_even_labels_share_one_size_and_break_long_names():
     assert mobs[0].height > 1.5 * mobs[1].height  # two lines
     first_glyphs = [m.family_members_with_points()[0].height for m in mobs]
     assert first_glyphs == pytest.approx([first_glyphs[0]] * 3)  # the same "a" at the same size
+
+
+def test_a_columns_numbers_share_one_size_and_fit_their_cells():
+    """Every number of a VectorColumn at the size at which its widest fits (a lone '−10.06' once shrank alone, so
+    '0.15' stood taller than '−0.08' beside it)."""
+    from scenes.mobjects import VectorColumn
+
+    column = VectorColumn(np.array([-0.08, 0.0, 0.15, 0.03, 5.0, -10.06]), n_shown=6, cell_width=0.6)
+    numbers = [cell[1] for cell in column.cells if len(cell.submobjects) > 1]
+    heights = [n.height for n in numbers]
+    assert len(numbers) == 6 and max(heights) / min(heights) < 1.01
+    assert max(n.width for n in numbers) <= 0.94 * 0.6 * 1.001

@@ -56,11 +56,11 @@ def elide(n: int, first: int, last: int = 1, keep: Iterable[int] = (), up_to: in
 
 
 def value_cell(value: float, scale: float, width: float, height: float, decimals: int = 2,
-               font_size: float = th.NUMBER_SIZE, show_number: bool = True, fit_number: bool = False,
+               font_size: float = th.NUMBER_SIZE, show_number: bool = True,
                fill_color=None, fill_opacity: float = 1.0, number_color=th.TEXT) -> VGroup:
     """One entry of a vector, matrix or grid: a box coloured by sign and magnitude (blue positive, red negative,
-    brighter when larger relative to `scale`) unless `fill_color` says otherwise, its number on top
-    (shrunk to the box with `fit_number`).
+    brighter when larger relative to `scale`) unless `fill_color` says otherwise, its number on top (a column
+    of them shares one size, that of its widest number: VectorColumn).
 
         value_cell(-0.42, scale=1.0, width=0.8, height=0.3)
     """
@@ -69,7 +69,7 @@ def value_cell(value: float, scale: float, width: float, height: float, decimals
     cell = VGroup(box)
     if show_number:
         text = number(value, decimals, font_size, number_color)
-        cell.add((fit(text, width * 0.94) if fit_number else text).move_to(box))
+        cell.add(text.move_to(box))
     return cell
 
 
@@ -115,13 +115,14 @@ class VectorColumn(VGroup):
         shown = elide(len(self.values), n_shown - 1, up_to=n_shown)
         self.shown_indices = [i for i in shown if i is not None]
         self.shown_values = [float(self.values[i]) for i in self.shown_indices]
+        widest = max((number(v, decimals, font_size).width for v in self.shown_values), default=0.0)
+        size = font_size * min(1.0, 0.94 * cell_width / widest) if widest else font_size  # one size: the widest fits
         self.cells = VGroup()
         for i in shown:
             if i is None:
                 self.cells.add(label("⋮", font_size * 1.2, th.DIM).set_height(cell_height * 0.8))
                 continue
-            self.cells.add(value_cell(self.values[i], scale, cell_width, cell_height, decimals, font_size,
-                                      show_numbers, fit_number=True))
+            self.cells.add(value_cell(self.values[i], scale, cell_width, cell_height, decimals, size, show_numbers))
         self.cells.arrange(DOWN, buff=0.05)
         self.brackets = brackets(self.cells, color=border_color or WHITE)
         self.add(self.cells, self.brackets)
