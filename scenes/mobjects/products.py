@@ -5,7 +5,7 @@ import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, WHITE, ManimColor, MathTypst, VGroup, VMobject
 from scenes import theme as th
 from scenes.mobjects.numbers import SMALL_NUMBER, MatrixWithEllipses, VectorColumn
-from scenes.mobjects.text import fit, label
+from scenes.mobjects.text import fit, label, quoted
 
 
 class Equation(VGroup):
@@ -132,7 +132,7 @@ class ResidualSum(VGroup):
     Parameters
     ----------
     token : str
-        The token's text (its spaces are made visible).
+        The token's text, drawn quoted with its spaces made visible (a lone “、” is no stray mark).
     color : ManimColor
         The token's colour.
     before, delta, after : ndarray, shape (d,)
@@ -157,7 +157,7 @@ class ResidualSum(VGroup):
         self.names = VGroup(*[symbol(n, c, 30).next_to(m.brackets, DOWN, buff=0.15) for n, c, m in
                               (("r", WHITE, self.before), ("Delta", th.HIGHLIGHT, self.delta),
                                ("r + Delta", WHITE, self.after))])
-        self.token = label(th.show_spaces(token), th.LABEL_SIZE, color).next_to(self.before.brackets, UP, buff=0.2)
+        self.token = label(quoted(token), th.LABEL_SIZE, color).next_to(self.before.brackets, UP, buff=0.2)  # “、”
         self.add(self.token, row, self.names)
 
 
