@@ -151,11 +151,10 @@ class ParameterCount(GPTScene):
     def compare(self, counts: Counts, gpt3: Panel) -> None:
         """GPT-3 with everything counted, and the loaded model counted GPT-3's way: how many times bigger."""
         model, like = self.data.model, counts.ours_like_gpt3
-        full = fit(label(self.tr("gpt3_full", ctx=f"{GPT3.n_ctx:,}", n=f"{counts.gpt3_all:,}"), th.SMALL_SIZE,
-                         th.DIM), WIDTH)
+        full = small_lines(self.tr("gpt3_full", ctx=f"{GPT3.n_ctx:,}", n=f"{counts.gpt3_all:,}"))
         key = "ours_like_gpt3_tied" if model.config.tied_embeddings else "ours_like_gpt3"
-        ours = fit(label(self.tr(key, model=model.name, n=f"{total(like):,}", k=f"{n_matrices(like):,}",
-                                 all=f"{total(counts.ours):,}"), th.SMALL_SIZE, th.DIM), WIDTH)
+        ours = small_lines(self.tr(key, model=model.name, n=f"{total(like):,}", k=f"{n_matrices(like):,}",
+                                   all=f"{total(counts.ours):,}"))
         notes = VGroup(full, ours).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         notes.next_to(gpt3.total, DOWN, buff=0.15).align_to(gpt3.header, LEFT)
         bigger = counts.ratio < 1  # the same basis: weight matrices, each counted once
@@ -176,10 +175,8 @@ class ParameterCount(GPTScene):
             self.tr("heads_shared", heads=cfg.n_head, dh=cfg.d_head, kv=cfg.n_kv_head)
         shape = self.tr("config", layers=cfg.n_layer, heads=heads, d=f"{cfg.d_model:,}", m=f"{cfg.d_mlp:,}",
                         v=f"{cfg.vocab_size:,}", ctx=f"{cfg.n_ctx:,}")
-        lines = VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in shape.split("\n")])
-        lines.arrange(DOWN, buff=0.14, aligned_edge=LEFT)
         header = fit(label(text, th.LABEL_SIZE), WIDTH).move_to([LEFT_X, HEADER_Y, 0], aligned_edge=LEFT)
-        config = fit(lines, WIDTH).next_to(header, DOWN, buff=0.14).align_to(header, LEFT)
+        config = small_lines(shape).next_to(header, DOWN, buff=0.14).align_to(header, LEFT)
         return header, config
 
     def add_up(self, tally: ParameterTally) -> tuple[VMobject, VMobject]:
@@ -196,3 +193,10 @@ class ParameterCount(GPTScene):
                        *([FadeOut(shown)] if shown is not None else []), copies=True, run_time=0.6)
             shown = new
         return name, shown
+
+
+def small_lines(text: str) -> VGroup:
+    """A note of one or more lines ("\\n") at the small size, each line its own text, spaced like the rows (a
+    single multi-line text sets its lines too close), fitted to the panel's width."""
+    lines = VGroup(*[label(line, th.SMALL_SIZE, th.DIM) for line in text.split("\n")])
+    return fit(lines.arrange(DOWN, buff=0.14, aligned_edge=LEFT), WIDTH)
