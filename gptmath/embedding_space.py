@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import GptMathError
-from .ops import BFLOAT16, widen
+from .ops import widen
 
 
 def single_token_ids(model, words: Sequence[str]) -> dict[str, int]:
@@ -99,8 +99,7 @@ def rotate_view(points: np.ndarray, azimuth: float, elevation: float) -> np.ndar
 def rows(matrix: np.ndarray, ids: Sequence[int]) -> np.ndarray:
     """Rows `ids` of a matrix as stored (float32, float16 or bfloat16, memory-mapped) in float64: only those rows
     are read and widened."""
-    picked = np.asarray(matrix)[list(ids)]
-    return np.asarray(widen(picked) if picked.dtype in (np.float16, BFLOAT16) else picked, dtype=np.float64)
+    return np.asarray(widen(np.asarray(matrix)[list(ids)]), dtype=np.float64)
 
 
 def cosine_similarities(matrix: np.ndarray, vector: np.ndarray, chunk: int = 8192) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from manim import UP, Create, LaggedStart, SurroundingRectangle, VGroup, VMobject
 
-from gptmath.chat import END, split_markers
+from gptmath.chat import split_markers
 from gptmath.history import chance_loss
 
 from scenes import theme as th
@@ -124,10 +124,6 @@ class Chat(Generation):
         return transcript
 
     # -- pieces -----------------------------------------------------------
-    def end_id(self) -> int:
-        """The id of the marker that ends a turn."""
-        return self.data.model.tokenizer.token_to_id(END)
-
     def ended(self, rounds: Rounds) -> bool:
         """Whether the answer ended with the end marker (else it was cut at N_ANSWER tokens)."""
-        return bool(rounds.steps) and rounds.steps[-1].chosen == self.end_id()
+        return bool(rounds.steps) and rounds.steps[-1].chosen == self.data.end_id()

@@ -173,8 +173,11 @@ class SceneData:
         """The answer written after the chat script, up to N_ANSWER tokens or its end marker, as Generation writes
         (the first N_ROUNDS rounds with their bars)."""
         s = self.settings
-        return self.written(self.chat_script(), N_ANSWER, s.temperature, s.top_k, n_bars=N_ROUNDS,
-                            stop=self.model.tokenizer.token_to_id(END))
+        return self.written(self.chat_script(), N_ANSWER, s.temperature, s.top_k, n_bars=N_ROUNDS, stop=self.end_id())
+
+    def end_id(self) -> int:
+        """The id of the marker that ends a chat turn."""
+        return self.model.tokenizer.token_to_id(END)
 
     def continuations(self) -> dict[float, Written]:
         """Temperature's N_CONTINUE tokens after the prompt at LOW_T and at HIGH_T (plain sampling, no top-k)."""

@@ -27,7 +27,7 @@ def media(tmp_path_factory):
 
 
 def ended(scene) -> bool:
-    return scene.steps[-1].chosen == scene.end_id()
+    return scene.steps[-1].chosen == scene.data.end_id()
 
 
 def test_the_shipped_model_chats(media):
