@@ -134,9 +134,9 @@ class AttentionArcs(GPTScene):
         score = previous_token_scores(s.trace)[s.layer, s.head]
         self.say("say_show_all_links_previous" if score >= PREVIOUS_HEAD else "say_show_all_links",
                  w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}")
-        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))  # the last query's
-        self.play(FadeIn(legend), run_time=0.5)  # caption must not stay over a frame without its arcs
+        self.play(FadeIn(legend), run_time=0.5)  # the last query's caption left with its arcs (show_query)
         self.draw_all(all_arcs)
+        self.show_caption(self.tr("all_links", w=f"{MIN_WEIGHT:.2f}", score=f"{score:.2f}"))
         self.end_step()
         return all_arcs
 
@@ -150,9 +150,9 @@ class AttentionArcs(GPTScene):
         values = dict(token=quoted(c.token), share=f"{c.share:.0%}", lift=f"{c.lift:.0f}")
         variant = content_variant(c)
         self.say("say_switch_to_content_head" + variant, **values)
-        self.show_caption(self.tr("content" + variant, **values))  # with the switch, not over the arcs leaving
-        self.play(FadeOut(all_arcs), FadeOut(name), FadeIn(self.head_label(c.layer, c.head)))
+        self.play(FadeOut(all_arcs), FadeOut(name), FadeIn(self.head_label(c.layer, c.head)), *self.caption_out())
         self.draw_all(VGroup(*content, *marks))
+        self.show_caption(self.tr("content" + variant, **values))  # over this head's arcs, not the last head's
         self.end_step(2)
         return content
 

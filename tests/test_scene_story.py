@@ -149,28 +149,38 @@ def test_copying_is_claimed_only_when_the_first_time_was_unlikely_and_the_repeat
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_a_querys_caption_is_never_shown_without_its_arcs(lang, media):
     """Each frame that shows what one token reads (the "reads" caption) has arcs on screen: the last query's
-    caption once stayed 3 s over the bare sentence while the next step's arcs were still to come."""
+    caption once stayed 3 s over the bare sentence while the next step's arcs were still to come. And the content
+    head's caption (the last step's) never stands over the first head's arcs (yellow, th.QUERY)."""
     import re
 
-    from manim import ArcBetweenPoints
+    from manim import ArcBetweenPoints, Circle, CubicBezier, ManimColor
 
+    from scenes import theme as th
     from scenes.mobjects.attention import ArcDiagram
     from tests.scene_harness import after_each_frame
 
     template = re.escape(tr("reading", "reads", lang, query="QQQ", reads="RRR"))
     reads = re.compile(template.replace("QQQ", "“[^”]+”").replace("RRR", "“[^”]+” .*"))
-    bare = []
+    told, _ = render(AttentionArcs, Settings(lang=lang), media)
+    content_pages = {text for t, text in told.captions if t >= told.step_ends[-2]}
+    query_color = ManimColor(th.QUERY).to_hex().lower()
+    bare, crossed = [], []
 
     def look(renderer, scene) -> None:
         caption = scene.caption_mob.original_text if scene.caption_mob is not None else ""
         arcs = [m for m in scene.mobjects if isinstance(m, (ArcDiagram, ArcBetweenPoints))]
         if reads.fullmatch(caption) and not arcs:
             bare.append((round(renderer.time, 1), caption))
+        drawn = [a for m in scene.mobjects for a in m.get_family()
+                 if isinstance(a, (ArcBetweenPoints, Circle, CubicBezier))]
+        if caption in content_pages and any(a.get_stroke_color().to_hex().lower() == query_color for a in drawn):
+            crossed.append((round(renderer.time, 1), caption))
 
     with after_each_frame(look):
         scene, _ = render(AttentionArcs, Settings(lang=lang), media, width=320, height=180, animate=True,
                           frame_rate=5)
-    assert any(reads.fullmatch(text) for _, text in scene.captions)
+    assert any(reads.fullmatch(text) for _, text in scene.captions) and content_pages
+    assert not crossed, crossed[:3]
     stretches, last = [], None  # runs of consecutive frames (0.2 s apart) with the caption and no arcs
     for t, text in bare:
         if last is None or t - last > 0.25:
