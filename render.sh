@@ -46,7 +46,7 @@ ensure_venv() {
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing the project and its dependencies into $VENV"
         "$PY" -m pip install -q --upgrade pip
-        "$PY" -m pip install -q -e ".[test,slides]"
+        "$PY" -m pip install -q -e ".[test,slides,train]"
         echo "$want" > "$stamp"
     fi
 }

@@ -14,6 +14,8 @@ import numpy as np
 from gptmath.chat import CHAT_TEMPLATE, ROLE_TOKENS, SYSTEM_PROMPT
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from gpttrain.train import TrainConfig
 
 EOT = "<|endoftext|>"
@@ -197,8 +199,9 @@ def chat_template(lang: str) -> str:
     return CHAT_TEMPLATE_JA if lang == "ja" else CHAT_TEMPLATE
 
 
-def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMPLATE):
-    """A GPT-2-style byte-level BPE tokenizer, wrapped for transformers."""
+def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMPLATE, lang: str = "en"):
+    """A GPT-2-style byte-level BPE tokenizer, wrapped for transformers. For Japanese its merges are learned inside
+    words (gpttrain.words_ja), so no token spans a word and the particle after it."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -207,7 +210,7 @@ def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMP
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT, *ROLE_TOKENS],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(texts, trainer=trainer)
+    tok.train_from_iterator(japanese_words(texts) if lang == "ja" else texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOT, eos_token=EOT, unk_token=EOT,
                                    additional_special_tokens=list(ROLE_TOKENS))
     fast.chat_template = template
@@ -215,6 +218,15 @@ def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMP
     if fast.decode(fast(sample)["input_ids"]) != sample:
         raise RuntimeError("the trained tokenizer does not round-trip text")
     return fast
+
+
+def japanese_words(texts: list[str]) -> Iterator[str]:
+    """Every word of `texts`, line by line (each a separate text for the BPE trainer)."""
+    from .words_ja import words
+
+    for text in texts:
+        for line in text.splitlines():
+            yield from words(line)
 
 
 def with_bpe_dropout(tokenizer, p: float):
@@ -301,7 +313,8 @@ def prepare(cfg: TrainConfig) -> Data:
         tokenizer = PreTrainedTokenizerFast.from_pretrained(cfg.init)
         tokenizer.save_pretrained(saved)
     else:
-        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang))
+        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang),
+                                    cfg.lang)
         tokenizer.save_pretrained(saved)
     train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
     tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])

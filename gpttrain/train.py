@@ -68,6 +68,7 @@ class TrainConfig:
     add_sinusoids: bool = False  # going on from a model (--init or --resume): add them to its position embeddings, once
     echo_share: float = 0.0  # of training windows: a stretch of text told twice, then the text goes on
     random_echo_share: float = 0.0  # of training windows: random tokens told twice (scored on the repeat), then text
+    echo_until: int = 0  # echo and random echo windows only before this step (0: throughout)
     bpe_dropout: float = 0.0  # the training text (not the held-out) is cut with each BPE merge skipped this often
     lang: str = "en"  # the corpus's language: "ja" makes Japanese chats (chats_ja) with a Japanese system line
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
@@ -173,18 +174,21 @@ class Batches:
         print(f"corpus: {', '.join(f'{f.name} ({len(s):,} train tokens, weight {w:.2f})' for f, s, w in zip(data.files, data.train, self.mix))}",
               file=sys.stderr)
 
-    def draw(self, rng: np.random.Generator):
-        """(inputs, targets) [batch, n_ctx]; targets not in the loss are -100 (cross_entropy's ignore_index)."""
+    def draw(self, rng: np.random.Generator, step: int):
+        """(inputs, targets) [batch, n_ctx] for training step `step`; targets not in the loss are -100
+        (cross_entropy's ignore_index)."""
         import torch
 
         cfg, n = self.cfg, self.cfg.n_ctx
+        echo = not cfg.echo_until or step < cfg.echo_until
+        echo_share, random_echo_share = (cfg.echo_share, cfg.random_echo_share) if echo else (0.0, 0.0)
         sources = rng.choice(len(self.data.train), size=cfg.batch_size, p=self.mix)
         rows, scored = [], np.ones((cfg.batch_size, n), dtype=bool)
         for row, s in enumerate(sources):
             stream, kind = self.data.train[s], rng.random()
-            if kind < cfg.echo_share:
+            if kind < echo_share:
                 rows.append(echo_window(stream, rng, n + 1))
-            elif kind < cfg.echo_share + cfg.random_echo_share:
+            elif kind < echo_share + random_echo_share:
                 window, scored[row] = random_echo_window(stream, self.ordinary, rng, n + 1)
                 rows.append(window)
             else:
@@ -281,7 +285,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
     run.model.train()
     progress = Progress(cfg, run.step)
     while run.step < cfg.steps:
-        loss = train_step(run, *batches.draw(run.rng), cfg)
+        loss = train_step(run, *batches.draw(run.rng, run.step), cfg)
         progress.stepped(run.step, loss)
         snapshot = run.step in cfg.snapshots
         if run.step % cfg.eval_every == 0 or run.step == cfg.steps or snapshot:
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--exclude-file", type=Path, help="leave out documents containing any term of this file "
                     "(one per line), e.g. gpttrain/exclude_ja.txt")
     for name in ("seed", "vocab_size", "n_layer", "n_head", "d_model", "n_ctx", "batch_size", "steps", "warmup",
-                 "eval_every", "eval_windows", "threads"):
+                 "eval_every", "eval_windows", "threads", "echo_until"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
                     "with a fresh optimizer and its tokenizer (unless WORK/tokenizer holds one)")

@@ -1,4 +1,5 @@
-"""gpttrain.train's pieces: echo windows, sinusoid positions, the warm-up, and a run that goes on from a saved model."""
+"""gpttrain.train's pieces: echo windows (and when they stop), sinusoid positions, the warm-up, a run that goes on
+from a saved model, and a Japanese tokenizer's merges inside words."""
 from __future__ import annotations
 
 import json
@@ -209,3 +210,50 @@ def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
     assert uses_name("むかしむかし、タムシンという猫がいました。", "タムシン") and uses_name("「タムシン」", "タムシン")
     assert not uses_name("タムシンガは", "タムシン") and not uses_name("ヤタムシンは", "タムシン")
     assert not uses_name("タムシーンは", "タムシン")
+
+
+def test_echo_windows_stop_at_echo_until(corpus):
+    """--echo-until: every window an echo window before that step (echo share 1), plain text from it on."""
+    from gpttrain.train import Batches
+
+    cfg = TrainConfig(corpus=[str(corpus)], out="", work="", vocab_size=300, n_ctx=64, batch_size=16,
+                      echo_share=1.0, echo_until=5)
+    data = prepare(cfg)
+    stream = data.train[0]
+
+    def plain(row) -> bool:  # a stretch of the stream as it is
+        return any(np.array_equal(stream[i:i + len(row)], row) for i in np.flatnonzero(stream == row[0]))
+
+    rng = np.random.default_rng(0)
+    before, after = (Batches(data, cfg).draw(rng, step)[0].numpy() for step in (4, 5))
+    assert not any(plain(row) for row in before) and all(plain(row) for row in after)
+
+
+JA_TEXT = ("むかしむかし、あるところに、おじいさんとおばあさんがありました。おじいさんは山へしばかりに、"
+           "おばあさんは川へせんたくに行きました。ひとりの王さまがありました。王さまには、美しいお姫さまがありました。")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_japanese_tokenizer_learns_its_merges_inside_words(lang):
+    """Trained on Japanese words (gpttrain.words_ja), every token of the vocabulary lies inside a word and every word
+    of the text is a token (おじいさん, と, おばあさん, が); trained on the raw text, as for English, some token runs across
+    words (the test fails for "en" unless one does)."""
+    from gptmath.tokens import byte_level_decoder
+    from gpttrain.data import special_ids, train_tokenizer
+    from gpttrain.words_ja import words
+
+    tokenizer = train_tokenizer([JA_TEXT] * 30, 700, lang=lang)  # room for every word
+    special = set(special_ids(tokenizer))
+    vocab = {byte_level_decoder()(t) for t, i in tokenizer.get_vocab().items() if i not in special}
+    word_bytes = {w.encode() for w in words(JA_TEXT)}
+    assert "".join(words(JA_TEXT)) == JA_TEXT and len(word_bytes) > 20
+    merged = [piece for piece in vocab if len(piece) > 1]  # the 256 single bytes are every tokenizer's alphabet
+    inside = all(any(piece in word for word in word_bytes) for piece in merged)
+    assert inside == (lang == "ja") and (word_bytes <= vocab) == (lang == "ja")
+
+
+def test_japanese_words_keep_particles_apart_and_endings_on():
+    from gpttrain.words_ja import words
+
+    assert words("おじいさんは山へ行きました。") == ["おじいさん", "は", "山", "へ", "行きました", "。"]
+    assert words("お医者さまからくれた") == ["お医者さま", "から", "くれた"]
