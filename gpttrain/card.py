@@ -30,8 +30,8 @@ from gptmath.sampling import generate, softmax_with_temperature, top_k
 from .card_text import corpus_facts
 from .data import EOT
 from .measure import (
-    OPENINGS, HeadMeasures, best, bits_per_byte, chat_answers, chat_requests, held_out_stories, held_out_text,
-    language, measure_heads, role,
+    EXPECTED_NEXT, OPENINGS, HeadMeasures, best, bits_per_byte, chat_answers, chat_requests, greedy_text,
+    held_out_stories, held_out_text, language, measure_heads, next_token_ranks, repeated_spans, role,
 )
 from .train import TrainConfig
 
@@ -109,6 +109,27 @@ def top5_table(model: Model, prompt: str) -> str:
     rows = top_k(logits, softmax_with_temperature(logits), 5, model.token_strings)
     return "| rank | token | probability | logit |\n|---|---|---|---|\n" + "\n".join(
         f"| {i} | `{c.text.replace(chr(10), '↵')}` | {c.prob:.1%} | {c.logit:.2f} |" for i, c in enumerate(rows, 1))
+
+
+def reader_table(model: Model, prompt: str) -> str:
+    """What a reader expects after the opening (issue 29): a greedy continuation that does not loop, and for
+    Japanese an old tale's おじいさん or おばあさん among the next tokens."""
+    text = greedy_text(model, prompt)
+    repeats = repeated_spans(text)
+    rows = ["| what | this model | target |", "|---|---|---|",
+            f"| 10-character spans repeated in the greedy continuation's first 80 characters: "
+            f"{text.replace(chr(10), '↵')} | {repeats} | 0 ({'met' if repeats == 0 else 'not met'}) |"]
+    ranks = next_token_ranks(model, prompt, EXPECTED_NEXT[language(model)])
+    if ranks:
+        shown = " / ".join(f"{w} {r if r else '(not one token)'}" for w, r in ranks.items())
+        met = any(r and r <= 5 for r in ranks.values())
+        rows.append(f"| rank among the next tokens | {shown} | one in the top five ({'met' if met else 'not met'}) |")
+    return "\n".join(rows)
+
+
+def tokenized(model: Model, text: str) -> str:
+    """`text` as the model cuts it, pieces between bars."""
+    return "|".join(model.decode([i]) for i in model.encode(text))
 
 
 TARGETS = {"previous": 0.5, "induction": 0.4, "copying_gain": 2.0}  # model v2's targets (issue 12)
@@ -201,6 +222,8 @@ class CardFacts:
     comparison_table: str
     opening: str  # the first opening of the model's language
     top5_table: str
+    reader_table: str
+    tokenized_opening: str  # the first opening as the model cuts it
     samples: str
     chat_table: str  # "" without a chat template
     chat_hits: int
@@ -263,6 +286,7 @@ def measured_facts(model: Model, run: TrainConfig, corpus: Path, others: list[Mo
     return dict(
         comparison_table=comparison_table([model, *others], run, corpus),
         opening=OPENINGS[lang][0], top5_table=top5_table(model, OPENINGS[lang][0]), samples=samples(model),
+        reader_table=reader_table(model, OPENINGS[lang][0]), tokenized_opening=tokenized(model, OPENINGS[lang][0]),
         chat_table=chats if model.chat_template else "", chat_hits=hits, chat_asked=len(requests),
         known_name=requests[0][1],
         n_stories=measures.n_stories, targets_table=targets_table(measures), heads_table=heads_table(model, measures),

@@ -109,10 +109,16 @@ def echo_text(cfg: dict) -> str:
     """What the card says about echo windows, if the last phase of training had them."""
     if not cfg.get("echo_share"):
         return ""
+    random = (f" Another {cfg['random_echo_share']:.0%} told random tokens twice, scored on the repeat "
+              "(`gpttrain.train.random_echo_window`)." if cfg.get("random_echo_share") else "")
+    until = (f" Echo windows were drawn only in the first {cfg['echo_until']:,} steps, then plain text: copying had "
+             "paid off by then, and a model that goes on seeing text told twice learns to repeat itself."
+             if cfg.get("echo_until") else "")
     return (f"{cfg['echo_share']:.0%} of the training windows told a stretch of text twice (8 to {cfg['n_ctx'] // 2} "
             "tokens of a document, at once again, then the document went on; `gpttrain.train.echo_window`): like a "
             "child asking to hear a passage again, it is where copying from the context pays off, which is what "
-            "previous-token and induction heads do. The induction test below uses random tokens, never such text.")
+            f"previous-token and induction heads do.{random}{until} The induction test below uses random tokens, "
+            "never such text.")
 
 
 def corpus_facts(cfg: dict, corpus: Path) -> dict:

@@ -25,6 +25,10 @@ OPENINGS = {
 }
 
 
+# What a reader expects next after a language's first opening (issue 29: an old tale's old man or old woman).
+EXPECTED_NEXT = {"en": (), "ja": ("おじいさん", "おばあさん")}
+
+
 def language(model: Model) -> str:
     """The language of a model's training text, judged by how it cuts a Japanese phrase (ja if into few tokens)."""
     phrase = "むかしむかし、おじいさんとおばあさん"
@@ -86,6 +90,27 @@ def uses_name(answer: str, name: str) -> bool:
     if re.fullmatch(f"[{KATAKANA}]+", name):
         return re.search(rf"(?<![{KATAKANA}]){re.escape(name)}(?![{KATAKANA}])", answer) is not None
     return re.search(rf"\b{re.escape(name)}\b", answer) is not None
+
+
+def greedy_text(model: Model, prompt: str, n_chars: int = 80) -> str:
+    """The first `n_chars` characters of the greedy continuation of `prompt` (shorter only if the model ends)."""
+    steps = generate(model, prompt, 2 * n_chars, greedy=True)
+    return model.decode([s.chosen for s in steps])[:n_chars]
+
+
+def repeated_spans(text: str, width: int = 10) -> int:
+    """How many `width`-character spans of `text` occurred earlier in it (0: the text never loops)."""
+    spans = [text[i:i + width] for i in range(len(text) - width + 1)]
+    return len(spans) - len(set(spans))
+
+
+def next_token_ranks(model: Model, prompt: str, words: tuple[str, ...]) -> dict[str, int | None]:
+    """Each word's rank (1 = most likely) among the next tokens after `prompt`; None where it is not one token."""
+    logits = model.trace(prompt)["logits"][-1]
+    ranks: dict[str, int] = {}
+    for rank, token in enumerate(model.token_strings([int(i) for i in np.argsort(-logits)]), 1):
+        ranks.setdefault(token.strip(), rank)
+    return {w: ranks.get(w) for w in words}
 
 
 def chat_answers(model: Model, n_tokens: int = 60) -> list[tuple[str, bool, str]] | None:

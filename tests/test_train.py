@@ -178,7 +178,8 @@ def card_facts(**change):
         per_source=[("a", {"nats_per_token": 2.0, "bits_per_byte": 1.0}), ("b", {"nats_per_token": 3.0, "bits_per_byte": 1.5})],
         corpus_files="a.txt, b.txt", corpus_weights="a.txt 1, b.txt 2", echo_text="ECHO", chat_data_text="CHATS",
         corpus_table="CORPUS", excluded_text="", tinystories_text="", train_command="python -m gpttrain.train",
-        notes="NOTES\n", comparison_table="COMPARISON", opening="Once", top5_table="TOP5", samples="SAMPLES",
+        notes="NOTES\n", comparison_table="COMPARISON", opening="Once", top5_table="TOP5", reader_table="READER",
+        tokenized_opening="On|ce", samples="SAMPLES",
         chat_table="CHAT TABLE", chat_hits=8, chat_asked=10, known_name="Max", n_stories=8, targets_table="TARGETS",
         heads_table="HEADS", head_prompt_tokens=78, history_table="HISTORY")
     return facts.__class__(**{**facts.__dict__, **change})
@@ -196,7 +197,21 @@ def test_the_card_template_lays_out_the_measured_facts():
     assert "SAMPLES\n\n## Chat\n\n" in card and "except Max), the" in card and "**8 of 10**:\n\nCHAT TABLE\n\n## Attention" in card
     plain = render_card(card_facts(chat_script="", chat_table=""))
     assert "SAMPLES\n\n## Attention heads" in plain and "## Chat" not in plain and "apply_chat_template" not in plain
-    assert "byte tokens). The model was trained without chats: it has the role tokens but no chat template.\n\n## Data" in plain
+    assert ('byte tokens). "Once" is cut as `On|ce`. The model was trained without chats: it has the role tokens but '
+            'no chat template.\n\n## Data') in plain
+    assert "TOP5\n\nREADER\n\n## Samples" in card and "words_ja" not in card
+    assert "text cut\ninto words (`gpttrain.words_ja`" in render_card(card_facts(cfg={**card_facts().cfg, "lang": "ja"}))
+
+
+def test_the_card_counts_loops_and_says_when_echo_windows_stopped():
+    from gpttrain.card_text import echo_text
+    from gpttrain.measure import repeated_spans
+
+    assert repeated_spans("abcdefghij" * 2) == 1 and repeated_spans("abcdefghij" * 3) == 11
+    assert repeated_spans("むかしむかし、あるところに、おじいさんとおばあさんがありました。") == 0
+    cfg = {"echo_share": 0.25, "random_echo_share": 0.05, "n_ctx": 256}
+    assert "first 5,000 steps" in echo_text({**cfg, "echo_until": 5000}) and "first" not in echo_text(cfg)
+    assert "Another 5% told random tokens twice" in echo_text(cfg) and echo_text({**cfg, "echo_share": 0}) == ""
 
 
 def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
