@@ -227,11 +227,11 @@ def test_japanese_card_asks_for_katakana_names_and_counts_them_as_words():
     assert not uses_name("タムシーンは", "タムシン")
 
 
-def test_echo_windows_stop_at_echo_until(corpus):
+def test_echo_windows_stop_at_echo_until(corpus, tmp_path):
     """--echo-until: every window an echo window before that step (echo share 1), plain text from it on."""
     from gpttrain.train import Batches
 
-    cfg = TrainConfig(corpus=[str(corpus)], out="", work="", vocab_size=300, n_ctx=64, batch_size=16,
+    cfg = TrainConfig(corpus=[str(corpus)], out=str(tmp_path / "out"), work=str(tmp_path / "w"), vocab_size=300, n_ctx=64, batch_size=16,
                       echo_share=1.0, echo_until=5)
     data = prepare(cfg)
     stream = data.train[0]
