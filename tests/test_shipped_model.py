@@ -9,13 +9,14 @@ from gptmath import generate, load_model, softmax_with_temperature, top_k
 from gptmath.chat import chat_prompt
 from gptmath.heads import copying_report, previous_token_report
 from gptmath.checkpoints import checkpoints
+from gpttrain.ship import CHECKPOINTS_LIMIT
 from scenes.settings import DEFAULT_MODELS, DEFAULT_PROMPTS
 
 EXPECTED_EN = {"girl", "boy", "bird", "dog", "cat", "bunny", "rabbit", "mouse", "bear", "fish", "puppy", "kitten",
                "frog", "duck", "fox", "baby", "princess", "prince", "old", "red", "brown", "white", "big", "house",
                "boat", "car", "tree", "lamb", "pig", "squirrel", "owl", "bug", "ant", "bee", "lion", "horse", "elephant"}
 
-EXPECTED_JA = {"ひとり", "一人", "おじいさん", "おばあさん", "お姫さま", "王さま", "王様", "小さな", "大きな", "若い", "娘",
+EXPECTED_JA = {"ひとり", "一人", "ふたり", "ちいさな", "おじいさん", "おばあさん", "お姫さま", "王さま", "王様", "小さな", "大きな", "若い", "娘",
                "男", "女", "子ども", "子供", "きこり", "この", "その", "ある", "貧しい", "村", "山", "一"}
 
 
@@ -38,12 +39,13 @@ def test_model_continues_the_story_with_words_a_reader_expects(lang, expected):
 
 
 LIMITS = {"en": 25e6, "ja": 20e6}  # bytes of the model folder without its checkpoints (issue 29: the Japanese <= 20 MB)
-# Issue 29's targets for the Japanese model: today's has no chat template, no copying heads, and おじいさん ranks 27th
-# after the default prompt. Strict: the day a shipped model meets a target, its test says to drop the mark.
-JA_V1 = pytest.param("ja", marks=pytest.mark.xfail(strict=True, reason="issue 29: the Japanese model v2 is not shipped"))
+# Issue 29's head targets: the shipped Japanese model's heads are just under them (best previous-token 0.48, induction
+# 0.35; its copying gain, 3.4 nats, is over). Strict: the day a shipped model meets them, the test says to drop the mark.
+JA_HEADS = pytest.param("ja", marks=pytest.mark.xfail(strict=True, reason="issue 29: the Japanese heads are just under "
+                                                                         "the targets"))
 
 
-@pytest.mark.parametrize("lang", ["en", JA_V1])
+@pytest.mark.parametrize("lang", ["en", "ja"])
 def test_model_reads_chats_and_ships_its_history_within_the_size_limits(lang):
     folder = DEFAULT_MODELS[lang]
     model = load_model(folder)
@@ -53,10 +55,11 @@ def test_model_reads_chats_and_ships_its_history_within_the_size_limits(lang):
     history = checkpoints(folder)
     assert len(history) >= 6 and history[0].step == 0 and history[-1].path == folder.resolve()
     assert [c.step for c in history] == sorted(c.step for c in history)
-    assert folder_size(folder, skip="checkpoints") <= LIMITS[lang] and folder_size(folder / "checkpoints") <= 40e6
+    assert folder_size(folder, skip="checkpoints") <= LIMITS[lang]
+    assert folder_size(folder / "checkpoints") <= CHECKPOINTS_LIMIT
 
 
-@pytest.mark.parametrize("lang", ["en", JA_V1])
+@pytest.mark.parametrize("lang", ["en", "ja"])
 def test_model_answers_a_chat_with_the_name_it_was_asked_for(lang):
     """Issue 12's chat target (issue 29 for Japanese): asked for a story about an animal or child with a name it
     never saw in training (one known name aside), the greedy answer uses the name, as a word of its own, in at least
@@ -83,7 +86,7 @@ UNSEEN_STORIES = {"en": [
 ]}
 
 
-@pytest.mark.parametrize("lang", ["en", JA_V1])
+@pytest.mark.parametrize("lang", ["en", JA_HEADS])
 def test_model_has_heads_that_copy_and_heads_that_look_back(lang):
     """Issue 12's targets (issue 29 for Japanese), measured as the card measures them: an induction head (>= 0.4 on
     TransformerLens' repeated random tokens, chance about 0.02) whose copying is worth >= 2 nats per token, and a head
@@ -95,7 +98,6 @@ def test_model_has_heads_that_copy_and_heads_that_look_back(lang):
     assert previous_token_report(model, UNSEEN_STORIES[lang]).max() >= 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 29: the Japanese model v2 is not shipped")
 def test_japanese_model_continues_the_old_tale_as_a_reader_expects():
     """Issue 29: after 「むかしむかし、あるところに、」 a Japanese reader expects おじいさん or おばあさん among the top
     five, and a greedy continuation of 80 characters that repeats no 10-character span."""
