@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gptmath import generate, load_model, softmax_with_temperature, top_k
+from gptmath import load_model, softmax_with_temperature, top_k
 from gptmath.chat import chat_prompt
 from gptmath.heads import copying_report, previous_token_report
 from gptmath.checkpoints import checkpoints
