@@ -84,10 +84,16 @@ def test_marker_key_counts_whole_marker_tokens():
     assert marker_key(["Hi"], []) == "tokens_plain"
 
 
-def test_without_a_template_the_film_tells_the_viewer_and_stderr_tells_the_user(capsys, media):
-    """The Japanese model has no chat template: the picture says so to the viewer; how to render a chat
-    (--model) is a note on stderr, never on screen."""
-    scene, _ = render(Chat, Settings(lang="ja"), media)
+def test_without_a_template_the_film_tells_the_viewer_and_stderr_tells_the_user(capsys, media, tmp_path):
+    """The Japanese model without its chat template (as the first Japanese model shipped): the picture says so to
+    the viewer; how to render a chat (--model) is a note on stderr, never on screen."""
+    import shutil
+
+    from scenes.settings import DEFAULT_MODELS
+
+    folder = tmp_path / "no-template"
+    shutil.copytree(DEFAULT_MODELS["ja"], folder, ignore=shutil.ignore_patterns("checkpoints", "chat_template.jinja"))
+    scene, _ = render(Chat, Settings(lang="ja", model=str(folder)), media)
     assert scene.data.model.chat_template is None
     assert_narrated(scene, ["say_bridge", "say_no_template"])
     captions = caption_texts(scene)

@@ -130,10 +130,14 @@ def test_narration_default(default_render):
 
 
 def test_narration_japanese(tmp_path):
-    """The Japanese model: attention makes the largest change (the other variant)."""
+    """The Japanese model: the change-sizes line names the sublayer (attention or MLP) whose change is largest."""
+    from gptmath.lens import change_sizes
+
     scene, _ = render(ForwardPass, Settings(lang="ja"), tmp_path)
     check_narration(scene)
-    assert "say_show_change_sizes_attn" in said_keys(scene)
+    sizes = change_sizes(scene.data.trace, scene.data.position)  # [n_layer, 2]: attention, MLP
+    largest = ("attn", "mlp")[int(np.unravel_index(np.argmax(sizes), sizes.shape)[1])]
+    assert f"say_show_change_sizes_{largest}" in said_keys(scene)
 
 
 def test_narration_random_model_guesses_the_same_from_the_start(toy_dirs, tmp_path):
