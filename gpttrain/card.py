@@ -111,15 +111,15 @@ def top5_table(model: Model, prompt: str) -> str:
         f"| {i} | `{c.text.replace(chr(10), '↵')}` | {c.prob:.1%} | {c.logit:.2f} |" for i, c in enumerate(rows, 1))
 
 
-def reader_table(model: Model, prompt: str) -> str:
-    """What a reader expects after the opening (issue 29): a greedy continuation that does not loop, and for
-    Japanese an old tale's おじいさん or おばあさん among the next tokens."""
+def reader_table(model: Model, prompt: str, expected: tuple[str, ...]) -> str:
+    """What a reader expects after the opening (issue 29): a greedy continuation that does not loop, and one of the
+    `expected` words (measure.EXPECTED_NEXT: for Japanese an old tale's おじいさん or おばあさん) among the top five."""
     text = greedy_text(model, prompt)
     repeats = repeated_spans(text)
     rows = ["| what | this model | target |", "|---|---|---|",
             f"| 10-character spans repeated in the greedy continuation's first 80 characters: "
             f"{text.replace(chr(10), '↵')} | {repeats} | 0 ({'met' if repeats == 0 else 'not met'}) |"]
-    ranks = next_token_ranks(model, prompt, EXPECTED_NEXT[language(model)])
+    ranks = next_token_ranks(model, prompt, expected)
     if ranks:
         shown = " / ".join(f"{w} {r if r else '(not one token)'}" for w, r in ranks.items())
         met = any(r and r <= 5 for r in ranks.values())
@@ -286,7 +286,7 @@ def measured_facts(model: Model, run: TrainConfig, corpus: Path, others: list[Mo
     return dict(
         comparison_table=comparison_table([model, *others], run, corpus),
         opening=OPENINGS[lang][0], top5_table=top5_table(model, OPENINGS[lang][0]), samples=samples(model),
-        reader_table=reader_table(model, OPENINGS[lang][0]), tokenized_opening=tokenized(model, OPENINGS[lang][0]),
+        reader_table=reader_table(model, OPENINGS[lang][0], EXPECTED_NEXT[lang]), tokenized_opening=tokenized(model, OPENINGS[lang][0]),
         chat_table=chats if model.chat_template else "", chat_hits=hits, chat_asked=len(requests),
         known_name=requests[0][1],
         n_stories=measures.n_stories, targets_table=targets_table(measures), heads_table=heads_table(model, measures),

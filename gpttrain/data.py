@@ -199,9 +199,10 @@ def chat_template(lang: str) -> str:
     return CHAT_TEMPLATE_JA if lang == "ja" else CHAT_TEMPLATE
 
 
-def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMPLATE, lang: str = "en"):
-    """A GPT-2-style byte-level BPE tokenizer, wrapped for transformers. For Japanese its merges are learned inside
-    words (gpttrain.words_ja), so no token spans a word and the particle after it."""
+def train_tokenizer(texts: list[str], vocab_size: int, lang: str = "en"):
+    """A GPT-2-style byte-level BPE tokenizer, wrapped for transformers, with the chat template of `lang`. For
+    Japanese its merges are learned inside words (gpttrain.words_ja), so no token spans a word and the particle
+    after it."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -213,7 +214,7 @@ def train_tokenizer(texts: list[str], vocab_size: int, template: str = CHAT_TEMP
     tok.train_from_iterator(japanese_words(texts) if lang == "ja" else texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOT, eos_token=EOT, unk_token=EOT,
                                    additional_special_tokens=list(ROLE_TOKENS))
-    fast.chat_template = template
+    fast.chat_template = chat_template(lang)
     sample = "Once upon a time, there was a little girl named Lily."
     if fast.decode(fast(sample)["input_ids"]) != sample:
         raise RuntimeError("the trained tokenizer does not round-trip text")
@@ -313,8 +314,7 @@ def prepare(cfg: TrainConfig) -> Data:
         tokenizer = PreTrainedTokenizerFast.from_pretrained(cfg.init)
         tokenizer.save_pretrained(saved)
     else:
-        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, chat_template(cfg.lang),
-                                    cfg.lang)
+        tokenizer = train_tokenizer([d for train, _ in splits for d in train], cfg.vocab_size, cfg.lang)
         tokenizer.save_pretrained(saved)
     train = train_streams(tokenizer, [tr for tr, _ in splits], cfg)
     tests = [(f.stem, te) for f, (_, te) in zip(files, splits) if te] + ([("chat", test_chats)] if test_chats else [])

@@ -93,7 +93,8 @@ def uses_name(answer: str, name: str) -> bool:
 
 
 def greedy_text(model: Model, prompt: str, n_chars: int = 80) -> str:
-    """The first `n_chars` characters of the greedy continuation of `prompt` (shorter only if the model ends)."""
+    """The first `n_chars` characters of the greedy continuation of `prompt`, written in 2·`n_chars` tokens (shorter
+    where those tokens make fewer characters: byte pieces)."""
     steps = generate(model, prompt, 2 * n_chars, greedy=True)
     return model.decode([s.chosen for s in steps])[:n_chars]
 

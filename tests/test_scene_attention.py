@@ -30,8 +30,6 @@ class CheckedMulti(WordsChecked, MultiHeadAttention):
     pass
 
 
-
-
 @pytest.fixture(scope="module")
 def head_scene(tmp_path_factory):
     return render(CheckedHead, Settings(), tmp_path_factory.mktemp("head"))

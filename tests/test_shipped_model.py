@@ -16,8 +16,9 @@ EXPECTED_EN = {"girl", "boy", "bird", "dog", "cat", "bunny", "rabbit", "mouse", 
                "frog", "duck", "fox", "baby", "princess", "prince", "old", "red", "brown", "white", "big", "house",
                "boat", "car", "tree", "lamb", "pig", "squirrel", "owl", "bug", "ant", "bee", "lion", "horse", "elephant"}
 
-EXPECTED_JA = {"ひとり", "一人", "ふたり", "ちいさな", "おじいさん", "おばあさん", "お姫さま", "王さま", "王様", "小さな", "大きな", "若い", "娘",
-               "男", "女", "子ども", "子供", "きこり", "この", "その", "ある", "貧しい", "村", "山", "一"}
+EXPECTED_JA = {"ひとり", "一人", "ふたり", "ちいさな", "おじいさん", "おばあさん", "お姫さま", "王さま", "王様", "小さな",
+               "大きな", "若い", "娘", "男", "女", "子ども", "子供", "きこり", "この", "その", "ある", "貧しい", "村", "山",
+               "一"}
 
 
 def folder_size(folder: Path, skip: str | None = None) -> int:

@@ -231,16 +231,16 @@ def test_echo_windows_stop_at_echo_until(corpus, tmp_path):
     """--echo-until: every window an echo window before that step (echo share 1), plain text from it on."""
     from gpttrain.train import Batches
 
-    cfg = TrainConfig(corpus=[str(corpus)], out=str(tmp_path / "out"), work=str(tmp_path / "w"), vocab_size=300, n_ctx=64, batch_size=16,
-                      echo_share=1.0, echo_until=5)
+    cfg = TrainConfig(corpus=[str(corpus)], out=str(tmp_path / "out"), work=str(tmp_path / "w"), vocab_size=300,
+                      n_ctx=64, batch_size=16, echo_share=1.0, echo_until=5)
     data = prepare(cfg)
     stream = data.train[0]
 
     def plain(row) -> bool:  # a stretch of the stream as it is
         return any(np.array_equal(stream[i:i + len(row)], row) for i in np.flatnonzero(stream == row[0]))
 
-    rng = np.random.default_rng(0)
-    before, after = (Batches(data, cfg).draw(rng, step)[0].numpy() for step in (4, 5))
+    batches, rng = Batches(data, cfg), np.random.default_rng(0)
+    before, after = (batches.draw(rng, step)[0].numpy() for step in (4, 5))
     assert not any(plain(row) for row in before) and all(plain(row) for row in after)
 
 
