@@ -12,7 +12,8 @@ and the heads (previous-token, induction, copying gain) as it goes. Snapshots
 at log-spaced steps are kept in float16 for the model's training history; the
 best checkpoint by held-out loss is written with save_pretrained; `--resume`
 continues a run, `--init FOLDER` starts a new run from a saved model's weights
-and history (a fresh optimizer, warmed up again).
+and history (a fresh optimizer, warmed up again; with the same --seed,
+--held-out and --exclude-file, since they pick the held-out documents).
 
 This module is the run (its settings, the windows drawn, the loop); what it reads
 is gpttrain.data (`prepare`), what it trains and saves gpttrain.model, and how
@@ -268,10 +269,26 @@ class Progress:
                        f"{'  (best, saved)' if r['improved'] else ''}{'  (snapshot)' if snapshot else ''}")
 
 
+SPLIT_FLAGS = {"seed": "--seed", "held_out": "--held-out", "exclude": "--exclude-file"}  # what picks the held-out
+
+
+def check_same_split(cfg: TrainConfig, folder: Path) -> None:
+    """Stop unless the --init model's run held out the documents this run holds out: with another split, this run's
+    held-out text would be text that model trained on."""
+    saved = json.loads((folder / "training.json").read_text())["config"] if (folder / "training.json").is_file() else {}
+    differ = [name for name in SPLIT_FLAGS if name in saved and saved[name] != getattr(cfg, name)]
+    if differ:
+        its = ", ".join(SPLIT_FLAGS[n] if n == "exclude" else f"{SPLIT_FLAGS[n]} {saved[n]}" for n in differ)
+        raise SystemExit(f"{folder} was trained on another split (its {its}): give the same, else this run's "
+                         "held-out text would be text it trained on")
+
+
 def train(cfg: TrainConfig, resume: bool = False) -> History:
     """Run (or resume) training; the best model by held-out loss lands in cfg.out, snapshots in work/checkpoints."""
     import torch
 
+    if cfg.init:
+        check_same_split(cfg, Path(cfg.init))
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     work = Path(cfg.work)

@@ -85,6 +85,9 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
     assert [tuple(x) for x in history.train[:10]] == [tuple(x) for x in saved]
     start_loss = history.train[10][1]
     assert start_loss < saved[0][1] - 0.5  # it began from the trained weights, not from scratch
+    with pytest.raises(SystemExit, match="another split \\(its --seed 0\\)"):  # another split: held-out text it trained on
+        train(TrainConfig(**{**then.__dict__, "seed": 1, "work": str(tmp_path / "w3")}))
+    assert not (tmp_path / "w3").exists()
 
 
 def test_bpe_dropout_cuts_the_training_text_into_more_pieces_once(corpus, tmp_path):
