@@ -16,6 +16,7 @@ from scenes.base import GPTScene
 from scenes.data import HIGH_T, LOW_T, MAX_BARS, N_CONTINUE, Round, SceneData
 from scenes.mobjects import NextTokenBars, TemperatureReadout, TokenText, continued_text, quoted, temperature_text
 from scenes.mobjects.charts import percent
+from scenes.spoken import BYTE
 
 T = "softmax"  # this module's catalogue: scenes/locales/softmax.toml
 
@@ -42,6 +43,11 @@ class Readout:
     def at(self, t: float) -> list[float]:
         """The bars' values at temperature t: the top tokens' probabilities, then the rest's."""
         return bar_values(self.logits, t, self.top.ids)
+
+
+def first_byte(tokens: list[str]) -> str | None:
+    """The first lone-byte token (<xx>) among `tokens`, if any."""
+    return next((m.group(0) for t in tokens if (m := BYTE.search(t))), None)
 
 
 def cold_key(p_cold: float) -> str:
@@ -126,5 +132,10 @@ class Temperature(GPTScene):
         self.say("say_show_samples", seed=settings.seed, low=f"{LOW_T:g}", high=f"{HIGH_T:g}")
         self.play(*[FadeOut(m) for m in shown])
         self.play(LaggedStart(*[FadeIn(c, shift=0.2 * UP) for c in columns], lag_ratio=0.3))
+        byte = first_byte(model.token_strings([s.chosen for steps in samples.values() for s in steps]))
+        if byte:  # a lone byte on screen says what it is, once the samples have been talked about
+            self.wait_until(self.said_by)
+            self.say("say_samples_bytes", byte=byte)
+            self.show_caption(self.tr("bytes_caption", byte=byte))
         self.end_step(2)
         return samples, [c[1] for c in columns]

@@ -1,6 +1,8 @@
 """Unembedding, Temperature and Generation scenes: logits, bars and sampled tokens drawn are the model's."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ from scenes.temperature import (
     HIGH_T, LOW_T, NEARLY_ALL, PEAKED, T_MAX, T_MIN, Temperature, cold_key, hot_key,
 )
 from scenes.unembedding import Unembedding
-from tests.narration_check import assert_narrated, caption_texts, line, subtitle_at, unsubtitled
+from tests.narration_check import assert_narrated, caption_texts, line, said, subtitle_at, unsubtitled
 from tests.scene_harness import LONG, ONE_TOKEN, after_each_frame, check_layout, compare_golden, render, shown
 
 TOY = "3L5H-gelu-n_inner"
@@ -176,8 +178,11 @@ def test_temperature_says_what_the_sweep_does_to_these_bars(case, cold, hot, ren
     p_one, p_cold, p_hot = bar_values(logits, 1.0, ids)[0], bar_values(logits, T_MIN, ids)[0], \
         bar_values(logits, T_MAX, ids)
     assert (p_cold >= NEARLY_ALL) == (cold == "cold") and (p_one >= PEAKED) == (hot == "hot")
+    drawn = scene.data.model.token_strings([s.chosen for steps in scene.samples.values() for s in steps])
+    byte = next((t for t in drawn if re.fullmatch(r"<[0-9a-f]{2}>", t)), None)  # a lone byte drawn, shown as <xx>
+    assert byte or case != "ja"  # the Japanese model's T = 2 continuation draws lone bytes
     assert_narrated(scene, ["say_bridge_temperature", "say_show_bars", f"say_sweep_{cold}", f"say_sweep_{hot}",
-                            "say_show_samples"])
+                            "say_show_samples", *(["say_samples_bytes"] if byte else [])])
     assert percent(p_cold) in line(scene, f"say_sweep_{cold}")
     assert percent(p_hot[0]) in line(scene, f"say_sweep_{hot}")
     lang, top = scene.settings.lang, quoted(scene.bars.top.texts[0])
@@ -187,6 +192,8 @@ def test_temperature_says_what_the_sweep_does_to_these_bars(case, cold, hot, ren
         assert (tr("softmax", f"{key}_caption", lang, t="0.01", p=percent(p_cold), **values) in captions) == (key == cold)
     for key in ("hot", "hot_flat", "hot_still"):
         assert (tr("softmax", f"{key}_caption", lang, t="5", p=percent(p_hot[0]), **values) in captions) == (key == hot)
+    if byte:  # said and shown: the first lone byte drawn
+        assert said(scene, "say_samples_bytes", byte=byte) and tr("softmax", "bytes_caption", lang, byte=byte) in captions
 
 
 def test_temperature_variants_follow_the_thresholds():
