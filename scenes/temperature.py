@@ -46,8 +46,9 @@ class Readout:
 
 
 def first_byte(tokens: list[str]) -> str | None:
-    """The first lone-byte token (<xx>) among `tokens`, if any."""
-    return next((m.group(0) for t in tokens if (m := BYTE.search(t))), None)
+    """The first token among `tokens` that is one lone byte (<xx>), if any: what the caption can call "a token of one
+    byte" (a token holding a byte beside other characters is not)."""
+    return next((t for t in tokens if BYTE.fullmatch(t)), None)
 
 
 def cold_key(p_cold: float) -> str:
