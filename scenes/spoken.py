@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 NUMBER = re.compile(r"(?<![0-9A-Za-z.,])([-−]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?[%％])?")
-BYTE = re.compile(r"<([0-9a-f]{2})>")
+BYTE = re.compile(r"<([0-9a-f]{2})>")  # a lone UTF-8 byte token, as gptmath writes it (<e3>)
 TOKEN_MARKS = {"en": {"␣": "space", "↵": "new line"}, "ja": {"␣": "スペース", "↵": "かいぎょう"}}
 SYMBOLS = {  # signs in the narration, as they are read out
     "en": {"=": "equals", "×": "times", "√": "the square root of", "°": "degrees", "−": "minus"},

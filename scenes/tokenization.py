@@ -1,7 +1,6 @@
 """Scene: the prompt cut into its real tokens, each with its id."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from manim import DOWN, UP, Create, FadeTransform, LaggedStart, VGroup, VMobject
@@ -13,6 +12,7 @@ from scenes import theme as th
 from scenes.animations import FadeIn
 from scenes.base import GPTScene
 from scenes.mobjects import SpanBracket, TokenRow, fit, label
+from scenes.spoken import BYTE
 
 T = "tokens"  # this module's catalogue: scenes/locales/tokens.toml
 MAX_PROMPT = 80  # longer prompts are written cut short, with "…"
@@ -21,7 +21,6 @@ MARK_HEIGHT = 0.45  # a character bracket with its label under a line of tokens
 ID_SIZE = th.NUMBER_SIZE + 2  # the ids under the tokens: digits about 11 px tall at 480p ...
 MIN_ID_HEIGHT = 10 / 60  # ... and never under 10 px (60 px a unit at 480p), even in a shrunk row
 MAX_LINES = 4  # lines of tokens at most
-BYTE_TOKEN = re.compile(r"<[0-9a-f]{2}>")  # a lone UTF-8 byte, as gptmath writes it
 
 
 def worth_bracketing(span: CharSpan, tokens: list[str]) -> bool:
@@ -112,8 +111,8 @@ class Tokenization(GPTScene):
         spans = [s for s in spans if {s.first_token, s.last_token} <= shown]
         self.split_marks = marks = VGroup(*[SpanBracket(row, s.first_token, s.last_token, s.char) for s in spans])
         if len(marks):  # the example byte is one under the first bracket: its character's tokens hold lone bytes
-            byte = next(b for t in row.tokens[spans[0].first_token:spans[0].last_token + 1]
-                        for b in BYTE_TOKEN.findall(t))
+            byte = next(b.group() for t in row.tokens[spans[0].first_token:spans[0].last_token + 1]
+                        for b in BYTE.finditer(t))
             self.say("say_show_split_characters", byte=byte)
             self.show_caption(self.tr("bytes", byte=byte))
             self.play(FadeIn(marks))
