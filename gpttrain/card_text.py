@@ -56,12 +56,9 @@ def train_command(cfg: dict) -> str:
                 "weight_decay", "eval_every", "eval_windows", "seed", "threads"):
         flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
     flags.append(f"--snapshots {' '.join(map(str, cfg.get('snapshots') or []))}")
-    if cfg.get("rename_share"):
-        flags.append(f"--rename-share {cfg['rename_share']}")
-    if cfg.get("echo_share"):
-        flags.append(f"--echo-share {cfg['echo_share']}")
-    if cfg.get("random_echo_share"):
-        flags.append(f"--random-echo-share {cfg['random_echo_share']}")
+    for key in ("rename_share", "echo_share", "random_echo_share", "unlikelihood_share"):  # written where not 0
+        if cfg.get(key):
+            flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
     if cfg.get("lang", "en") != "en":
         flags.append(f"--lang {cfg['lang']}")
     if cfg.get("sinusoid_positions"):

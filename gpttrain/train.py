@@ -14,6 +14,8 @@ best checkpoint by held-out loss is written with save_pretrained; `--resume`
 continues a run, `--init FOLDER` starts a new run from a saved model's weights
 and history (a fresh optimizer, warmed up again; with the same --seed,
 --held-out and --exclude-file, since they pick the held-out documents).
+`--unlikelihood-share` makes that share of the steps also teach the model not to
+loop when it continues text greedily (gpttrain.unlikelihood).
 
 This module is the run (its settings, the windows drawn, the loop); what it reads
 is gpttrain.data (`prepare`), what it trains and saves gpttrain.model, and how
@@ -34,6 +36,7 @@ import numpy as np
 from gpttrain.data import Data, prepare, read_terms, special_ids
 from gpttrain.evaluation import best_head_scores, evaluate, head_texts
 from gpttrain.model import History, autocast, init_from, new_model, new_optimizer, save_model, save_snapshot, sinusoids
+from gpttrain.unlikelihood import unlikelihood_loss
 
 
 @dataclass
@@ -71,6 +74,7 @@ class TrainConfig:
     random_echo_share: float = 0.0  # of training windows: random tokens told twice (scored on the repeat), then text
     echo_until: int = 0  # echo and random echo windows only before this step (0: throughout)
     bpe_dropout: float = 0.0  # the training text (not the held-out) is cut with each BPE merge skipped this often
+    unlikelihood_share: float = 0.0  # of training steps: the model's greedy continuations are also taught not to loop
     lang: str = "en"  # the corpus's language: "ja" makes Japanese chats (chats_ja) with a Japanese system line
     init: str = ""  # a saved model folder to start from (its weights, step count and history)
     bf16: bool = True  # bfloat16 autocast on the CPU (AMX): about 1.3x faster
@@ -193,25 +197,41 @@ class Batches:
                 window, scored[row] = random_echo_window(stream, self.ordinary, rng, n + 1)
                 rows.append(window)
             else:
-                i = int(rng.integers(0, len(stream) - n - 1))
-                rows.append(stream[i:i + n + 1])
+                rows.append(plain_window(stream, rng, n + 1))
         ids = torch.from_numpy(np.stack(rows).astype(np.int64))
         targets = ids[:, 1:].clone()
         targets[torch.from_numpy(~scored)] = -100
         return ids[:, :-1], targets
 
+    def prefixes(self, rng: np.random.Generator):
+        """[batch, n_ctx / 8] plain text for the model to continue in an unlikelihood step."""
+        import torch
 
-def train_step(run: Run, x, y, cfg: TrainConfig) -> float:
-    """One AdamW step on a batch at the scheduled learning rate (gradients clipped to norm 1); returns its loss."""
+        sources = rng.choice(len(self.data.train), size=self.cfg.batch_size, p=self.mix)
+        rows = [plain_window(self.data.train[s], rng, self.cfg.n_ctx // 8) for s in sources]
+        return torch.from_numpy(np.stack(rows).astype(np.int64))
+
+
+def plain_window(stream: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n tokens of `stream` from a random place."""
+    i = int(rng.integers(0, len(stream) - n))
+    return stream[i:i + n]
+
+
+def train_step(run: Run, x, y, cfg: TrainConfig, prefixes=None) -> float:
+    """One AdamW step on a batch at the scheduled learning rate (gradients clipped to norm 1); with `prefixes`, the
+    step also lowers the loops of the model's greedy continuations of them (gpttrain.unlikelihood). Returns the
+    batch's loss (what the history keeps, unlikelihood steps or not)."""
     import torch
 
     for group in run.opt.param_groups:
         group["lr"] = lr_at(run.step, cfg, run.start)
     with autocast(cfg):
         logits = run.model(x).logits
+        loops = 0.0 if prefixes is None else unlikelihood_loss(run.model, prefixes, cfg.n_ctx // 2)
     loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
     run.opt.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss + loops).backward()
     torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
     run.opt.step()
     run.step += 1
@@ -302,7 +322,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> History:
     run.model.train()
     progress = Progress(cfg, run.step)
     while run.step < cfg.steps:
-        loss = train_step(run, *batches.draw(run.rng, run.step), cfg)
+        x, y = batches.draw(run.rng, run.step)
+        ul = cfg.unlikelihood_share and run.rng.random() < cfg.unlikelihood_share
+        loss = train_step(run, x, y, cfg, batches.prefixes(run.rng) if ul else None)
         progress.stepped(run.step, loss)
         snapshot = run.step in cfg.snapshots
         if run.step % cfg.eval_every == 0 or run.step == cfg.steps or snapshot:
@@ -340,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--init", default="", help="start from this saved model folder (weights, step count, history), "
                     "with a fresh optimizer and its tokenizer (unless WORK/tokenizer holds one)")
     for name in ("held_out", "lr", "weight_decay", "dropout", "chat_share", "rename_share", "echo_share",
-                 "random_echo_share", "bpe_dropout"):
+                 "random_echo_share", "bpe_dropout", "unlikelihood_share"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     args = vars(ap.parse_args(argv))
     resume = args.pop("resume")

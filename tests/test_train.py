@@ -74,7 +74,8 @@ def test_a_run_goes_on_from_a_saved_model(corpus, tmp_path):
     first = TrainConfig(out=str(tmp_path / "first"), work=str(tmp_path / "w1"), steps=10, **base)
     train(first)
     then = TrainConfig(out=str(tmp_path / "then"), work=str(tmp_path / "w2"), steps=20, init=str(tmp_path / "first"),
-                       echo_share=0.3, random_echo_share=0.3, sinusoid_positions=False, **{**base, "vocab_size": 280})
+                       echo_share=0.3, random_echo_share=0.3, unlikelihood_share=0.5, sinusoid_positions=False,
+                       **{**base, "vocab_size": 280})
     history = train(then)  # no tokenizer in w2: the saved model's own (a new one of 280 tokens would not fit it)
     vocab = [json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]
              for folder in (tmp_path / "first", tmp_path / "w2" / "tokenizer")]
