@@ -204,11 +204,11 @@ class Batches:
         return ids[:, :-1], targets
 
     def prefixes(self, rng: np.random.Generator):
-        """[batch, n_ctx / 8] plain text for the model to continue in an unlikelihood step."""
+        """[batch, n_ctx / 8 (at least 1)] plain text for the model to continue in an unlikelihood step."""
         import torch
 
         sources = rng.choice(len(self.data.train), size=self.cfg.batch_size, p=self.mix)
-        rows = [plain_window(self.data.train[s], rng, self.cfg.n_ctx // 8) for s in sources]
+        rows = [plain_window(self.data.train[s], rng, max(1, self.cfg.n_ctx // 8)) for s in sources]
         return torch.from_numpy(np.stack(rows).astype(np.int64))
 
 
