@@ -46,15 +46,24 @@ def greedy_continuations(model, prefixes, n_new: int):
     return torch.cat(seq, dim=1)
 
 
-def unlikelihood_loss(model, prefixes, n_new: int):
-    """The loss of one unlikelihood step: the model continues `prefixes` [batch, prefix] greedily for n_new tokens;
-    -log(1 - p) of each continuation token that closes a stretch the continuation told before, summed and divided by
-    the number of continuation tokens (0 when nothing loops)."""
+def loop_probabilities(model, prefixes, n_new: int):
+    """The model continues `prefixes` [batch, prefix] greedily for n_new tokens; returns ([batch, n_new] the
+    probability it gives each continuation token, [batch, n_new] True where that token closes a stretch the
+    continuation told before)."""
     import torch
 
     seq = greedy_continuations(model, prefixes, n_new)  # [batch, prefix + n_new]
     start = prefixes.shape[1]
     mask = torch.from_numpy(np.stack([repeated_ngram_mask(row[start:]) for row in seq.numpy()]))  # [batch, n_new]
     logits = model(seq[:, :-1]).logits[:, start - 1:].float()  # the predictions of the continuation's tokens
-    p = logits.softmax(-1).gather(-1, seq[:, start:, None])[..., 0]  # [batch, n_new]
+    return logits.softmax(-1).gather(-1, seq[:, start:, None])[..., 0], mask
+
+
+def unlikelihood_loss(model, prefixes, n_new: int):
+    """The loss of one unlikelihood step: -log(1 - p) of each continuation token that closes a stretch the
+    continuation told before (loop_probabilities), summed and divided by the number of continuation tokens (0 when
+    nothing loops)."""
+    import torch
+
+    p, mask = loop_probabilities(model, prefixes, n_new)
     return -(torch.log((1 - p).clamp(min=1e-5)) * mask).sum() / mask.numel()

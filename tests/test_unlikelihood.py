@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpttrain.unlikelihood import greedy_continuations, repeated_ngram_mask, unlikelihood_loss
+from gpttrain.unlikelihood import greedy_continuations, loop_probabilities, repeated_ngram_mask, unlikelihood_loss
 
 
-def test_a_stretch_told_again_is_marked_token_by_token():
+def test_only_the_token_that_closes_a_stretch_told_again_is_marked():
     """Only the token that makes a 4-token stretch a copy of an earlier one: a phrase may come back, a loop may not."""
     assert repeated_ngram_mask(np.array([5, 6, 7, 8, 5, 6, 7, 8, 9])).tolist() == [0, 0, 0, 0, 0, 0, 0, 1, 0]
     assert repeated_ngram_mask(np.array([5, 6, 7, 8, 5, 6, 7, 8, 5, 6])).tolist() == [0] * 7 + [1, 1, 1]  # round again
@@ -57,11 +57,9 @@ def test_unlikelihood_steps_push_a_looping_models_loops_down(looping_model):
     prefixes = torch.randint(0, 16, (8, 8), generator=torch.Generator().manual_seed(2))
     assert unlikelihood_loss(model, prefixes, 3).item() == 0  # 3 new tokens hold no 4-token stretch twice
 
-    def looped_p() -> float:  # mean probability of the tokens that repeat a stretch, as the model chose them
-        seq = greedy_continuations(model, prefixes, 48)
-        mask = torch.from_numpy(np.stack([repeated_ngram_mask(row[8:]) for row in seq.numpy()]))
+    def looped_p() -> float:  # mean probability of the tokens that close a repeated stretch, as the model chose them
         with torch.no_grad():
-            p = model(seq[:, :-1]).logits[:, 7:].softmax(-1).gather(-1, seq[:, 8:, None])[..., 0]
+            p, mask = loop_probabilities(model, prefixes, 48)
         return float(p[mask].mean())
 
     first, p_before = unlikelihood_loss(model, prefixes, 48).item(), looped_p()
