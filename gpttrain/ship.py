@@ -4,7 +4,8 @@
 
 The run's model (gpttrain.train's --out, its best step by held-out loss) becomes
 the model folder, or with --weights-from the weights of a resumable
-checkpoint (a run's last step: WORK/checkpoint.pt); every
+checkpoint (a run's last step: WORK/checkpoint.pt) or of one of its float16
+snapshots (WORK/checkpoints/step-NNNNNN, with the history up to its step); every
 snapshot in <work>/checkpoints goes to checkpoints/step-NNNNNN; and
 checkpoints/index.json records for each its held-out loss from the training
 log and its loss on one held-out story (the probe), measured here by gptmath,
@@ -68,24 +69,45 @@ def use_checkpoint_weights(folder: Path, checkpoint: Path, log: dict) -> dict:
     return log
 
 
+def use_snapshot_weights(folder: Path, snapshot: Path, checkpoint: Path, log: dict) -> dict:
+    """Put a float16 snapshot's weights (as float32) into a saved model folder, with the training history of the
+    run's later resumable checkpoint cut at the snapshot's step; returns the log as written."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    step = int(snapshot.name.split("-")[1])
+    history = torch.load(checkpoint, weights_only=False)["history"]
+    evals = [e for e in history["evals"] if e["step"] <= step]
+    if not evals or evals[-1]["step"] != step:
+        raise GptMathError(f"{checkpoint} has no evaluation at step {step}: give a snapshot of that run")
+    GPT2LMHeadModel.from_pretrained(snapshot, dtype=torch.float32).save_pretrained(folder)
+    log = log | {"history": history | {"train": [t for t in history["train"] if t[0] <= step], "evals": evals,
+                                       "tokens_seen": evals[-1]["tokens_seen"], "seconds": evals[-1]["seconds"]}}
+    (folder / "training.json").write_text(json.dumps(log, indent=1))
+    return log
+
+
 def ship(run: Path, work: Path, out: Path, corpus: Path, weights_from: Path | None = None) -> Path:
     """Copy the run into `out` (with `weights_from`'s weights if given) and write checkpoints/index.json; returns
     the index's path."""
     log = json.loads((run / "training.json").read_text())
     cfg = TrainConfig(**(log["config"] | {"corpus": [str(corpus / Path(p).name) for p in log["config"]["corpus"]]}))
-    snapshots = sorted((work / "checkpoints").glob("step-*"))
+    snapshot = weights_from if weights_from is not None and weights_from.is_dir() else None
+    snapshots = [s for s in sorted((work / "checkpoints").glob("step-*")) if snapshot is None or s.name < snapshot.name]
     if folder_size(run) > MODEL_LIMIT or sum(map(folder_size, snapshots)) > CHECKPOINTS_LIMIT:
         raise GptMathError(f"the run is too big to ship (model ≤ {MODEL_LIMIT / 1e6:.0f} MB, "
                            f"checkpoints ≤ {CHECKPOINTS_LIMIT / 1e6:.0f} MB): keep fewer snapshots")
-    if weights_from is not None and not weights_from.is_file():
-        raise GptMathError(f"no checkpoint at {weights_from}: give a run's WORK/checkpoint.pt")
+    if weights_from is not None and not (weights_from.is_file() or (weights_from / "config.json").is_file()):
+        raise GptMathError(f"no checkpoint at {weights_from}: give a run's WORK/checkpoint.pt or one of its snapshots")
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
         if old.name not in KEEP:
             shutil.rmtree(old) if old.is_dir() else old.unlink()
     for f in run.iterdir():
         shutil.copy2(f, out / f.name)
-    if weights_from is not None:
+    if snapshot is not None:
+        log = use_snapshot_weights(out, snapshot, work / "checkpoint.pt", log)
+    elif weights_from is not None:
         log = use_checkpoint_weights(out, weights_from, log)
     for snap in snapshots:
         shutil.copytree(snap, out / "checkpoints" / snap.name)
@@ -117,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True, help="the model folder to write, e.g. assets/models/NAME")
     ap.add_argument("--corpus", type=Path, default=Path("../shared/corpus"), help="folder of the corpus files")
     ap.add_argument("--weights-from", type=Path, help="a resumable checkpoint (WORK/checkpoint.pt: the run's last "
-                    "step) whose weights to ship instead of the run's best")
+                    "step) or a snapshot (WORK/checkpoints/step-NNNNNN) whose weights to ship instead of the run's best")
     args = ap.parse_args(argv)
     try:
         print(ship(args.run, args.work, args.out, args.corpus, args.weights_from))

@@ -142,6 +142,26 @@ def test_a_run_ships_the_weights_of_a_resumable_checkpoint(run, tmp_path):
                        state["model"]["transformer.wte.weight"])  # a bad argument left the shipped folder as it was
 
 
+def test_a_run_ships_the_weights_of_one_of_its_snapshots(run, tmp_path):
+    """--weights-from a snapshot: its weights, as float32, the run's history up to its step, and only the
+    snapshots before it."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    root, _ = run
+    snapshot = root / "work" / "checkpoints" / "step-000004"
+    folder = tmp_path / "model"
+    ship(root / "out", root / "work", folder, root / "corpus", weights_from=snapshot)
+    shipped = GPT2LMHeadModel.from_pretrained(folder)
+    assert shipped.dtype == torch.float32
+    saved = GPT2LMHeadModel.from_pretrained(snapshot).state_dict()
+    assert all(torch.equal(v, saved[k].float()) for k, v in shipped.state_dict().items())
+    assert [c.step for c in checkpoints(folder)] == [0, 4]
+    history = json.loads((folder / "training.json").read_text())["history"]
+    assert history["tokens_seen"] == 4 * 4 * 64 and max(step for step, _ in history["train"]) == 4
+    assert max(e["step"] for e in history["evals"]) == 4
+
+
 def test_mean_loss_is_the_cross_entropy_transformers_computes(toy_dir, toy_model):
     import torch
     from transformers import GPT2LMHeadModel
