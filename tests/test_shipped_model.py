@@ -40,10 +40,6 @@ def test_model_continues_the_story_with_words_a_reader_expects(lang, expected):
 
 
 LIMITS = {"en": 25e6, "ja": 20e6}  # bytes of the model folder without its checkpoints (issue 29: the Japanese <= 20 MB)
-# Issue 29's head targets: the shipped Japanese model's heads are just under them (best previous-token 0.48, induction
-# 0.35; its copying gain, 3.4 nats, is over). Strict: the day a shipped model meets them, the test says to drop the mark.
-JA_HEADS = pytest.param("ja", marks=pytest.mark.xfail(strict=True, reason="issue 29: the Japanese heads are just under "
-                                                                         "the targets"))
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -87,7 +83,7 @@ UNSEEN_STORIES = {"en": [
 ]}
 
 
-@pytest.mark.parametrize("lang", ["en", JA_HEADS])
+@pytest.mark.parametrize("lang", ["en", "ja"])
 def test_model_has_heads_that_copy_and_heads_that_look_back(lang):
     """Issue 12's targets (issue 29 for Japanese), measured as the card measures them: an induction head (>= 0.4 on
     TransformerLens' repeated random tokens, chance about 0.02) whose copying is worth >= 2 nats per token, and a head
