@@ -320,9 +320,9 @@ def test_a_previous_token_head_is_said_to_read_the_token_before(head_scene):
 
 
 def test_a_head_that_only_here_weighs_the_token_before_is_not_called_a_previous_token_head(tmp_path):
-    """The Japanese model's layer 2 head 2: this query weighs the token before most, but over the prompt the head is
+    """The Japanese model's layer 1 head 2: this query weighs the token before most, but over the prompt the head is
     no previous-token head: the narration says the first and denies the second."""
-    scene = render(CheckedHead, Settings(lang="ja", layer=2, head=2), tmp_path)[0]
+    scene = render(CheckedHead, Settings(lang="ja", layer=1, head=2), tmp_path)[0]
     d = scene.data
     top, weight, previous = softmax_facts(scene)
     assert top == d.position - 1 and not previous
