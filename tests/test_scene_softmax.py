@@ -168,7 +168,7 @@ def test_unembedding_of_an_untied_model_says_nothing_of_tied_weights(tmp_path, m
     assert tr("softmax", "tied_caption", "en") not in caption_texts(scene)
 
 
-@pytest.mark.parametrize("case, cold, hot", [("default", "cold", "hot"), ("ja", "cold", "hot_flat"),
+@pytest.mark.parametrize("case, cold, hot", [("default", "cold", "hot"), ("ja", "cold", "hot"),
                                              ("close", "cold_close", "hot_flat")])
 def test_temperature_says_what_the_sweep_does_to_these_bars(case, cold, hot, rendered):
     """The shipped English model is peaked and goes to ~100 % at T = 0.01; the Japanese one is flat already at
