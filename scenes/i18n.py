@@ -25,6 +25,8 @@ from gptmath import GptMathError
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "ja")
 FONTS = {"en": "DejaVu Sans", "ja": "Noto Sans CJK JP"}  # installed by render.sh
+# Japanese line breaking (kinsoku): these never begin a line; the character before them moves down with them
+NO_LINE_START = frozenset("、。，．・：；！？ー…」』）】〉》ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
 
 
 def check_language(lang: str) -> str:
@@ -48,7 +50,12 @@ def tr(module: str, key: str, lang: str, **values) -> str:
 
 def font_for(text: str) -> str:
     """The font that shows the text's characters: the Japanese one once any character is Japanese (or Chinese)."""
-    return FONTS["ja"] if any(_is_cjk(c) for c in text) else FONTS["en"]
+    return FONTS["ja"] if breaks_anywhere(text) else FONTS["en"]
+
+
+def breaks_anywhere(text: str) -> bool:
+    """Whether a line of `text` may break between any two characters (Japanese), not only at spaces."""
+    return any(_is_cjk(c) for c in text)
 
 
 def _is_cjk(char: str) -> bool:

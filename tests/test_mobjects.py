@@ -125,6 +125,48 @@ def test_chat_transcript_keeps_markers_and_text_in_order_and_wraps():
         s for s, marker in segments if not marker).replace(" ", "").replace("\n", "")
 
 
+JA_STORY = "むかしむかし、あるところに、おじいさんとおばあさんがすんでいました。おじいさんは山へしばかりに、おばあさんは川へ" \
+           "せんたくにいきました。「おや、これはなんだろう。」"
+
+
+def test_chat_transcript_wraps_japanese_between_characters_and_never_begins_a_line_with_a_comma():
+    from scenes.i18n import NO_LINE_START
+    from scenes.mobjects import ChatTranscript
+
+    t = ChatTranscript([("<|assistant|>", True), (JA_STORY, False)], max_width=5)
+    lines = ["".join(m.text for m in line if m in t.texts) for line in t.lines]
+    assert len(lines) >= 4 and all(line.width <= 5 + 1e-6 for line in t.lines)
+    assert "".join(lines) == JA_STORY
+    assert not any(line[0] in NO_LINE_START for line in lines if line)
+    assert any(line[1] in NO_LINE_START for line in lines[1:])  # a break fell before one: a character came down
+
+
+@pytest.mark.parametrize("width", [2.2, 2.8, 3.6, 4.4])  # plain greedy breaks begin a line with 、 or 。
+def test_japanese_caption_lines_never_begin_with_a_comma(width):
+    from scenes.base import wrap
+    from scenes.i18n import FONTS, NO_LINE_START
+    from scenes.mobjects.text import text_width
+
+    def fits(line: str) -> bool:
+        return text_width(line, 20, FONTS["ja"]) <= width
+
+    lines = wrap(JA_STORY, "ja", fits)
+    assert "".join(lines) == JA_STORY and all(fits(line) for line in lines)
+    assert not any(line[0] in NO_LINE_START for line in lines)
+
+
+@pytest.mark.parametrize("width", [1.9, 3.4, 4.7])  # plain greedy breaks put 、 or 。 first on a line
+def test_japanese_token_lines_never_begin_with_a_comma(width):
+    from scenes.i18n import FONTS, NO_LINE_START
+    from scenes.mobjects.tokens import wrapped_tokens
+
+    tokens = ["むかし", "むかし", "、", "ある", "ところに", "、", "おじいさん", "と", "おばあさん", "が", "すんで", "いました",
+              "。", "おじいさん", "は", "山", "へ", "しばかり", "に", "、", "おばあさん", "は", "川", "へ"]
+    rows = wrapped_tokens(tokens, width, 20, FONTS["ja"])
+    assert [i for row in rows for i in row] == list(range(len(tokens))) and len(rows) > 2
+    assert not any(tokens[row[0]][0] in NO_LINE_START for row in rows)
+
+
 def test_labels_made_for_a_small_render_are_not_reused_at_480p(tmp_path):
     """Pango wraps at the pixel width: a caption cached at 320 px must not come back wrapped at 854 px."""
     from manim import tempconfig

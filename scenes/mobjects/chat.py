@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from manim import RoundedRectangle, VGroup, VMobject
 
 from scenes import theme as th
-from scenes.i18n import font_for
+from scenes.i18n import NO_LINE_START, breaks_anywhere, font_for
 from scenes.mobjects.text import fit, label, line_text, text_width
 from scenes.mobjects.tokens import TokenText
 
@@ -54,34 +54,35 @@ class ChatTranscript(VGroup):
         del self.x, self.line
 
     def _flow(self, text: str) -> None:
-        """Words of `text` onto the current line, as long runs as fit, then onto new lines.
+        """Words of `text` (Japanese: characters) onto the current line, as long runs as fit, then onto new lines;
+        「、」 and the like never begin a line.
 
-        How many words fit is estimated from each word's width (measured once per word), then checked on the
-        run's own text: one text made per line, not one per word tried.
+        How many pieces fit is estimated from each piece's width (measured once per piece), then checked on the
+        run's own text: one text made per line, not one per piece tried.
         """
-        words = text.split(" ")
-        while words:
-            n = self._words_that_fit(words)
-            made = line_text(" ".join(words[:n]), self.font_size)
-            while n > 1 and self.x + made[0].width > self.max_width:  # the estimate was a little generous
-                n -= 1
-                made = line_text(" ".join(words[:n]), self.font_size)
+        pieces, joiner = (list(text), "") if breaks_anywhere(text) else (text.split(" "), " ")
+        while pieces:
+            n = self._pieces_that_fit(pieces, joiner)
+            made = line_text(joiner.join(pieces[:n]), self.font_size)
+            while n > 1 and (self.x + made[0].width > self.max_width or "".join(pieces[n:n + 1]) in NO_LINE_START):
+                n -= 1  # the estimate was a little generous, or the next line would begin with 「、」
+                made = line_text(joiner.join(pieces[:n]), self.font_size)
             if made[0].text.strip():
                 self._place(*made, self.texts)
-            words = words[n:]
-            if words:
+            pieces = pieces[n:]
+            if pieces:
                 self._new_line()
 
-    def _words_that_fit(self, words: list[str]) -> int:
-        """How many of `words` (at least one) the rest of the current line holds, by estimated widths."""
-        face = font_for(" ".join(words))
-        space = text_width("x x", self.font_size, face) - text_width("xx", self.font_size, face)
-        x = self.x + text_width(words[0], self.font_size, face)
-        for n, word in enumerate(words[1:], start=1):
-            x += space + (text_width("x" + word, self.font_size, face) - text_width("x", self.font_size, face))
+    def _pieces_that_fit(self, pieces: list[str], joiner: str) -> int:
+        """How many of `pieces` (at least one) the rest of the current line holds, by estimated widths."""
+        face = font_for(joiner.join(pieces))
+        gap = text_width(f"x{joiner}x", self.font_size, face) - text_width("xx", self.font_size, face)
+        x = self.x + text_width(pieces[0], self.font_size, face)
+        for n, piece in enumerate(pieces[1:], start=1):
+            x += gap + (text_width("x" + piece, self.font_size, face) - text_width("x", self.font_size, face))
             if x > self.max_width:
                 return n
-        return len(words)
+        return len(pieces)
 
     def _place(self, mob: VMobject, offset: float, group: VGroup) -> None:
         """Put mob at the cursor, its line middle on the current line's middle."""

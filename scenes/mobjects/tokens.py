@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from manim import DOWN, LEFT, RIGHT, UP, Line, RoundedRectangle, VGroup, VMobject
 
 from scenes import theme as th
-from scenes.i18n import font_for
+from scenes.i18n import NO_LINE_START, font_for
 from scenes.mobjects.text import fit, label, line_text, text_width
 
 
@@ -179,7 +179,14 @@ def wrapped_tokens(shown: list[str], max_width: float, font_size: float, face: s
         if line and words[i] and sum(lead[j] + advance[j] for j in line[1:]) + advance[line[0]] \
                 + lead[i] + advance[i] > max_width:
             starts = [k for k, j in enumerate(line) if k > 0 and lead[j] > 0]
-            cut = starts[-1] if starts and not lead[i] else len(line)  # mid-word: carry the word's start over
+            if starts and not lead[i]:
+                cut = starts[-1]  # mid-word: carry the word's start over
+            elif words[i][0] in NO_LINE_START and len(line) > 1:
+                cut = len(line) - 1  # 「、」 never begins a line: the token before it moves down with it
+                while cut > 1 and words[line[cut]][:1] in NO_LINE_START:
+                    cut -= 1
+            else:
+                cut = len(line)
             lines[-1:] = [line[:cut], line[cut:]]
         lines[-1].append(i)
     return lines
