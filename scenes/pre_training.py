@@ -123,7 +123,8 @@ class PreTraining(GPTScene):
             self.wait(0.5 if middle else 1.0)
             shown = new
         self.end_step()
-        self.play(FadeOut(shown.bars), FadeOut(shown.name), FadeOut(shown.marker), FadeOut(head), FadeOut(curve))
+        self.play(FadeOut(shown.bars), FadeOut(shown.name), FadeOut(shown.marker), FadeOut(head), FadeOut(curve),
+                  *self.caption_out())
 
     def readout(self, p: Prediction, curve: LossCurve) -> CheckpointBars:
         """One saved step's bars at the right, named, and a square on its dot of the curve."""
@@ -154,7 +155,7 @@ class PreTraining(GPTScene):
         self.show_caption(self.tr("samples" if len(found) > 1 else "samples_one", n=len(found), step=last, seed=s.seed,
                                   k=s.top_k))
         self.end_step()
-        self.play(FadeOut(rows))
+        self.play(FadeOut(rows), *self.caption_out())
 
     def one_step(self, step: GradientStep) -> TokenText:
         """One training example: the words the model reads and the token it should predict."""
@@ -188,7 +189,7 @@ class PreTraining(GPTScene):
         self.show_caption(self.tr("step" + every, **values))
         self.play(Indicate(rows[1][3], color=th.HIGHLIGHT))
         self.end_step()
-        self.play(FadeOut(example), FadeOut(rows), FadeOut(changed))
+        self.play(FadeOut(example), FadeOut(rows), FadeOut(changed), *self.caption_out())
 
     def show_scale(self, seen: int) -> None:
         """This model's tokens against GPT-3's, as areas."""

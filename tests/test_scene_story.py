@@ -320,6 +320,37 @@ def test_pretraining_says_what_its_checkpoints_show(lang, media):
         assert "ランダム" not in on_screen(scene) and "random" not in on_screen(scene)
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_pretraining_captions_leave_with_the_drawings_they_describe(lang, media):
+    """A caption outlives its step by no more than its fade: the bars' caption once stood over the samples coming
+    in, the samples' over the gradient step's example, and the step's over GPT-3's area. Only the update keeps
+    the example's caption while the example stays on screen."""
+    from bisect import bisect_right
+
+    from tests.scene_harness import after_each_frame
+
+    seen: list[tuple[float, object]] = []  # (time, the caption on screen)
+    with after_each_frame(lambda r, s: seen.append((r.time, s.caption_mob)) if s.caption_mob else None):
+        scene, _ = render(PreTraining, Settings(lang=lang), media, width=320, height=180, animate=True,
+                          frame_rate=5)
+    ends = scene.step_ends
+    update = next(e["step"] for e in scene.script if "one_step_update" in e["name"])
+
+    def step_at(t: float) -> int:
+        return bisect_right(ends, t - 1e-6) + 1
+
+    first, last = {}, {}
+    for t, caption in seen:
+        first.setdefault(caption, t)
+        last[caption] = t
+    late = []
+    for caption, start in first.items():
+        own = step_at(start) + (step_at(start) == update - 1)  # the example's caption may stay through the update
+        if last[caption] - ends[own - 1] > 0.5:
+            late.append((round(ends[own - 1], 1), round(last[caption], 1)))
+    assert len(first) >= 5 and not late, late
+
+
 @pytest.mark.parametrize("tokens, en, ja", [(18_432_000, "18 million", "1,843 万"), (61_440_000, "61 million", "6,144 万"),
                                             (3_072, "0.003 million", "3,072"), (40_960, "0.041 million", "4.1 万")])
 def test_token_counts_are_written_as_each_language_counts(tokens, en, ja):
