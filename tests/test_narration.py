@@ -32,6 +32,27 @@ def test_a_long_sentence_is_cut_into_cues_of_two_lines_keeping_every_word(lang, 
 
 
 
+@pytest.mark.parametrize("text, whole", [
+    ("tinytales-ja のパラメータは全部で 4,273,664 個ですがほぼすべてが行列の中にあります。", "4,273,664"),
+    ("GPT-3 のパラメータは全部で 175,181,291,520 個でありこのモデルの何万倍にもなります。", "175,181,291,520"),
+    ("句読点のない長い文でも切れ目の後が読点で始まってはいけませんね、とモデルは言いました。", None),
+])
+def test_a_cut_between_characters_never_splits_a_number_or_begins_with_a_comma(text, whole):
+    """A Japanese sentence with no 、 near its middle is cut between characters, never inside 4,273,664 (the
+    parameter count once read 「…4,273,66」「4 個です。」) and never just before 、 or 。."""
+    from scenes.i18n import NO_LINE_START
+
+    cues = split_cues(text, "ja")
+    assert len(cues) > 1 and "".join(cues) == text and all(len(c) <= CUE_CHARS["ja"] for c in cues)
+    assert whole is None or any(whole in cue for cue in cues)
+    assert not any(cue[0] in NO_LINE_START for cue in cues)
+
+
+def test_a_question_in_brackets_stays_in_its_sentence():
+    assert split_cues("最初の問いは「文章はどう区切られる？」です。次の文。", "ja") == [
+        "最初の問いは「文章はどう区切られる？」です。", "次の文。"]
+
+
 def _scene(narration, captions, step_ends, end, lang="en"):
     from types import SimpleNamespace
 
