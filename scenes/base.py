@@ -103,8 +103,10 @@ class GPTScene(FastScene):
     def say(self, key: str, /, **values) -> str:
         """The step's narration (`key` of the catalogue, filled with real values): spoken (a recording or the
         --voice), and its sentences become the subtitles; the step lasts until they have been read and the
-        voice has finished (plus a short pause), never cutting it off."""
+        voice has finished (plus a short pause), never cutting it off. The words said before are finished first,
+        so that the drawing after `say` appears as its words begin."""
         line = self.tr(key, **values)
+        self.wait_until(self.said_by)  # what is drawn next goes with these words, not with those still being said
         start = max(self.renderer.time, self.said_by)
         name = f"{self.steps_done + 1:02d}_{key.removeprefix('say_')}"  # the file name of its recording
         clip = self.narrator.clip(name, line, self.settings.lang)
