@@ -182,12 +182,14 @@ class PreTraining(GPTScene):
         changed = label(self.tr("changed", **values), th.LABEL_SIZE - 2).next_to(rows, DOWN, buff=0.5)
         fit(changed, th.CONTENT_WIDTH)
         every = "_all" if step.n_changed == step.n_params else ""
-        self.say("say_one_step_update" + every, **values, token=target, loss_before=f"{step.loss_before:.3f}",
+        self.say("say_one_step_update", lr=values["lr"])
+        self.show_caption(self.tr("step" + every, **values))
+        self.say("say_one_step_result", token=target, loss_before=f"{step.loss_before:.3f}",
                  loss_after=f"{step.loss_after:.3f}", p_before=f"{step.p_before:.1%}", p_after=f"{step.p_after:.1%}")
         self.play(LaggedStart(*[FadeIn(r) for r in rows], lag_ratio=0.5))
-        self.play(FadeIn(changed))
-        self.show_caption(self.tr("step" + every, **values))
         self.play(Indicate(rows[1][3], color=th.HIGHLIGHT))
+        self.say("say_one_step_changed" + every, n=values["n"], total=values["total"])
+        self.play(FadeIn(changed))
         self.end_step()
         self.play(FadeOut(example), FadeOut(rows), FadeOut(changed), *self.caption_out())
 
@@ -199,7 +201,8 @@ class PreTraining(GPTScene):
                        label(ours, th.LABEL_SIZE, th.HIGHLIGHT))
         names.arrange(DOWN, buff=0.4, aligned_edge=LEFT)
         fit(names, areas.big.get_left()[0] + th.FRAME_WIDTH / 2 - th.EDGE - 0.6).next_to(areas.big, LEFT, buff=0.6)
-        pointer = Arrow(names[1].get_right(), areas.small.get_left(), buff=0.2, color=th.HIGHLIGHT, stroke_width=3)
+        pointer = Arrow(names[1].get_right(), areas.small.get_left(), buff=0.03, color=th.HIGHLIGHT,
+                        stroke_width=3)  # its tip on the small square, not on the big one's edge
         ratio = GPT3_TOKENS / seen if seen else float("inf")
         if seen:
             self.say("say_show_scale", ratio=f"{ratio:,.0f}")
