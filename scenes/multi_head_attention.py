@@ -272,6 +272,12 @@ class MultiHeadAttention(GPTScene):
             return self.show_thumbnail_grid(layout.model_size, roles)
         return self.show_head_map(roles)
 
+    def fade_to_model_view(self) -> None:
+        """The layer's picture fades; the title now names every layer (the heads of all of them come next)."""
+        self.play(*fade_all_but(self))
+        if self.data.model.config.n_layer > 1:
+            self.show_title(self.tr("mh_title_all", layers=self.data.model.config.n_layer))
+
     def show_thumbnail_grid(self, size: float, roles: list[list[str]]) -> ModelView:
         """One pattern thumbnail per head, layers as rows, each named by its role."""
         d, cfg = self.data, self.data.model.config
@@ -284,7 +290,7 @@ class MultiHeadAttention(GPTScene):
                                      stroke_width=4)
         self.show_caption(self.tr("model_view"))
         self.say("say_show_model_view", layers=cfg.n_layer, heads=cfg.n_head)
-        self.play(*fade_all_but(self))
+        self.fade_to_model_view()
         self.play(LaggedStart(*[FadeIn(r) for r in view.rows], lag_ratio=0.2), FadeIn(view.head_names))
         show_only(self, view)
         self.play(Create(frame))
@@ -304,7 +310,7 @@ class MultiHeadAttention(GPTScene):
         cfg = self.data.model.config
         self.show_caption(self.tr("overview_caption"))
         self.say("say_show_model_view_map", layers=cfg.n_layer, heads=cfg.n_head)
-        self.play(*fade_all_but(self))
+        self.fade_to_model_view()
         self.play(FadeIn(view))
         self.end_step()
         self.show_caption(self.tr("kinds", share=f"{ROLE_SHARE:.0%}"))
