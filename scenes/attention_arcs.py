@@ -109,7 +109,7 @@ class AttentionArcs(GPTScene):
                  w=f"{w:.2f}")
         diagram = ArcDiagram(s.row, links)
         focus = SurroundingRectangle(s.row.cell(q).box, color=th.QUERY, buff=0.05)
-        weights = VGroup(*[diagram.write_weight(q, k, w) for q, k, w in top])
+        weights = diagram.write_weights(top)
         reads = self.tr("and").join(f"{quoted(s.tokens[k])} {w:.2f}" for _, k, w in top)
         self.play(Create(focus), run_time=0.4)
         self.show_caption(self.tr("reads", query=quoted(s.tokens[q]), reads=reads))  # one short line: it leads

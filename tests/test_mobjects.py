@@ -84,6 +84,26 @@ def test_arc_diagram_draws_each_link_by_its_weight_and_skips_elided_tokens():
     assert (hidden, 0) not in ArcDiagram(long_row, [(hidden, 0, 0.9)]).arcs
 
 
+def test_weights_of_two_short_arcs_never_overlap():
+    """Japanese tokens are narrow: the weights of 見 → を and 見 → 花 once sat on top of each other."""
+    from scenes.mobjects import ArcDiagram, TokenRow
+
+    row = TokenRow(["花", "子", "は", "赤い", "花", "を", "見", "つけました"], max_lines=1)
+    links = [(6, 5, 0.47), (6, 4, 0.24)]
+    arcs = ArcDiagram(row, links)
+    near = [arcs.write_weight(q, k, w) for q, k, w in links]
+    assert abs(near[0].get_x() - near[1].get_x()) < near[0].width and \
+        abs(near[0].get_y() - near[1].get_y()) < near[0].height  # placed alone, they collide
+    weights = arcs.write_weights(links)
+    assert [w.text for w in weights] == ["0.47", "0.24"]
+    a, b = weights
+    assert a.get_top()[1] <= b.get_bottom()[1] or b.get_top()[1] <= a.get_bottom()[1]  # one above the other
+    for (q, k, _), w in zip(links, weights):  # each over its own arc, the higher arc's weight higher
+        arc = arcs.arc(q, k)
+        assert arc.get_left()[0] <= w.get_x() <= arc.get_right()[0] and w.get_bottom()[1] >= arc.get_top()[1] - 0.01
+    assert b.get_y() > a.get_y()
+
+
 def test_arc_diagram_links_lines_through_the_gap_between_them():
     from scenes.mobjects import ArcDiagram, TokenRow, label
 

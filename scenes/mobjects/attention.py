@@ -248,6 +248,19 @@ class ArcDiagram(VGroup):
         """The weight of one link written beside it (two decimals, `place_label`)."""
         return self.place_label(query, key, label(f"{weight:.2f}", th.SMALL_SIZE, color, mono=True))
 
+    def write_weights(self, links: Sequence[tuple[int, int, float]], color=th.QUERY) -> VGroup:
+        """The weights of several links, in their order, each beside its link; where two would overlap, the one of
+        the higher arc moves up until it is clear."""
+        written: dict[tuple[int, int], VMobject] = {}
+        for q, k, w in sorted(links, key=lambda link: self.arc(link[0], link[1]).get_top()[1]):
+            mob = self.write_weight(q, k, w, color)
+            for other in written.values():
+                apart = np.abs(mob.get_center() - other.get_center())[:2]
+                if apart[0] < (mob.width + other.width) / 2 and apart[1] < (mob.height + other.height) / 2:
+                    mob.shift(UP * (other.get_top()[1] + 0.04 - mob.get_bottom()[1]))
+            written[q, k] = mob
+        return VGroup(*[written[q, k] for q, k, _ in links])
+
     def from_query(self, query: int) -> VGroup:
         """Every drawn arc leaving one query token."""
         return VGroup(*[a for (q, _), a in self.arcs.items() if q == query])
