@@ -189,6 +189,25 @@ def test_a_querys_caption_is_never_shown_without_its_arcs(lang, media):
     assert all(end - start <= 0.5 for start, end, _ in stretches), stretches  # a caption's own fade-out, no more
 
 
+def test_the_first_drawing_waits_for_the_bridge_to_be_said(media):
+    """The bridge is said over the title alone; the sentence and its caption come with the words about them
+    (they once stood 20 s ahead of them, over the bridge)."""
+    from tests.scene_harness import after_each_frame
+
+    drawn: list[float] = []  # times of frames with more than the title on screen
+
+    def look(renderer, scene) -> None:
+        if scene.title_mob is not None and any(m is not scene.title_mob for m in scene.mobjects):  # title faded in
+            drawn.append(renderer.time)
+
+    with after_each_frame(look):
+        scene, _ = render(AttentionArcs, Settings(lang="ja"), media, width=320, height=180, animate=True,
+                          frame_rate=5)
+    bridge_end = scene.narration[1][0]  # the second line starts once the bridge has been said
+    assert said_keys(scene)[0] == BRIDGES[AttentionArcs] and bridge_end > 5
+    assert drawn and min(drawn) >= bridge_end - 0.25, (min(drawn), bridge_end)
+
+
 @pytest.mark.parametrize("prompt", [None, LONG, "Once upon a time"])
 def test_attention_arcs_are_the_heads_weights(prompt, media):
     settings = Settings() if prompt is None else Settings(prompt=prompt)
