@@ -31,7 +31,7 @@ def split_cues(text: str, lang: str) -> list[str]:
     cues: list[str] = []
     for sentence in _unquoted(SENTENCE_END.split(text.strip()), " " if lang == "en" else ""):
         if sentence.strip():
-            cues += _fit(sentence.strip(), lang)
+            cues += [cue.strip() for cue in _fit(sentence.strip(), lang)]  # a cut at a space leaves none at the ends
     return cues
 
 
