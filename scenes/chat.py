@@ -105,7 +105,7 @@ class Chat(Generation):
         n = len(rounds.steps) - 1 if ended else len(rounds.steps)  # the answer's tokens before <|end|>
         self.show_caption(self.tr("continue" if ended else "continue_cut", n=n))
         self.say("say_answer" if ended else "say_answer_cut", n=n)
-        self.play(FadeOut(loop.bars), FadeOut(loop.text), FadeIn(rest), run_time=1.0)
+        self.play(FadeOut(loop.bars), FadeOut(loop.arrow_out), FadeOut(loop.text), FadeIn(rest), run_time=1.0)
         self.end_step()
         return rounds, replace(loop, text=rest)
 
@@ -118,8 +118,7 @@ class Chat(Generation):
         learned = rounds.prompt_loss <= LEARNED * chance_loss(self.data.model.config.vocab_size)
         self.show_caption(self.tr("same_machine" if learned else "same_machine_untrained"))
         self.say("say_show_transcript" if learned else "say_show_transcript_untrained")
-        self.play(FadeOut(loop.text), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeOut(loop.arrow_out),
-                  FadeIn(transcript))
+        self.play(FadeOut(loop.text), FadeOut(loop.model_box), FadeOut(loop.arrow_in), FadeIn(transcript))
         self.end_step(2)
         return transcript
 

@@ -103,3 +103,23 @@ def test_without_a_template_the_film_tells_the_viewer_and_stderr_tells_the_user(
         shown = [v for k, v in catalogue("chat")[lang].items() if not k.startswith("say_")]
         assert not [t for t in shown for w in user_words if w in t], "an instruction to the user is on screen"
     assert "--model" in capsys.readouterr().err
+
+
+def test_the_models_output_arrow_leaves_with_its_bars(media):
+    """The arrow out of the model box points at the round's bars: once they go, it goes with them (it once pointed
+    at nothing for 10 s while the rest of the answer was read)."""
+    from manim import Arrow
+
+    from scenes.mobjects.charts import NextTokenBars
+    from tests.scene_harness import after_each_frame
+
+    alone: list[float] = []  # times of frames with the arrow out of the box and no bars
+
+    def look(renderer, scene) -> None:
+        out = [m for m in scene.mobjects if isinstance(m, Arrow) and m.get_end()[0] - m.get_start()[0] > 0.5]
+        if out and not any(isinstance(m, NextTokenBars) for m in scene.mobjects):
+            alone.append(renderer.time)
+
+    with after_each_frame(look):
+        render(Chat, Settings(lang="ja"), media, width=320, height=180, animate=True, frame_rate=5)
+    assert not alone, alone
