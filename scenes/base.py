@@ -14,7 +14,7 @@ from gptmath import GptMathError
 from scenes import theme as th
 from scenes.animations import FadeIn, FadeOut
 from scenes.data import SceneData, scene_data
-from scenes.i18n import NO_LINE_START, catalogue, font_for, tr
+from scenes.i18n import catalogue, font_for, japanese_pieces, tr
 from scenes.mobjects import fit, label, text_width
 from scenes.narration import reading_seconds, split_cues
 from scenes.render_speed import FastScene
@@ -225,19 +225,14 @@ def caption_pages(text: str, lang: str, width: float = th.CONTENT_WIDTH, size: f
 
 
 def wrap(text: str, lang: str, fits) -> list[str]:
-    """Greedy lines of `text` for which fits(line) holds: words joined by spaces, Japanese by characters, where
-    「、」 and the like never begin a line (the character before them moves down with them)."""
-    pieces, joiner = (text.split(" "), " ") if lang == "en" else (list(text), "")
+    """Greedy lines of `text` for which fits(line) holds: words joined by spaces, Japanese by `japanese_pieces`
+    (「、」 and the like never begin a line: the character before them moves down with them)."""
+    pieces, joiner = (text.split(" "), " ") if lang == "en" else (japanese_pieces(text), "")
     lines = [pieces[0]]
     for piece in pieces[1:]:
         candidate = lines[-1] + joiner + piece
         if fits(candidate):
             lines[-1] = candidate
-        elif joiner == "" and piece in NO_LINE_START:
-            head, tail = lines[-1], piece
-            while len(head) > 1 and tail[0] in NO_LINE_START:  # 「。」」: both move down, with the character before
-                head, tail = head[:-1], head[-1] + tail
-            lines[-1:] = [head, tail]
         else:
             lines.append(piece)
     return lines

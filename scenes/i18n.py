@@ -16,6 +16,7 @@ that has its characters (`font_for`), whatever the language.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ LANGUAGES = ("en", "ja")
 FONTS = {"en": "DejaVu Sans", "ja": "Noto Sans CJK JP"}  # installed by render.sh
 # Japanese line breaking (kinsoku): these never begin a line; the character before them moves down with them
 NO_LINE_START = frozenset("、。，．・：；！？ー…」』）】〉》ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+UNBROKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z,.%_-]*[0-9A-Za-z%]|.")  # a number or Latin word stays whole: 4,273,664
 
 
 def check_language(lang: str) -> str:
@@ -56,6 +58,18 @@ def font_for(text: str) -> str:
 def breaks_anywhere(text: str) -> bool:
     """Whether a line of `text` may break between any two characters (Japanese), not only at spaces."""
     return any(_is_cjk(c) for c in text)
+
+
+def japanese_pieces(text: str) -> list[str]:
+    """Japanese text as the pieces a line or cue may break between: characters, but a number or Latin word whole,
+    and 「、」「。」 and the like kept with the piece before them."""
+    pieces: list[str] = []
+    for piece in UNBROKEN.findall(text):
+        if pieces and piece in NO_LINE_START:
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    return pieces
 
 
 def _is_cjk(char: str) -> bool:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 
-from scenes.i18n import NO_LINE_START
+from scenes.i18n import japanese_pieces
 
 READING_SPEED = {"en": 17.0, "ja": 6.0}  # characters per second
 MIN_SECONDS = 1.0  # the shortest a cue may stay
 CUE_CHARS = {"en": 84, "ja": 32}  # two subtitle lines at most
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])(?![」』）])")  # 「…？」です。 is one sentence
-ATOM = re.compile(r"[0-9A-Za-z][0-9A-Za-z,.%_-]*[0-9A-Za-z%]|.")  # what a Japanese cut never splits: 4,273,664
 CLAUSE_END = {"en": re.compile(r"(?<=[,;:])\s+"), "ja": re.compile(r"(?<=[、，])")}
 
 
@@ -52,22 +51,11 @@ def _fit(sentence: str, lang: str) -> list[str]:
     if len(sentence) <= limit:
         return [sentence]
     joiner = " " if lang == "en" else ""
-    for pieces in (CLAUSE_END[lang].split(sentence), sentence.split(" ") if lang == "en" else _atoms(sentence)):
+    words = sentence.split(" ") if lang == "en" else japanese_pieces(sentence)
+    for pieces in (CLAUSE_END[lang].split(sentence), words):
         if len(pieces) > 1:
             return _pack(_unquoted([p for p in pieces if p], joiner), limit, joiner)
     return [sentence]
-
-
-def _atoms(text: str) -> list[str]:
-    """Japanese text as the pieces a cut may fall between: characters, but a number or Latin word whole, and
-    「、」「。」 and the like kept with the character before them."""
-    atoms: list[str] = []
-    for atom in ATOM.findall(text):
-        if atoms and atom in NO_LINE_START:
-            atoms[-1] += atom
-        else:
-            atoms.append(atom)
-    return atoms
 
 
 def _pack(pieces: list[str], limit: int, joiner: str) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from manim import RoundedRectangle, VGroup, VMobject
 
 from scenes import theme as th
-from scenes.i18n import NO_LINE_START, breaks_anywhere, font_for
+from scenes.i18n import breaks_anywhere, font_for, japanese_pieces
 from scenes.mobjects.text import fit, label, line_text, text_width
 from scenes.mobjects.tokens import TokenText
 
@@ -54,18 +54,18 @@ class ChatTranscript(VGroup):
         del self.x, self.line
 
     def _flow(self, text: str) -> None:
-        """Words of `text` (Japanese: characters) onto the current line, as long runs as fit, then onto new lines;
-        「、」 and the like never begin a line.
+        """Words of `text` (Japanese: `japanese_pieces`) onto the current line, as long runs as fit, then onto new
+        lines.
 
         How many pieces fit is estimated from each piece's width (measured once per piece), then checked on the
         run's own text: one text made per line, not one per piece tried.
         """
-        pieces, joiner = (list(text), "") if breaks_anywhere(text) else (text.split(" "), " ")
+        pieces, joiner = (japanese_pieces(text), "") if breaks_anywhere(text) else (text.split(" "), " ")
         while pieces:
             n = self._pieces_that_fit(pieces, joiner)
             made = line_text(joiner.join(pieces[:n]), self.font_size)
-            while n > 1 and (self.x + made[0].width > self.max_width or "".join(pieces[n:n + 1]) in NO_LINE_START):
-                n -= 1  # the estimate was a little generous, or the next line would begin with 「、」
+            while n > 1 and self.x + made[0].width > self.max_width:  # the estimate was a little generous
+                n -= 1
                 made = line_text(joiner.join(pieces[:n]), self.font_size)
             if made[0].text.strip():
                 self._place(*made, self.texts)
